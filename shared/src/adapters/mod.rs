@@ -1,0 +1,4 @@
+//! Adapters of the ports: `aws` (the SDKs) and `local` (the embedded default).
+
+pub mod aws;
+pub mod local;

@@ -1,0 +1,63 @@
+//! Who is calling: the principal a bearer token proves, and the levels a
+//! route can ask for.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Moderator,
+    Admin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    #[default]
+    Free,
+    Premium,
+}
+
+/// A verified caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: String,
+    pub role: Role,
+    pub plan: Plan,
+}
+
+/// The auth level a route asks for (API.md's **none** .. **admin**).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthLevel {
+    /// No token needed; one that is sent is ignored.
+    None,
+    /// Works anonymously; a valid token makes the caller known, a bad one is 401.
+    Optional,
+    User,
+    Moderator,
+    Admin,
+}
+
+impl AuthLevel {
+    /// The least role that passes, for levels that need a caller.
+    pub fn min_role(self) -> Option<Role> {
+        match self {
+            AuthLevel::None | AuthLevel::Optional => None,
+            AuthLevel::User => Some(Role::User),
+            AuthLevel::Moderator => Some(Role::Moderator),
+            AuthLevel::Admin => Some(Role::Admin),
+        }
+    }
+}
+
+/// Turns a bearer token into a principal, or says why not (401 for a bad or
+/// expired token, 403 for a banned or deleted account).
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    async fn authenticate(&self, token: &str) -> ApiResult<Principal>;
+}

@@ -1,0 +1,145 @@
+//! The context a function builds once per cold start (or the local server once
+//! at start) and hands to every handler: configuration and the ports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::adapters::aws;
+use crate::adapters::local::{FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
+use crate::auth::Authenticator;
+use crate::clock::{Clock, IdGen, SystemClock, UlidGen};
+use crate::config::{AwsResources, Backend, Config};
+use crate::ports::{BlobStore, ItemTable, JobQueue, Mailer, SecretStore, StoreError};
+use crate::tokens::TokenVerifier;
+
+pub struct AppContext {
+    pub config: Config,
+    pub table: Arc<dyn ItemTable>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+    pub auth: Arc<dyn Authenticator>,
+    /// Set on the embedded backend: the local server serves its signed URLs.
+    pub local_blobs: Option<Arc<LocalBlobs>>,
+    /// Set on the embedded backend: flushed on shutdown.
+    pub local_store: Option<Arc<LocalStore>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not start: {0}")]
+pub struct StartError(pub String);
+
+impl From<StoreError> for StartError {
+    fn from(e: StoreError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+/// The secret that signs the embedded blob store's URLs.
+const LOCAL_BLOB_KEY: &str = "local-blob-url-key";
+
+impl AppContext {
+    /// Builds the context for `config` with the system clock and ULIDs.
+    pub async fn connect(config: Config) -> Result<Arc<Self>, StartError> {
+        Self::connect_with(config, Arc::new(SystemClock), Arc::new(UlidGen::default())).await
+    }
+
+    pub async fn connect_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGen>,
+    ) -> Result<Arc<Self>, StartError> {
+        match config.backend.clone() {
+            Backend::Embedded { data_dir } => Self::embedded(config, &data_dir, clock, ids).await,
+            Backend::Aws(resources) => Ok(Self::aws(config, &resources, clock, ids).await),
+        }
+    }
+
+    async fn embedded(
+        config: Config,
+        data_dir: &std::path::Path,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGen>,
+    ) -> Result<Arc<Self>, StartError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StartError(format!("cannot create the data folder {}: {e}", data_dir.display())))?;
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let secrets = Arc::new(FileSecrets::new(data_dir.join("secrets"), &env)?);
+        let blob_key = match secrets.get(LOCAL_BLOB_KEY).await? {
+            Some(key) => key,
+            None => {
+                let key = crate::tokens::random_token(32);
+                secrets.put(LOCAL_BLOB_KEY, &key).await?;
+                key
+            }
+        };
+        let store = LocalStore::open(&data_dir.join("whatif.redb"))?;
+        let table: Arc<dyn ItemTable> = Arc::new(LocalTable::new(store.clone(), clock.clone()));
+        let blobs = Arc::new(LocalBlobs::new(
+            &data_dir.join("blobs"),
+            &config.public_url,
+            blob_key.into_bytes(),
+            clock.clone(),
+        )?);
+        let queue = Arc::new(LocalQueue::new(store.clone(), clock.clone(), ids.clone(), config.queue_max_receives));
+        let mailer =
+            Arc::new(OutboxMailer::new(data_dir.join("outbox"), "noreply@whatif.local".into(), clock.clone(), ids.clone())?);
+        let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
+        Ok(Arc::new(Self {
+            config,
+            table,
+            blobs: blobs.clone(),
+            secrets,
+            queue,
+            mailer,
+            clock,
+            ids,
+            auth,
+            local_blobs: Some(blobs),
+            local_store: Some(store),
+        }))
+    }
+
+    /// Builds the SDK clients; this makes no network call (cold start stays small).
+    async fn aws(config: Config, res: &AwsResources, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Arc<Self> {
+        let sdk = aws_config::load_from_env().await;
+        let table: Arc<dyn ItemTable> =
+            Arc::new(aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), res.table.clone(), clock.clone()));
+        let blobs = Arc::new(aws::S3Blobs::new(aws::s3_client(&sdk, res.s3_path_style), res.bucket.clone(), clock.clone()));
+        let secrets = Arc::new(aws::AwsSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            res.secrets_prefix.clone(),
+            std::time::Duration::from_secs(300),
+            clock.clone(),
+        ));
+        let queue =
+            Arc::new(aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), res.queue_url.clone(), res.dlq_url.clone()));
+        let mailer = Arc::new(aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), res.mail_from.clone()));
+        let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
+        Arc::new(Self {
+            config,
+            table,
+            blobs,
+            secrets,
+            queue,
+            mailer,
+            clock,
+            ids,
+            auth,
+            local_blobs: None,
+            local_store: None,
+        })
+    }
+
+    /// Makes the embedded store durable now (no-op on AWS).
+    pub fn flush(&self) {
+        if let Some(store) = &self.local_store
+            && let Err(e) = store.flush()
+        {
+            tracing::error!(error = %e, "flushing the embedded store failed");
+        }
+    }
+}

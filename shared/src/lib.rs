@@ -1,0 +1,29 @@
+//! The shared crate of What If Generator: the platform layer every function
+//! runs on (configuration, errors → HTTP, request pipeline, logging), the
+//! ports with their AWS and embedded adapters, and the domain.
+
+pub mod adapters;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod keys;
+pub mod lambda;
+pub mod logging;
+pub mod openapi;
+pub mod pagination;
+pub mod pipeline;
+pub mod ports;
+pub mod ratelimit;
+pub mod routes;
+pub mod tokens;
+
+#[cfg(any(test, feature = "test-util"))]
+pub mod conformance;
+
+pub use error::{ApiError, ApiResult};
+pub use http::{ApiRequest, Reply};
+pub use routes::{Route, RouteDoc};

@@ -1,0 +1,155 @@
+//! The OpenAPI 3.1 document, made from the route table (`whatif-local openapi`
+//! writes it to `docs/openapi.json`; a test fails when the two differ).
+
+use std::collections::BTreeMap;
+
+use schemars::SchemaGenerator;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+
+use crate::auth::AuthLevel;
+use crate::routes::Route;
+
+pub fn document(routes: &[&Route], version: &str) -> Value {
+    let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "/components/schemas/".into();
+        s.meta_schema = None;
+    }));
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    let mut tags: Vec<&str> = Vec::new();
+    for route in routes {
+        if !tags.contains(&route.doc.tag) {
+            tags.push(route.doc.tag);
+        }
+        paths.entry(route.path).or_default().insert(route.method.as_str().to_ascii_lowercase(), operation(route, &mut generator));
+    }
+    let mut schemas: Map<String, Value> =
+        generator.take_definitions(true).into_iter().collect();
+    schemas.insert("Error".into(), error_schema());
+    schemas.insert("Pagination".into(), pagination_schema());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "What If Generator API",
+            "version": version,
+            "description": "Turns \"what if ...?\" questions into structured, branching scenarios. Every route is its own Lambda function behind one HTTP API; the same routes run on one machine with `whatif-local`. Successful answers are `{success: true, data, message?}`; failures are `{success: false, message, code, errors?, requestId, retryAfter?}`. Every response carries `X-Request-Id`; rate-limited routes carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds)."
+        },
+        "servers": [{"url": "/"}],
+        "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": schemas,
+        }
+    })
+}
+
+fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
+    let doc = &route.doc;
+    let mut op = json!({
+        "operationId": route.function,
+        "summary": doc.summary,
+        "tags": [doc.tag],
+        "x-whatif": {
+            "function": route.function,
+            "auth": route.auth,
+            "rateLimitClass": route.rate.map(|r| r.name()),
+            "memoryMb": route.memory_mb,
+            "timeoutSeconds": route.timeout_secs,
+            "idempotent": route.idempotent,
+        },
+    });
+    match route.auth {
+        AuthLevel::None => op["security"] = json!([]),
+        AuthLevel::Optional => op["security"] = json!([{}, {"bearerAuth": []}]),
+        _ => op["security"] = json!([{"bearerAuth": []}]),
+    }
+    let mut params: Vec<Value> = route
+        .path_params()
+        .into_iter()
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    params.extend(doc.query.iter().map(|q| {
+        json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": {"type": "string"}})
+    }));
+    if route.idempotent {
+        params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retries with the same key and body get the first response (kept 24 h); another body gets 409.", "schema": {"type": "string", "maxLength": 255}}));
+    }
+    if !params.is_empty() {
+        op["parameters"] = json!(params);
+    }
+    if let Some(request) = doc.request {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": request(generator)}}});
+    }
+    let data = doc.response.map(|r| r(generator)).unwrap_or_else(|| json!({}).try_into().unwrap_or_default());
+    let success = if doc.raw {
+        data.to_value()
+    } else {
+        json!({"type": "object", "required": ["success", "data"], "properties": {
+            "success": {"const": true}, "data": data.to_value(), "message": {"type": "string"}}})
+    };
+    let mut responses = Map::new();
+    responses.insert(
+        doc.success_status.to_string(),
+        json!({"description": "Success", "content": {"application/json": {"schema": success}}}),
+    );
+    let mut error = |status: u16, description: &str| {
+        responses.insert(
+            status.to_string(),
+            json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    };
+    if doc.request.is_some() || !doc.query.is_empty() || !route.path_params().is_empty() {
+        error(400, "The request is not valid");
+    }
+    if route.auth != AuthLevel::None {
+        error(401, "No token, or a bad or expired one");
+        error(403, "Not allowed, or the account is suspended or banned");
+    }
+    if !route.path_params().is_empty() {
+        error(404, "Not found (also when the caller may not see it)");
+    }
+    if route.idempotent {
+        error(409, "The Idempotency-Key was used with another body, or its first request is still running");
+    }
+    if doc.request.is_some() {
+        error(413, "The body is too large");
+        error(415, "The body is not application/json");
+    }
+    if route.rate.is_some() {
+        error(429, "Rate limited: see Retry-After");
+    }
+    error(503, "A dependency is unavailable");
+    op["responses"] = Value::Object(responses);
+    op
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["success", "message", "code", "requestId"],
+        "properties": {
+            "success": {"const": false},
+            "message": {"type": "string"},
+            "code": {"type": "string", "description": "A machine code such as VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, RATE_LIMITED"},
+            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+            "requestId": {"type": "string"},
+            "retryAfter": {"type": "integer", "description": "Seconds, with 423 and 429"}
+        }
+    })
+}
+
+fn pagination_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["page", "limit", "total", "totalPages", "hasNext", "hasPrev"],
+        "properties": {
+            "page": {"type": "integer", "minimum": 1},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer"},
+            "totalPages": {"type": "integer"},
+            "hasNext": {"type": "boolean"},
+            "hasPrev": {"type": "boolean"}
+        }
+    })
+}

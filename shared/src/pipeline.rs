@@ -1,0 +1,301 @@
+//! The request pipeline every route runs through, in Lambda and in the local
+//! server alike: request id → body limit → auth → rate limit → idempotency →
+//! handler → error envelope → common headers (request id, CORS, security,
+//! rate limit) → one log line.
+
+use std::net::IpAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::FutureExt;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Response, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use tracing::Instrument;
+
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiRequest, Reply};
+use crate::idempotency::{self, Begin};
+use crate::ratelimit::{self, Decision};
+use crate::routes::Route;
+
+/// Runs `route` for one API Gateway request.
+pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Request) -> Response<Body> {
+    let started = Instant::now();
+    let (gateway_id, source_ip) = gateway_context(&req);
+    let request_id = request_id(req.headers(), gateway_id.as_deref(), ctx);
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
+    async move {
+        let mut rate = None;
+        let result = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(ApiError::internal(format!("handler of {} panicked", route.function))));
+        let response = finish(ctx, result, &request_id, origin.as_deref(), rate);
+        tracing::info!(
+            method = %route.method,
+            route = route.path,
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run(
+    ctx: &Arc<AppContext>,
+    route: &Route,
+    req: lambda_http::Request,
+    request_id: &str,
+    source_ip: Option<IpAddr>,
+    rate: &mut Option<Decision>,
+) -> ApiResult<Reply> {
+    let path_params = req.path_parameters().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let body = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    let limit = route.max_body.unwrap_or(ctx.config.max_body_bytes);
+    if body.len() > limit {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut api = ApiRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        path_params,
+        query,
+        headers: parts.headers,
+        body,
+        request_id: request_id.to_string(),
+        source_ip,
+        principal: None,
+    };
+    authenticate(ctx, route, &mut api).await?;
+    let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
+    if let Some(class) = route.rate {
+        let limits = &ctx.config.rate_limits;
+        match ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, api.principal.as_ref(), &subject).await {
+            Ok(decision) => {
+                *rate = Some(decision);
+                if !decision.allowed {
+                    return Err(ApiError::rate_limited(decision.retry_after));
+                }
+            }
+            // Fail open: the store being down must not make every route 429.
+            Err(e) => tracing::error!(error = %e, "rate limiter unavailable"),
+        }
+    }
+    let idem_key = api.header(idempotency::HEADER).map(str::to_string);
+    let claim = match (route.idempotent, idem_key) {
+        (true, Some(key)) => {
+            idempotency::validate(&key)?;
+            let fingerprint = idempotency::fingerprint(api.method.as_str(), &api.path, &api.body);
+            match idempotency::begin(&*ctx.table, &*ctx.clock, &subject, route.function, &key, &fingerprint).await? {
+                Begin::Replay(reply) => return Ok(reply),
+                Begin::Claimed(claim) => Some(claim),
+            }
+        }
+        _ => None,
+    };
+    let result = (route.handler)(ctx.clone(), api).await;
+    if let Some(claim) = claim {
+        let stored = match &result {
+            Ok(reply) => idempotency::complete(&*ctx.table, claim, reply).await,
+            Err(err) => {
+                let reply = Reply::raw_json(err.status, err.body(request_id));
+                idempotency::complete(&*ctx.table, claim, &reply).await
+            }
+        };
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "could not store the idempotent response");
+        }
+    }
+    result
+}
+
+async fn authenticate(ctx: &AppContext, route: &Route, req: &mut ApiRequest) -> ApiResult<()> {
+    use crate::auth::AuthLevel;
+    if route.auth == AuthLevel::None {
+        return Ok(());
+    }
+    let token = match req.header("authorization") {
+        None => None,
+        Some(value) => match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+                Some(token.trim().to_string())
+            }
+            _ => return Err(ApiError::unauthorized("Use Authorization: Bearer <accessToken>")),
+        },
+    };
+    match (token, route.auth.min_role()) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(ApiError::unauthorized("Sign in first")),
+        (Some(token), min_role) => {
+            let principal = ctx.auth.authenticate(&token).await?;
+            if let Some(min) = min_role
+                && principal.role < min
+            {
+                return Err(ApiError::forbidden("You are not allowed to do this"));
+            }
+            req.principal = Some(principal);
+            Ok(())
+        }
+    }
+}
+
+fn gateway_context(req: &lambda_http::Request) -> (Option<String>, Option<IpAddr>) {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => {
+            (c.request_id.clone(), c.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()))
+        }
+        _ => (None, None),
+    }
+}
+
+/// A valid incoming `X-Request-Id` (1–128 of `[A-Za-z0-9._-]`), else API
+/// Gateway's id, else a new ULID.
+pub fn request_id(headers: &HeaderMap, gateway_id: Option<&str>, ctx: &AppContext) -> String {
+    let valid = |s: &str| {
+        (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    };
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| valid(s))
+        .or(gateway_id.filter(|s| valid(s)))
+        .map(str::to_string)
+        .unwrap_or_else(|| ctx.ids.ulid().to_string())
+}
+
+/// Turns the handler's result into the HTTP response with every common header.
+pub fn finish(
+    ctx: &AppContext,
+    result: ApiResult<Reply>,
+    request_id: &str,
+    origin: Option<&str>,
+    rate: Option<Decision>,
+) -> Response<Body> {
+    let mut response = match result {
+        Ok(reply) => reply.into_response(),
+        Err(err) => {
+            if err.status.is_server_error() {
+                tracing::warn!(status = err.status.as_u16(), code = err.code, "request failed");
+            }
+            let retry_after = err.retry_after;
+            let mut response = Reply::raw_json(err.status, err.body(request_id)).into_response();
+            if let Some(seconds) = retry_after {
+                set(response.headers_mut(), header::RETRY_AFTER, &seconds.to_string());
+            }
+            response
+        }
+    };
+    let headers = response.headers_mut();
+    set(headers, HeaderName::from_static("x-request-id"), request_id);
+    if let Some(d) = rate {
+        set(headers, HeaderName::from_static("x-ratelimit-limit"), &d.limit.to_string());
+        set(headers, HeaderName::from_static("x-ratelimit-remaining"), &d.remaining.to_string());
+        set(headers, HeaderName::from_static("x-ratelimit-reset"), &d.reset.to_string());
+    }
+    security_headers(headers);
+    cors_headers(&ctx.config.cors_origins, origin, headers);
+    let (parts, body) = response.into_parts();
+    let is_text = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/"));
+    let body = match (body.is_empty(), is_text) {
+        (true, _) => Body::Empty,
+        (false, true) => match String::from_utf8(body.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        },
+        (false, false) => Body::Binary(body.to_vec()),
+    };
+    Response::from_parts(parts, body)
+}
+
+fn set(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+fn security_headers(headers: &mut HeaderMap) {
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("strict-transport-security", "max-age=63072000; includeSubDomains"),
+        ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+const EXPOSED: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed";
+
+/// CORS for an allowed origin (exact match; never `*`, since we allow credentials).
+fn cors_headers(allowed: &[String], origin: Option<&str>, headers: &mut HeaderMap) {
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    let Some(origin) = origin.filter(|o| allowed.iter().any(|a| a == o)) else { return };
+    set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+}
+
+/// The answer to a CORS preflight (`OPTIONS`) for a path that exists. In AWS
+/// the HTTP API answers preflights itself, from the same allow-list.
+pub fn preflight(ctx: &AppContext, headers: &HeaderMap, methods: &[Method]) -> Response<Body> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let request_id = request_id(headers, None, ctx);
+    let mut response = finish(ctx, Ok(Reply::no_content()), &request_id, origin, None);
+    let allowed = origin.is_some_and(|o| ctx.config.cors_origins.iter().any(|a| a == o));
+    if allowed {
+        let h = response.headers_mut();
+        let list = methods.iter().map(Method::as_str).chain(["OPTIONS"]).collect::<Vec<_>>().join(", ");
+        set(h, header::ACCESS_CONTROL_ALLOW_METHODS, &list);
+        set(
+            h,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Share-Password, If-Match",
+        );
+        set(h, header::ACCESS_CONTROL_MAX_AGE, "600");
+    }
+    response
+}
+
+/// The envelope for a request no route takes (404) or a method a path does not take (405).
+pub fn fallback(ctx: &AppContext, headers: &HeaderMap, allowed_methods: &[Method]) -> Response<Body> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let request_id = request_id(headers, None, ctx);
+    if allowed_methods.is_empty() {
+        let err = ApiError::new(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", "No route matches this path");
+        finish(ctx, Err(err), &request_id, origin, None)
+    } else {
+        let mut response = finish(ctx, Err(ApiError::method_not_allowed()), &request_id, origin, None);
+        let list = allowed_methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        set(response.headers_mut(), header::ALLOW, &list);
+        response
+    }
+}
