@@ -38,6 +38,8 @@ pub fn routes_json() -> String {
                 "idempotent": r.idempotent,
                 "memoryMb": r.memory_mb,
                 "timeoutSeconds": r.timeout_secs,
+                "maxBodyBytes": r.max_body,
+                "access": r.access,
             })
         })
         .collect();

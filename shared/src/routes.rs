@@ -34,8 +34,40 @@ pub struct Route {
     pub timeout_secs: u32,
     /// The largest body this route takes (None: the configured default).
     pub max_body: Option<usize>,
+    /// What the function may touch beyond what every function gets (see
+    /// `Access`); the templates turn this into its IAM policy.
+    pub access: &'static [Access],
     pub handler: Handler,
     pub doc: RouteDoc,
+}
+
+/// A capability a function needs, turned into least-privilege IAM by the
+/// templates. Every function also gets what the pipeline needs: `GetItem` on
+/// the table (token status, JWKS) and `UpdateItem` on rate-limit (`RL#*`) and
+/// idempotency (`IDEM#*`) items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "scope", rename_all = "camelCase")]
+pub enum Access {
+    /// GetItem, BatchGetItem, Query on the table and its indexes.
+    TableRead,
+    /// PutItem, UpdateItem, DeleteItem, TransactWriteItems (and ConditionCheck).
+    TableWrite,
+    /// DescribeTable, HeadBucket, GetQueueAttributes: the health checks.
+    HealthChecks,
+    /// GetObject under a key prefix (also what presigned GETs need).
+    BlobRead(&'static str),
+    /// PutObject and DeleteObject under a key prefix (also presigned PUTs).
+    BlobWrite(&'static str),
+    /// SendMessage to the job queue.
+    QueueSend,
+    /// ReceiveMessage, DeleteMessage, ChangeMessageVisibility on the job queue.
+    QueueConsume,
+    /// GetSecretValue on one secret (its name without the stage prefix).
+    SecretRead(&'static str),
+    /// PutSecretValue on one secret (key rotation).
+    SecretWrite(&'static str),
+    /// SES SendEmail from the configured sender.
+    SendEmail,
 }
 
 /// What the OpenAPI document says about a route.

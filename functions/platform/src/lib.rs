@@ -4,7 +4,7 @@ pub mod health;
 pub mod openapi;
 
 use whatif_shared::auth::AuthLevel;
-use whatif_shared::routes::{Route, RouteDoc};
+use whatif_shared::routes::{Access, Route, RouteDoc};
 use whatif_shared::handler;
 use http::Method;
 
@@ -18,6 +18,7 @@ pub const HEALTH: Route = Route {
     memory_mb: 128,
     timeout_secs: 10,
     max_body: None,
+    access: &[Access::HealthChecks],
     handler: handler!(health::handle),
     doc: RouteDoc {
         response: Some(|g| g.subschema_for::<health::HealthReport>()),
@@ -35,6 +36,7 @@ pub const OPENAPI: Route = Route {
     memory_mb: 128,
     timeout_secs: 5,
     max_body: None,
+    access: &[],
     handler: handler!(openapi::handle),
     doc: RouteDoc { raw: true, ..RouteDoc::new("platform", "This OpenAPI 3.1 document") },
 };
