@@ -1,0 +1,127 @@
+//! Test harness: spawn the real local server on a free port over a fresh
+//! data folder, and build API Gateway events like AWS sends them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use whatif_shared::config::Config;
+use whatif_shared::context::AppContext;
+
+/// A running `whatif-local` on 127.0.0.1, stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub ctx: Arc<AppContext>,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+    _data: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    /// A server on a new, empty data folder.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::start_in(dir.path(), |_| {}).await;
+        server._data = Some(dir);
+        server
+    }
+
+    /// A server on `data_dir`, with `configure` applied to the default config.
+    pub async fn start_in(data_dir: &Path, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::embedded(data_dir.to_path_buf());
+        config.port = 0;
+        configure(&mut config);
+        let server = whatif_local::bind(config).await.expect("server binds");
+        let (addr, ctx) = (server.addr, server.ctx.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            ctx,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            done: Some(done),
+            _data: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server and waits until it has flushed its store.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An API Gateway HTTP API (2.0) event, as AWS sends it to a route's Lambda.
+pub fn gateway_event(method: &str, route_path: &str, raw_path: &str, body: Option<&str>, headers: Value) -> Value {
+    let mut all_headers = json!({
+        "host": "abc123def4.execute-api.eu-west-1.amazonaws.com",
+        "user-agent": "whatif-tests",
+        "x-forwarded-for": "198.51.100.7",
+    });
+    if let (Some(all), Some(extra)) = (all_headers.as_object_mut(), headers.as_object()) {
+        all.extend(extra.clone());
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {route_path}"),
+        "rawPath": raw_path,
+        "rawQueryString": "",
+        "headers": all_headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123def4",
+            "domainName": "abc123def4.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123def4",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7", "userAgent": "whatif-tests"},
+            "requestId": "TestReq0001=",
+            "routeKey": format!("{method} {route_path}"),
+            "stage": "$default",
+            "time": "22/Nov/2026:03:10:11 +0000",
+            "timeEpoch": 1795403411000u64
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = json!(body);
+    }
+    event
+}
+
+/// Turns an event into the request lambda_http gives a function.
+pub fn lambda_request(event: Value) -> lambda_http::Request {
+    let parsed: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway event");
+    http::Request::from(parsed)
+}
+
+/// A response's body as JSON.
+pub fn body_json(response: &http::Response<lambda_http::Body>) -> Value {
+    let bytes: &[u8] = match response.body() {
+        lambda_http::Body::Text(t) => t.as_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => b"",
+    };
+    serde_json::from_slice(bytes).unwrap_or(Value::Null)
+}

@@ -1,0 +1,183 @@
+//! The shared pipeline, driven with API Gateway events as Lambda receives
+//! them: bad input, auth levels, rate limits, idempotency, panics.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use whatif_shared::auth::AuthLevel;
+use whatif_shared::config::Config;
+use whatif_shared::context::AppContext;
+use whatif_shared::handler;
+use whatif_shared::pipeline::dispatch;
+use whatif_shared::ratelimit::{RateClass, RateLimits};
+use whatif_shared::routes::{Route, RouteDoc};
+use whatif_shared::{ApiRequest, ApiResult, Reply};
+use whatif_tests::{body_json, gateway_event, lambda_request};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Echo {
+    text: String,
+}
+
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+async fn echo(_ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let body: Echo = req.json()?;
+    let n = CALLS.fetch_add(1, Ordering::SeqCst);
+    Ok(Reply::created(json!({"text": body.text, "call": n})))
+}
+
+async fn boom(_ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    if req.path.ends_with("panic") {
+        panic!("secret internal detail");
+    }
+    Ok(Reply::ok(json!({})))
+}
+
+async fn whoami(_ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    Ok(Reply::ok(json!({"signedIn": req.principal.is_some()})))
+}
+
+macro_rules! test_route {
+    ($function:literal, $method:expr, $path:literal, $handler:expr, $auth:expr, $rate:expr, $idempotent:expr) => {
+        Route {
+            function: $function,
+            method: $method,
+            path: $path,
+            auth: $auth,
+            rate: $rate,
+            idempotent: $idempotent,
+            memory_mb: 128,
+            timeout_secs: 10,
+            max_body: Some(64),
+            access: &[],
+            handler: $handler,
+            doc: RouteDoc::new("test", "test"),
+        }
+    };
+}
+
+static ECHO: Route = test_route!("echo", Method::POST, "/echo", handler!(echo), AuthLevel::None, None, true);
+static LIMITED: Route =
+    test_route!("limited", Method::GET, "/limited", handler!(boom), AuthLevel::None, Some(RateClass::Generate), false);
+static PANICS: Route = test_route!("panics", Method::GET, "/panic", handler!(boom), AuthLevel::None, None, false);
+static USER_ONLY: Route = test_route!("me", Method::GET, "/me", handler!(whoami), AuthLevel::User, None, false);
+static OPTIONAL: Route =
+    test_route!("maybe", Method::GET, "/maybe", handler!(whoami), AuthLevel::Optional, None, false);
+
+async fn context(dir: &std::path::Path) -> Arc<AppContext> {
+    let mut config = Config::embedded(dir.to_path_buf());
+    config.rate_limits = RateLimits::parse("generate.anonymous=3/1h").unwrap();
+    AppContext::connect(config).await.unwrap()
+}
+
+fn post(body: &str, content_type: &str, extra: Value) -> lambda_http::Request {
+    let mut headers = json!({"content-type": content_type});
+    headers.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+    lambda_request(gateway_event("POST", "/echo", "/echo", Some(body), headers))
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_4xx_envelopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let cases = [
+        (r#"{"text": "#, "application/json", 400, "INVALID_JSON"),
+        (r#"{"text": "hi", "role": "admin"}"#, "application/json", 400, "VALIDATION_ERROR"),
+        (r#"{"text": 5}"#, "application/json", 400, "VALIDATION_ERROR"),
+        (r#"{"text": "hi"}"#, "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("", "application/json", 400, "INVALID_JSON"),
+        (&format!(r#"{{"text": "{}"}}"#, "x".repeat(100)), "application/json", 413, "PAYLOAD_TOO_LARGE"),
+    ];
+    for (body, content_type, status, code) in cases {
+        let response = dispatch(&ctx, &ECHO, post(body, content_type, json!({}))).await;
+        let json = body_json(&response);
+        assert_eq!(response.status().as_u16(), status, "{body:?} as {content_type}: {json}");
+        assert_eq!(json["code"], code, "{body:?}");
+        assert_eq!(json["success"], false);
+        assert!(json["requestId"].is_string());
+    }
+    let response =
+        dispatch(&ctx, &ECHO, post(r#"{"text": "hi", "role": "admin"}"#, "application/json", json!({}))).await;
+    assert!(body_json(&response)["message"].as_str().unwrap().contains("role"), "names the unknown field");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_500_without_internal_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let response =
+        dispatch(&ctx, &PANICS, lambda_request(gateway_event("GET", "/panic", "/panic", None, json!({})))).await;
+    assert_eq!(response.status(), 500);
+    let json = body_json(&response);
+    assert_eq!(json["code"], "INTERNAL_ERROR");
+    assert!(!json.to_string().contains("secret internal detail"));
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let request = || lambda_request(gateway_event("GET", "/limited", "/limited", None, json!({})));
+    for remaining in [2, 1, 0] {
+        let response = dispatch(&ctx, &LIMITED, request()).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-ratelimit-limit"], "3");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], remaining.to_string().as_str());
+        assert!(response.headers().contains_key("x-ratelimit-reset"));
+    }
+    let response = dispatch(&ctx, &LIMITED, request()).await;
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after));
+    let json = body_json(&response);
+    assert_eq!(json["code"], "RATE_LIMITED");
+    assert_eq!(json["retryAfter"], retry_after);
+
+    // Another client (IP) has its own window.
+    let mut event = gateway_event("GET", "/limited", "/limited", None, json!({}));
+    event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
+    assert_eq!(dispatch(&ctx, &LIMITED, lambda_request(event)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let key = json!({"idempotency-key": "5f0c2a9e-retry-1"});
+    let first = dispatch(&ctx, &ECHO, post(r#"{"text":"once"}"#, "application/json", key.clone())).await;
+    assert_eq!(first.status(), 201);
+    let replay = dispatch(&ctx, &ECHO, post(r#"{"text":"once"}"#, "application/json", key.clone())).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(body_json(&replay)["data"]["call"], body_json(&first)["data"]["call"], "the handler ran once");
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+
+    let other = dispatch(&ctx, &ECHO, post(r#"{"text":"twice"}"#, "application/json", key)).await;
+    assert_eq!(other.status(), 409);
+    assert_eq!(body_json(&other)["code"], "IDEMPOTENCY_KEY_REUSED");
+
+    let bad = dispatch(&ctx, &ECHO, post(r#"{"text":"x"}"#, "application/json", json!({"idempotency-key": ""}))).await;
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn auth_levels_are_enforced_before_the_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let call = |route: &'static Route, path: &'static str, auth: Option<&str>| {
+        let headers = auth.map(|a| json!({"authorization": a})).unwrap_or(json!({}));
+        let ctx = ctx.clone();
+        async move { dispatch(&ctx, route, lambda_request(gateway_event("GET", path, path, None, headers))).await }
+    };
+    assert_eq!(call(&USER_ONLY, "/me", None).await.status(), 401);
+    assert_eq!(call(&USER_ONLY, "/me", Some("Bearer not.a.jwt")).await.status(), 401);
+    assert_eq!(call(&USER_ONLY, "/me", Some("Basic dXNlcjpwYXNz")).await.status(), 401);
+    let anonymous = call(&OPTIONAL, "/maybe", None).await;
+    assert_eq!(anonymous.status(), 200);
+    assert_eq!(body_json(&anonymous)["data"]["signedIn"], false);
+    assert_eq!(call(&OPTIONAL, "/maybe", Some("Bearer garbage")).await.status(), 401, "a bad token is never ignored");
+}
