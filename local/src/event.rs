@@ -61,9 +61,7 @@ pub fn api_gateway_v2(
         _ => (json!(STANDARD.encode(body)), true),
     };
     let time = now
-        .format(&time::macros::format_description!(
-            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
-        ))
+        .format(&time::macros::format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"))
         .unwrap_or_default();
     let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let mut event = json!({

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use whatif_shared::config::Config;
 use whatif_shared::context::{AppContext, StartError};
 use whatif_shared::error::ApiError;
+use whatif_shared::jobs::{self, Lease};
 use whatif_shared::pipeline;
 use whatif_shared::routes::Route;
 
@@ -48,9 +49,15 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
 }
 
 impl Server {
-    /// Serves until `shutdown` resolves, then flushes the embedded store.
+    /// Serves, and runs the job worker in-process, until `shutdown` resolves;
+    /// then lets the worker finish its jobs and flushes the embedded store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server { ctx, listener, routes, .. } = self;
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker =
+            tokio::spawn(jobs::run_worker(ctx.clone(), whatif_workers::job_kinds(), Lease::default(), async {
+                let _ = worker_stopped.await;
+            }));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -72,6 +79,8 @@ impl Server {
                 }
             }
         }
+        let _ = stop_worker.send(());
+        let _ = worker.await;
         ctx.flush();
     }
 }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod jobs;
 pub mod keys;
 pub mod lambda;
 pub mod logging;

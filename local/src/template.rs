@@ -1,0 +1,1251 @@
+//! `template.yaml`: the AWS SAM template of the whole system, rendered from the
+//! route table (`crate::routes()`) and the worker rows (`WORKERS`).
+//!
+//! One `AWS::Serverless::Function` per route (and per worker), each with its
+//! own least-privilege policy made from the row's `access`; the HTTP API, the
+//! table, the media bucket, the job queue and its dead-letter queue, the
+//! signing-key secret, log groups and alarms. The text is deterministic (the
+//! same table always gives the same bytes), so the committed `template.yaml`
+//! is checked against it by a test.
+//!
+//! The YAML is written by the small emitter at the end of this file: block
+//! style, long-form intrinsics (`Ref`, `Fn::Sub`, ... rather than `!Ref` tags),
+//! so the file is also plain YAML that any parser reads.
+
+use std::fmt::Write as _;
+
+use whatif_shared::routes::{Access, Route};
+
+/// Where each service's functions are built (the crate folder, relative to the
+/// workspace root, whose `src/bin/<function>.rs` they are), with its rows.
+/// A new service crate adds its line here and its rows to `crate::routes()`;
+/// a test checks that the two lists agree.
+pub const SERVICES: &[(&str, &[Route])] = &[("functions/platform", whatif_platform::ROUTES)];
+
+/// A function no route calls: a job-queue consumer or a scheduled job.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Worker {
+    /// Its name: its binary, its Lambda, its `events/<name>.json`.
+    pub function: &'static str,
+    /// The crate whose `src/bin/<function>.rs` it is, relative to the workspace root.
+    #[serde(skip)]
+    pub crate_dir: &'static str,
+    pub trigger: Trigger,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    /// What it may touch beyond what every function gets (as for routes).
+    pub access: &'static [Access],
+    /// Gets the `FfmpegLayerArn` layer (when that parameter is set).
+    pub ffmpeg: bool,
+    pub description: &'static str,
+}
+
+/// What starts a worker.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Trigger {
+    /// Batches from the job queue (partial failures reported per message).
+    #[serde(rename_all = "camelCase")]
+    Queue { batch_size: u32 },
+    /// An EventBridge schedule, e.g. `rate(1 hour)` or `cron(0 3 * * ? *)`.
+    Schedule { expression: &'static str },
+}
+
+/// The workers. Adding one is one entry here (its binary in its crate, and its
+/// `events/<name>.json`); the template, `cdk/workers.json` and its error alarm follow.
+///
+/// ```text
+/// Worker {
+///     function: "jobs-worker", crate_dir: "functions/jobs", trigger: Trigger::Queue { batch_size: 5 },
+///     memory_mb: 1024, timeout_seconds: 120, access: &[Access::TableRead, Access::TableWrite, Access::QueueConsume],
+///     ffmpeg: true, description: "Runs the jobs of the job queue",
+/// }
+/// ```
+pub const WORKERS: &[Worker] = &[];
+
+/// Receives of one job before it moves to the dead-letter queue (the redrive
+/// policy, and `WHATIF_QUEUE_MAX_RECEIVES` for the functions).
+pub const MAX_RECEIVES: u32 = 5;
+
+/// The secret that holds the token-signing keys (its name after `SecretsPrefix`).
+pub const SIGNING_KEYS_SECRET: &str = "signing-keys";
+
+/// Headers a browser may send cross-origin (the same list the local server answers preflights with).
+pub const CORS_ALLOW_HEADERS: &[&str] =
+    &["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Share-Password", "If-Match"];
+
+/// Response headers a browser script may read.
+pub const CORS_EXPOSE_HEADERS: &[&str] = &[
+    "X-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "Idempotent-Replayed",
+];
+
+const HEADER: &str = "\
+# What If Generator: the AWS SAM template of the whole system.
+# GENERATED from the route table: do not edit. Regenerate with
+#   cargo run -p whatif-local -- template --write
+# Deploy: see docs/deploy.md (sam build && sam deploy --guided).
+";
+
+/// The template as committed in `template.yaml`.
+pub fn render() -> String {
+    let mut out = String::from(HEADER);
+    emit(&template(), 0, &mut out);
+    out
+}
+
+/// The worker rows as JSON, as committed in `cdk/workers.json`.
+pub fn workers_json() -> String {
+    let mut text = serde_json::to_string_pretty(WORKERS).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One function of the template: a route's or a worker's.
+struct Function {
+    name: &'static str,
+    crate_dir: &'static str,
+    description: String,
+    memory_mb: u32,
+    timeout_secs: u32,
+    access: &'static [Access],
+    ffmpeg: bool,
+    event: Event,
+}
+
+enum Event {
+    Http { method: String, path: &'static str },
+    Queue { batch_size: u32 },
+    Schedule { expression: &'static str },
+}
+
+impl Function {
+    fn logical_id(&self) -> String {
+        format!("{}Function", pascal(self.name))
+    }
+
+    fn is_worker(&self) -> bool {
+        !matches!(self.event, Event::Http { .. })
+    }
+}
+
+fn functions() -> Vec<Function> {
+    let mut all: Vec<Function> = crate::routes()
+        .into_iter()
+        .map(|r| Function {
+            name: r.function,
+            crate_dir: crate_of(r.function).unwrap_or("functions/UNKNOWN"),
+            description: format!("{} {}: {}", r.method, r.path, r.doc.summary),
+            memory_mb: r.memory_mb,
+            timeout_secs: r.timeout_secs,
+            access: r.access,
+            ffmpeg: false,
+            event: Event::Http { method: r.method.as_str().to_string(), path: r.path },
+        })
+        .collect();
+    all.extend(WORKERS.iter().map(|w| Function {
+        name: w.function,
+        crate_dir: w.crate_dir,
+        description: w.description.to_string(),
+        memory_mb: w.memory_mb,
+        timeout_secs: w.timeout_seconds,
+        access: w.access,
+        ffmpeg: w.ffmpeg,
+        event: match w.trigger {
+            Trigger::Queue { batch_size } => Event::Queue { batch_size },
+            Trigger::Schedule { expression } => Event::Schedule { expression },
+        },
+    }));
+    all
+}
+
+/// The crate folder of a route's function (from `SERVICES`).
+pub fn crate_of(function: &str) -> Option<&'static str> {
+    SERVICES.iter().find(|(_, rows)| rows.iter().any(|r| r.function == function)).map(|(dir, _)| *dir)
+}
+
+/// `jobs-worker` -> `JobsWorker`.
+fn pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+// ---- the template ----------------------------------------------------------------
+
+fn template() -> Y {
+    let functions = functions();
+    let uses_ffmpeg = functions.iter().any(|f| f.ffmpeg);
+    let mut top = vec![
+        ("AWSTemplateFormatVersion", s("2010-09-09")),
+        ("Transform", s("AWS::Serverless-2016-10-31")),
+        ("Description", s("What If Generator: the API (one Lambda function per route), its table, media bucket, job queue and alarms")),
+    ];
+    if !uses_ffmpeg {
+        // FfmpegLayerArn is for the media workers; until one exists it is unused on purpose.
+        top.push((
+            "Metadata",
+            map([("cfn-lint", map([("config", map([("ignore_checks", list([s("W2001")]))]))]))]),
+        ));
+    }
+    top.extend([
+        ("Parameters", parameters()),
+        ("Mappings", mappings()),
+        ("Conditions", conditions(uses_ffmpeg)),
+        ("Globals", globals()),
+        ("Resources", resources(&functions)),
+        ("Outputs", outputs()),
+    ]);
+    map(top)
+}
+
+fn parameters() -> Y {
+    let param = |ty: &str, description: &str, rest: Vec<(&str, Y)>| {
+        let mut p = vec![("Type", s(ty)), ("Description", s(description))];
+        p.extend(rest);
+        map(p)
+    };
+    map([
+        (
+            "Stage",
+            param(
+                "String",
+                "The deployment stage: names the functions, log groups and alarms, and picks the stage settings",
+                vec![("AllowedValues", list([s("dev"), s("prod")])), ("Default", s("dev"))],
+            ),
+        ),
+        (
+            "AllowedOrigins",
+            param(
+                "CommaDelimitedList",
+                "Origins allowed by CORS, comma-separated, exact scheme://host[:port] (never *: requests carry credentials)",
+                vec![],
+            ),
+        ),
+        (
+            "FrontendUrl",
+            param(
+                "String",
+                "The web front end's URL, for links in emails and shares",
+                vec![("AllowedPattern", s("^https?://[^\\s/]+.*$"))],
+            ),
+        ),
+        (
+            "PublicUrl",
+            param(
+                "String",
+                "Where the API answers, for links to itself (QR codes). Empty: FrontendUrl (when the site serves /api, /shared, /qr, as the CDK stack's CloudFront does); for a bare SAM stack set it to the ApiUrl output",
+                vec![("AllowedPattern", s("^(https?://[^\\s/]+.*)?$")), ("Default", s(""))],
+            ),
+        ),
+        (
+            "MailFrom",
+            param(
+                "String",
+                "The SES-verified sender address of every email",
+                vec![("AllowedPattern", s("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))],
+            ),
+        ),
+        (
+            "ModelProviders",
+            param(
+                "String",
+                "The generation providers to try, in order, comma-separated",
+                vec![
+                    ("AllowedPattern", s("^[a-z0-9-]+(,[a-z0-9-]+)*$")),
+                    ("Default", s("anthropic,openai,offline")),
+                ],
+            ),
+        ),
+        (
+            "FfmpegLayerArn",
+            param(
+                "String",
+                "An arm64 Lambda layer with ffmpeg in /opt/bin, for the media workers (empty: none)",
+                vec![("AllowedPattern", s("^(arn:[^:]+:lambda:[^:]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+)?$")), ("Default", s(""))],
+            ),
+        ),
+        (
+            "SecretsPrefix",
+            param(
+                "String",
+                "Prepended to every secret name; one per stage (whatif/dev/, whatif/prod/)",
+                vec![("AllowedPattern", s("^[A-Za-z0-9/_+=.@-]*/$")), ("Default", s("whatif/dev/"))],
+            ),
+        ),
+        (
+            "AlarmEmail",
+            param(
+                "String",
+                "Where alarm notifications go (an SNS topic with this email subscribed); empty: no notifications",
+                vec![("Default", s(""))],
+            ),
+        ),
+    ])
+}
+
+fn mappings() -> Y {
+    let stage = |retention: i64, rate: i64, burst: i64| {
+        map([("LogRetentionDays", int(retention)), ("ThrottleRate", int(rate)), ("ThrottleBurst", int(burst))])
+    };
+    map([("StageSettings", map([("dev", stage(14, 50, 100)), ("prod", stage(90, 500, 1000))]))])
+}
+
+fn conditions(uses_ffmpeg: bool) -> Y {
+    let not_empty = |p: &str| map([("Fn::Not", list([map([("Fn::Equals", list([r(p), s("")]))])]))]);
+    let mut c = vec![
+        ("IsProd", map([("Fn::Equals", list([r("Stage"), s("prod")]))])),
+        ("HasPublicUrl", not_empty("PublicUrl")),
+        ("HasAlarmEmail", not_empty("AlarmEmail")),
+    ];
+    if uses_ffmpeg {
+        c.push(("HasFfmpegLayer", not_empty("FfmpegLayerArn")));
+    }
+    map(c)
+}
+
+fn globals() -> Y {
+    let env = map([
+        ("WHATIF_BACKEND", s("aws")),
+        ("WHATIF_TABLE_NAME", r("Table")),
+        ("WHATIF_BUCKET_NAME", r("MediaBucket")),
+        ("WHATIF_QUEUE_URL", r("JobQueue")),
+        ("WHATIF_DLQ_URL", r("JobDeadLetterQueue")),
+        ("WHATIF_QUEUE_MAX_RECEIVES", s(&MAX_RECEIVES.to_string())),
+        ("WHATIF_MAIL_FROM", r("MailFrom")),
+        ("WHATIF_SECRETS_PREFIX", r("SecretsPrefix")),
+        ("WHATIF_CORS_ORIGINS", map([("Fn::Join", list([s(","), r("AllowedOrigins")]))])),
+        ("WHATIF_FRONTEND_URL", r("FrontendUrl")),
+        ("WHATIF_PUBLIC_URL", fn_if("HasPublicUrl", r("PublicUrl"), r("FrontendUrl"))),
+        ("WHATIF_MODEL_PROVIDERS", r("ModelProviders")),
+        ("WHATIF_LOG_FORMAT", s("json")),
+    ]);
+    map([(
+        "Function",
+        map([
+            ("Handler", s("bootstrap")),
+            ("Runtime", s("provided.al2023")),
+            ("Architectures", list([s("arm64")])),
+            ("Tracing", s("Active")),
+            ("Environment", map([("Variables", env)])),
+        ]),
+    )])
+}
+
+fn resources(functions: &[Function]) -> Y {
+    let mut res: Vec<(String, Y)> = Vec::new();
+    for f in functions {
+        res.push((format!("{}LogGroup", pascal(f.name)), log_group(f)));
+        res.push((f.logical_id(), function(f)));
+    }
+    res.push(("HttpApi".into(), http_api()));
+    res.push(("ApiAccessLogGroup".into(), api_access_log_group()));
+    res.push(("Table".into(), table()));
+    res.push(("MediaBucket".into(), media_bucket()));
+    res.push(("MediaBucketPolicy".into(), media_bucket_policy()));
+    res.push(("JobQueue".into(), job_queue(functions)));
+    res.push(("JobDeadLetterQueue".into(), dead_letter_queue()));
+    res.push(("SigningKeySecret".into(), signing_key_secret()));
+    res.push(("AlarmTopic".into(), alarm_topic()));
+    res.push(("ApiServerErrorAlarm".into(), api_5xx_alarm()));
+    res.push(("FunctionThrottlesAlarm".into(), throttles_alarm()));
+    res.push(("DeadLetterQueueAlarm".into(), dlq_alarm()));
+    for f in functions.iter().filter(|f| f.is_worker()) {
+        res.push((format!("{}ErrorsAlarm", pascal(f.name)), worker_errors_alarm(f)));
+    }
+    Y::Map(res)
+}
+
+fn log_group(f: &Function) -> Y {
+    map([
+        ("Type", s("AWS::Logs::LogGroup")),
+        (
+            "Properties",
+            map([
+                ("LogGroupName", sub(&format!("/aws/lambda/whatif-${{Stage}}-{}", f.name))),
+                ("RetentionInDays", find_in_map("LogRetentionDays")),
+            ]),
+        ),
+    ])
+}
+
+fn function(f: &Function) -> Y {
+    let mut props = vec![
+        ("FunctionName", sub(&format!("whatif-${{Stage}}-{}", f.name))),
+        ("Description", s(&truncate(&f.description, 256))),
+        ("CodeUri", s(f.crate_dir)),
+        ("MemorySize", int(f.memory_mb.into())),
+        ("Timeout", int(f.timeout_secs.into())),
+        (
+            "LoggingConfig",
+            map([
+                ("LogFormat", s("JSON")),
+                ("ApplicationLogLevel", s("INFO")),
+                ("SystemLogLevel", s("WARN")),
+                ("LogGroup", r(&format!("{}LogGroup", pascal(f.name)))),
+            ]),
+        ),
+    ];
+    if f.ffmpeg {
+        props.push(("Layers", fn_if("HasFfmpegLayer", list([r("FfmpegLayerArn")]), r("AWS::NoValue"))));
+    }
+    props.push(("Policies", list([map([("Version", s("2012-10-17")), ("Statement", Y::List(statements(f.access)))])])));
+    let (event_name, event) = match &f.event {
+        Event::Http { method, path } => (
+            "Api",
+            map([
+                ("Type", s("HttpApi")),
+                ("Properties", map([("ApiId", r("HttpApi")), ("Method", s(method)), ("Path", s(path))])),
+            ]),
+        ),
+        Event::Queue { batch_size } => (
+            "Jobs",
+            map([
+                ("Type", s("SQS")),
+                (
+                    "Properties",
+                    map([
+                        ("Queue", get_att("JobQueue", "Arn")),
+                        ("BatchSize", int((*batch_size).into())),
+                        ("FunctionResponseTypes", list([s("ReportBatchItemFailures")])),
+                    ]),
+                ),
+            ]),
+        ),
+        Event::Schedule { expression } => (
+            "Schedule",
+            map([("Type", s("Schedule")), ("Properties", map([("Schedule", s(expression)), ("Enabled", Y::Bool(true))]))]),
+        ),
+    };
+    props.push(("Events", map([(event_name, event)])));
+    map([
+        ("Type", s("AWS::Serverless::Function")),
+        ("Metadata", map([("BuildMethod", s("rust-cargolambda")), ("BuildProperties", map([("Binary", s(f.name))]))])),
+        ("Properties", map(props)),
+    ])
+}
+
+/// The IAM statements of a function: what the request pipeline needs, then
+/// one group per capability in `access`.
+fn statements(access: &[Access]) -> Vec<Y> {
+    let table = || get_att("Table", "Arn");
+    let queue = || get_att("JobQueue", "Arn");
+    let mut out = vec![
+        // Token status, JWKS, replays: every function reads single items.
+        statement("PipelineRead", &["dynamodb:GetItem"], vec![table()], None),
+        // Rate-limit windows and idempotency records, and nothing else.
+        statement(
+            "PipelineLimits",
+            &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            vec![table()],
+            Some(map([(
+                "ForAllValues:StringLike",
+                map([("dynamodb:LeadingKeys", list([s("RL#*"), s("IDEM#*")]))]),
+            )])),
+        ),
+    ];
+    let has = |a: Access| access.contains(&a);
+    if has(Access::TableRead) {
+        out.push(statement(
+            "TableRead",
+            &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+            vec![table(), sub("${Table.Arn}/index/*")],
+            None,
+        ));
+    }
+    if has(Access::TableWrite) {
+        // TransactWriteItems has no IAM action of its own: each of its items is
+        // authorised as the Put/Update/Delete/ConditionCheck it is.
+        out.push(statement(
+            "TableWrite",
+            &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+            vec![table()],
+            None,
+        ));
+    }
+    if has(Access::HealthChecks) {
+        out.push(statement("HealthTable", &["dynamodb:DescribeTable"], vec![table()], None));
+        // HeadBucket is authorised as ListBucket.
+        out.push(statement("HealthBucket", &["s3:ListBucket"], vec![get_att("MediaBucket", "Arn")], None));
+        out.push(statement("HealthQueue", &["sqs:GetQueueAttributes"], vec![queue()], None));
+    }
+    let prefixes = |pick: fn(&Access) -> Option<&'static str>| -> Vec<&'static str> {
+        let mut p: Vec<&str> = access.iter().filter_map(pick).collect();
+        p.dedup();
+        p
+    };
+    let objects = |ps: &[&str]| ps.iter().map(|p| sub(&format!("${{MediaBucket.Arn}}/{p}*"))).collect::<Vec<_>>();
+    let read = prefixes(|a| if let Access::BlobRead(p) = a { Some(p) } else { None });
+    if !read.is_empty() {
+        out.push(statement("BlobRead", &["s3:GetObject"], objects(&read), None));
+    }
+    let write = prefixes(|a| if let Access::BlobWrite(p) = a { Some(p) } else { None });
+    if !write.is_empty() {
+        out.push(statement("BlobWrite", &["s3:PutObject", "s3:DeleteObject"], objects(&write), None));
+    }
+    if has(Access::QueueSend) {
+        out.push(statement("QueueSend", &["sqs:SendMessage"], vec![queue()], None));
+    }
+    if has(Access::QueueConsume) {
+        out.push(statement(
+            "QueueConsume",
+            &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+            vec![queue()],
+            None,
+        ));
+    }
+    let secrets = |ps: &[&str]| ps.iter().map(|name| secret_arn(name)).collect::<Vec<_>>();
+    let read = prefixes(|a| if let Access::SecretRead(n) = a { Some(n) } else { None });
+    if !read.is_empty() {
+        out.push(statement("SecretRead", &["secretsmanager:GetSecretValue"], secrets(&read), None));
+    }
+    let write = prefixes(|a| if let Access::SecretWrite(n) = a { Some(n) } else { None });
+    if !write.is_empty() {
+        out.push(statement("SecretWrite", &["secretsmanager:PutSecretValue"], secrets(&write), None));
+    }
+    if has(Access::SendEmail) {
+        out.push(statement(
+            "SendEmail",
+            &["ses:SendEmail", "ses:SendRawEmail"],
+            vec![sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")],
+            Some(map([("StringEquals", map([("ses:FromAddress", r("MailFrom"))]))])),
+        ));
+    }
+    out
+}
+
+/// A secret's ARN pattern (Secrets Manager appends `-` and six characters).
+fn secret_arn(name: &str) -> Y {
+    sub(&format!("arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:${{SecretsPrefix}}{name}-??????"))
+}
+
+fn statement(sid: &str, actions: &[&str], resources: Vec<Y>, condition: Option<Y>) -> Y {
+    let mut st = vec![
+        ("Sid", s(sid)),
+        ("Effect", s("Allow")),
+        ("Action", list(actions.iter().map(|a| s(a)))),
+        ("Resource", Y::List(resources)),
+    ];
+    if let Some(c) = condition {
+        st.push(("Condition", c));
+    }
+    map(st)
+}
+
+fn http_api() -> Y {
+    let access_log_format = concat!(
+        r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","#,
+        r#""requestTime":"$context.requestTime","method":"$context.httpMethod","#,
+        r#""routeKey":"$context.routeKey","status":"$context.status","#,
+        r#""protocol":"$context.protocol","responseLength":"$context.responseLength","#,
+        r#""responseLatency":"$context.responseLatency","integrationLatency":"$context.integrationLatency","#,
+        r#""integrationError":"$context.integrationErrorMessage","userAgent":"$context.identity.userAgent"}"#
+    );
+    map([
+        ("Type", s("AWS::Serverless::HttpApi")),
+        (
+            "Properties",
+            map([
+                // No StageName: SAM deploys the `$default` stage (auto-deployed, no path prefix).
+                ("Description", sub("What If API (${Stage})")),
+                (
+                    "CorsConfiguration",
+                    map([
+                        ("AllowOrigins", r("AllowedOrigins")),
+                        ("AllowCredentials", Y::Bool(true)),
+                        ("AllowHeaders", list(CORS_ALLOW_HEADERS.iter().map(|h| s(h)))),
+                        (
+                            "AllowMethods",
+                            list(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].into_iter().map(s)),
+                        ),
+                        ("ExposeHeaders", list(CORS_EXPOSE_HEADERS.iter().map(|h| s(h)))),
+                        ("MaxAge", int(600)),
+                    ]),
+                ),
+                (
+                    "DefaultRouteSettings",
+                    map([
+                        ("ThrottlingRateLimit", find_in_map("ThrottleRate")),
+                        ("ThrottlingBurstLimit", find_in_map("ThrottleBurst")),
+                    ]),
+                ),
+                (
+                    "AccessLogSettings",
+                    map([
+                        ("DestinationArn", get_att("ApiAccessLogGroup", "Arn")),
+                        ("Format", s(access_log_format)),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+fn api_access_log_group() -> Y {
+    map([
+        ("Type", s("AWS::Logs::LogGroup")),
+        (
+            "Properties",
+            map([
+                ("LogGroupName", sub("/aws/apigateway/whatif-${Stage}-http-api")),
+                ("RetentionInDays", find_in_map("LogRetentionDays")),
+            ]),
+        ),
+    ])
+}
+
+/// Data resources are kept when the stack is deleted or they are replaced.
+fn retained(ty: &str, props: Y) -> Y {
+    map([
+        ("Type", s(ty)),
+        ("DeletionPolicy", s("Retain")),
+        ("UpdateReplacePolicy", s("Retain")),
+        ("Properties", props),
+    ])
+}
+
+fn table() -> Y {
+    let attr = |name: &str| map([("AttributeName", s(name)), ("AttributeType", s("S"))]);
+    let key = |hash: &str, range: &str| {
+        list([
+            map([("AttributeName", s(hash)), ("KeyType", s("HASH"))]),
+            map([("AttributeName", s(range)), ("KeyType", s("RANGE"))]),
+        ])
+    };
+    let gsi = |name: &str| {
+        map([
+            ("IndexName", s(name)),
+            ("KeySchema", key(&format!("{name}pk"), &format!("{name}sk"))),
+            ("Projection", map([("ProjectionType", s("ALL"))])),
+        ])
+    };
+    retained(
+        "AWS::DynamoDB::Table",
+        map([
+            ("BillingMode", s("PAY_PER_REQUEST")),
+            (
+                "AttributeDefinitions",
+                list(["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].into_iter().map(attr)),
+            ),
+            ("KeySchema", key("pk", "sk")),
+            ("GlobalSecondaryIndexes", list([gsi("gsi1"), gsi("gsi2")])),
+            ("TimeToLiveSpecification", map([("AttributeName", s("ttl")), ("Enabled", Y::Bool(true))])),
+            ("PointInTimeRecoverySpecification", map([("PointInTimeRecoveryEnabled", Y::Bool(true))])),
+            ("SSESpecification", map([("SSEEnabled", Y::Bool(true))])),
+            ("DeletionProtectionEnabled", fn_if("IsProd", Y::Bool(true), Y::Bool(false))),
+        ]),
+    )
+}
+
+fn media_bucket() -> Y {
+    let expire = |id: &str, prefix: &str, days: i64| {
+        map([
+            ("Id", s(id)),
+            ("Status", s("Enabled")),
+            ("Prefix", s(prefix)),
+            ("ExpirationInDays", int(days)),
+        ])
+    };
+    retained(
+        "AWS::S3::Bucket",
+        map([
+            (
+                "BucketEncryption",
+                map([(
+                    "ServerSideEncryptionConfiguration",
+                    list([map([("ServerSideEncryptionByDefault", map([("SSEAlgorithm", s("AES256"))]))])]),
+                )]),
+            ),
+            (
+                "PublicAccessBlockConfiguration",
+                map([
+                    ("BlockPublicAcls", Y::Bool(true)),
+                    ("BlockPublicPolicy", Y::Bool(true)),
+                    ("IgnorePublicAcls", Y::Bool(true)),
+                    ("RestrictPublicBuckets", Y::Bool(true)),
+                ]),
+            ),
+            ("OwnershipControls", map([("Rules", list([map([("ObjectOwnership", s("BucketOwnerEnforced"))])]))])),
+            (
+                "CorsConfiguration",
+                map([(
+                    "CorsRules",
+                    list([map([
+                        // Presigned PUTs (uploads) and GETs (downloads) straight from the browser.
+                        ("AllowedMethods", list([s("GET"), s("HEAD"), s("PUT")])),
+                        ("AllowedOrigins", r("AllowedOrigins")),
+                        ("AllowedHeaders", list([s("*")])),
+                        ("ExposedHeaders", list([s("ETag")])),
+                        ("MaxAge", int(3600)),
+                    ])]),
+                )]),
+            ),
+            (
+                "LifecycleConfiguration",
+                map([(
+                    "Rules",
+                    list([
+                        expire("ExpireExports", "exports/", 7),
+                        expire("ExpireTmp", "tmp/", 1),
+                        map([
+                            ("Id", s("AbortIncompleteUploads")),
+                            ("Status", s("Enabled")),
+                            ("AbortIncompleteMultipartUpload", map([("DaysAfterInitiation", int(1))])),
+                        ]),
+                    ]),
+                )]),
+            ),
+        ]),
+    )
+}
+
+fn media_bucket_policy() -> Y {
+    map([
+        ("Type", s("AWS::S3::BucketPolicy")),
+        (
+            "Properties",
+            map([
+                ("Bucket", r("MediaBucket")),
+                (
+                    "PolicyDocument",
+                    map([
+                        ("Version", s("2012-10-17")),
+                        (
+                            "Statement",
+                            list([map([
+                                ("Sid", s("TlsOnly")),
+                                ("Effect", s("Deny")),
+                                ("Principal", s("*")),
+                                ("Action", s("s3:*")),
+                                ("Resource", list([get_att("MediaBucket", "Arn"), sub("${MediaBucket.Arn}/*")])),
+                                ("Condition", map([("Bool", map([("aws:SecureTransport", s("false"))]))])),
+                            ])]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+fn job_queue(functions: &[Function]) -> Y {
+    // At least six times the longest consumer's timeout (Lambda's advice for SQS sources).
+    let longest = functions.iter().filter(|f| matches!(f.event, Event::Queue { .. })).map(|f| f.timeout_secs).max();
+    let visibility = longest.map_or(300, |t| (6 * t).clamp(300, 43_200));
+    map([
+        ("Type", s("AWS::SQS::Queue")),
+        (
+            "Properties",
+            map([
+                ("SqsManagedSseEnabled", Y::Bool(true)),
+                ("VisibilityTimeout", int(visibility.into())),
+                ("MessageRetentionPeriod", int(4 * 24 * 3600)),
+                (
+                    "RedrivePolicy",
+                    map([
+                        ("deadLetterTargetArn", get_att("JobDeadLetterQueue", "Arn")),
+                        ("maxReceiveCount", int(MAX_RECEIVES.into())),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+fn dead_letter_queue() -> Y {
+    map([
+        ("Type", s("AWS::SQS::Queue")),
+        (
+            "Properties",
+            map([("SqsManagedSseEnabled", Y::Bool(true)), ("MessageRetentionPeriod", int(14 * 24 * 3600))]),
+        ),
+    ])
+}
+
+fn signing_key_secret() -> Y {
+    map([
+        ("Type", s("AWS::SecretsManager::Secret")),
+        (
+            "Properties",
+            map([
+                ("Name", sub(&format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}"))),
+                (
+                    "Description",
+                    s("The access-token signing keys. Created with a placeholder; the first deploy step puts the real keys (docs/deploy.md). Never edit SecretString here: a change would overwrite the keys."),
+                ),
+                ("SecretString", s("PLACEHOLDER: not initialised; see docs/deploy.md")),
+            ]),
+        ),
+    ])
+}
+
+fn alarm_topic() -> Y {
+    map([
+        ("Type", s("AWS::SNS::Topic")),
+        ("Condition", s("HasAlarmEmail")),
+        (
+            "Properties",
+            map([
+                ("DisplayName", sub("What If ${Stage} alarms")),
+                ("Subscription", list([map([("Protocol", s("email")), ("Endpoint", r("AlarmEmail"))])])),
+            ]),
+        ),
+    ])
+}
+
+/// An alarm's common properties, notifying the topic when there is one.
+fn alarm(description: &str, mut props: Vec<(&str, Y)>) -> Y {
+    let actions = || fn_if("HasAlarmEmail", list([r("AlarmTopic")]), r("AWS::NoValue"));
+    let mut all = vec![("AlarmDescription", s(description))];
+    all.append(&mut props);
+    all.extend([
+        ("TreatMissingData", s("notBreaching")),
+        ("AlarmActions", actions()),
+        ("OKActions", actions()),
+    ]);
+    map([("Type", s("AWS::CloudWatch::Alarm")), ("Properties", map(all))])
+}
+
+fn metric(namespace: &str, name: &str, dimensions: Vec<(&str, Y)>) -> Y {
+    map([
+        ("Namespace", s(namespace)),
+        ("MetricName", s(name)),
+        (
+            "Dimensions",
+            Y::List(dimensions.into_iter().map(|(k, v)| map([("Name", s(k)), ("Value", v)])).collect()),
+        ),
+    ])
+}
+
+fn api_5xx_alarm() -> Y {
+    let api = || vec![("ApiId", r("HttpApi")), ("Stage", s("$default"))];
+    let stat = |id: &str, name: &str| {
+        map([
+            ("Id", s(id)),
+            ("ReturnData", Y::Bool(false)),
+            (
+                "MetricStat",
+                map([("Metric", metric("AWS/ApiGateway", name, api())), ("Period", int(300)), ("Stat", s("Sum"))]),
+            ),
+        ])
+    };
+    alarm(
+        "More than 5% of API requests answered 5xx (in 2 of 3 five-minute periods with at least 10 requests)",
+        vec![
+            ("AlarmName", sub("whatif-${Stage}-api-5xx-rate")),
+            (
+                "Metrics",
+                list([
+                    stat("errors", "5xx"),
+                    stat("requests", "Count"),
+                    map([
+                        ("Id", s("rate")),
+                        ("Label", s("5xx rate (%)")),
+                        ("Expression", s("IF(requests >= 10, 100 * errors / requests, 0)")),
+                        ("ReturnData", Y::Bool(true)),
+                    ]),
+                ]),
+            ),
+            ("ComparisonOperator", s("GreaterThanThreshold")),
+            ("Threshold", int(5)),
+            ("EvaluationPeriods", int(3)),
+            ("DatapointsToAlarm", int(2)),
+        ],
+    )
+}
+
+fn simple_alarm(name: &str, description: &str, metric_def: Y, stat: &str) -> Vec<(&'static str, Y)> {
+    let Y::Map(fields) = metric_def else { unreachable!("metric() returns a map") };
+    let mut props = vec![("AlarmName", sub(name)), ("AlarmDescription", s(description))];
+    for (k, v) in fields {
+        let key: &'static str = match k.as_str() {
+            "Namespace" => "Namespace",
+            "MetricName" => "MetricName",
+            _ => "Dimensions",
+        };
+        props.push((key, v));
+    }
+    props.extend([
+        ("Statistic", s(stat)),
+        ("Period", int(300)),
+        ("EvaluationPeriods", int(1)),
+        ("Threshold", int(0)),
+        ("ComparisonOperator", s("GreaterThanThreshold")),
+    ]);
+    props
+}
+
+fn throttles_alarm() -> Y {
+    // Lambda's Region-wide metric: concurrency is shared by the account, so a
+    // throttle anywhere is worth a look (one alarm, whatever the number of functions).
+    let description = "A Lambda function was throttled (all functions of this account and Region)";
+    let mut props = simple_alarm(
+        "whatif-${Stage}-lambda-throttles",
+        description,
+        metric("AWS/Lambda", "Throttles", vec![]),
+        "Sum",
+    );
+    props.retain(|(k, _)| *k != "AlarmDescription");
+    alarm(description, props)
+}
+
+fn dlq_alarm() -> Y {
+    let description = "Jobs are waiting in the dead-letter queue (failed 5 times)";
+    let mut props = simple_alarm(
+        "whatif-${Stage}-dead-letter-queue",
+        description,
+        metric(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            vec![("QueueName", get_att("JobDeadLetterQueue", "QueueName"))],
+        ),
+        "Maximum",
+    );
+    props.retain(|(k, _)| *k != "AlarmDescription");
+    alarm(description, props)
+}
+
+fn worker_errors_alarm(f: &Function) -> Y {
+    let description = format!("The {} worker failed", f.name);
+    let mut props = simple_alarm(
+        &format!("whatif-${{Stage}}-{}-errors", f.name),
+        &description,
+        metric("AWS/Lambda", "Errors", vec![("FunctionName", r(&f.logical_id()))]),
+        "Sum",
+    );
+    props.retain(|(k, _)| *k != "AlarmDescription");
+    alarm(&description, props)
+}
+
+fn outputs() -> Y {
+    let output = |description: &str, value: Y| map([("Description", s(description)), ("Value", value)]);
+    map([
+        (
+            "ApiUrl",
+            output(
+                "The HTTP API's URL ($default stage)",
+                sub("https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"),
+            ),
+        ),
+        ("TableName", output("The DynamoDB table", r("Table"))),
+        ("BucketName", output("The private media bucket", r("MediaBucket"))),
+        ("QueueUrl", output("The job queue", r("JobQueue"))),
+        ("DeadLetterQueueUrl", output("The job queue's dead-letter queue", r("JobDeadLetterQueue"))),
+        ("SigningKeySecretArn", output("The signing-key secret (fill it after the first deploy)", r("SigningKeySecret"))),
+    ])
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().take(max - 3).collect();
+    t.push_str("...");
+    t
+}
+
+// ---- a small YAML emitter ----------------------------------------------------------
+
+/// A YAML value with ordered maps.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Y {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<Y>),
+    Map(Vec<(String, Y)>),
+}
+
+impl Y {
+    /// The value under `key` of a map.
+    pub fn get(&self, key: &str) -> Option<&Y> {
+        match self {
+            Y::Map(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Y::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Every string in this value, depth first.
+    pub fn strings(&self) -> Vec<&str> {
+        match self {
+            Y::Str(s) => vec![s.as_str()],
+            Y::Int(_) | Y::Bool(_) => vec![],
+            Y::List(items) => items.iter().flat_map(Y::strings).collect(),
+            Y::Map(pairs) => pairs.iter().flat_map(|(k, v)| std::iter::once(k.as_str()).chain(v.strings())).collect(),
+        }
+    }
+}
+
+fn s(text: &str) -> Y {
+    Y::Str(text.to_string())
+}
+
+fn int(n: i64) -> Y {
+    Y::Int(n)
+}
+
+fn list(items: impl IntoIterator<Item = Y>) -> Y {
+    Y::List(items.into_iter().collect())
+}
+
+fn map<'a>(pairs: impl IntoIterator<Item = (&'a str, Y)>) -> Y {
+    Y::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+fn r(name: &str) -> Y {
+    map([("Ref", s(name))])
+}
+
+fn sub(text: &str) -> Y {
+    map([("Fn::Sub", s(text))])
+}
+
+fn get_att(resource: &str, attribute: &str) -> Y {
+    map([("Fn::GetAtt", list([s(resource), s(attribute)]))])
+}
+
+fn fn_if(condition: &str, then: Y, otherwise: Y) -> Y {
+    map([("Fn::If", list([s(condition), then, otherwise]))])
+}
+
+fn find_in_map(key: &str) -> Y {
+    map([("Fn::FindInMap", list([s("StageSettings"), r("Stage"), s(key)]))])
+}
+
+/// Writes `value` as block YAML at `indent` spaces (maps and lists only at the top).
+fn emit(value: &Y, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match value {
+        Y::Map(pairs) => {
+            for (key, v) in pairs {
+                let _ = write!(out, "{pad}{}:", scalar(key));
+                emit_child(v, indent, out);
+            }
+        }
+        Y::List(items) => {
+            for item in items {
+                match item {
+                    Y::Map(pairs) if !pairs.is_empty() => {
+                        // `- key: value` with the rest of the map under it.
+                        let mut nested = String::new();
+                        emit(item, indent + 2, &mut nested);
+                        let _ = write!(out, "{pad}- {}", &nested[indent + 2..]);
+                    }
+                    Y::List(items) if !items.is_empty() => {
+                        let _ = writeln!(out, "{pad}-");
+                        emit(item, indent + 2, out);
+                    }
+                    other => {
+                        let _ = writeln!(out, "{pad}- {}", inline(other));
+                    }
+                }
+            }
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{}", inline(other));
+        }
+    }
+}
+
+/// After `key:`, a scalar or an empty collection on the same line, or a block below it.
+fn emit_child(v: &Y, indent: usize, out: &mut String) {
+    match v {
+        Y::Map(pairs) if !pairs.is_empty() => {
+            out.push('\n');
+            emit(v, indent + 2, out);
+        }
+        Y::List(items) if !items.is_empty() => {
+            out.push('\n');
+            emit(v, indent + 2, out);
+        }
+        other => {
+            let _ = writeln!(out, " {}", inline(other));
+        }
+    }
+}
+
+fn inline(v: &Y) -> String {
+    match v {
+        Y::Str(text) => scalar(text),
+        Y::Int(n) => n.to_string(),
+        Y::Bool(b) => b.to_string(),
+        Y::List(_) => "[]".into(),
+        Y::Map(_) => "{}".into(),
+    }
+}
+
+/// A string as a plain scalar when that cannot be read as anything else,
+/// otherwise double-quoted (JSON escapes are valid YAML escapes).
+fn scalar(text: &str) -> String {
+    const RESERVED: &[&str] = &["true", "false", "yes", "no", "on", "off", "y", "n", "null"];
+    let plain = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "_./:-*".contains(c))
+        && !text.ends_with(':')
+        && !RESERVED.contains(&text.to_ascii_lowercase().as_str());
+    if plain { text.to_string() } else { serde_json::to_string(text).unwrap_or_default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+
+    fn workspace_file(path: &str) -> String {
+        let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
+    }
+
+    fn resources() -> Vec<(String, Y)> {
+        let Some(Y::Map(res)) = template().get("Resources").cloned() else { panic!("no Resources") };
+        res
+    }
+
+    fn policy_strings(function: &Y) -> Vec<String> {
+        let policies = function.get("Properties").and_then(|p| p.get("Policies")).expect("Policies");
+        policies.strings().into_iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn committed_template_is_current() {
+        assert!(
+            workspace_file("template.yaml") == render(),
+            "template.yaml is out of date: run `cargo run -p whatif-local -- template --write`"
+        );
+    }
+
+    #[test]
+    fn committed_cdk_tables_are_current() {
+        assert!(
+            workspace_file("cdk/routes.json") == format!("{}\n", crate::routes_json())
+                && workspace_file("cdk/workers.json") == workers_json(),
+            "cdk/routes.json or cdk/workers.json is out of date: run `cargo run -p whatif-local -- routes --write`"
+        );
+    }
+
+    #[test]
+    fn every_route_and_worker_has_its_function() {
+        let res = resources();
+        let functions: Vec<(&String, &Y)> =
+            res.iter().filter(|(_, v)| v.get("Type").and_then(Y::as_str) == Some("AWS::Serverless::Function")).collect();
+        let routes = crate::routes();
+        assert_eq!(functions.len(), routes.len() + WORKERS.len());
+        for route in &routes {
+            let id = format!("{}Function", pascal(route.function));
+            let (_, f) = functions.iter().find(|(k, _)| **k == id).unwrap_or_else(|| panic!("no {id}"));
+            assert_eq!(f.get("Metadata").and_then(|m| m.get("BuildMethod")), Some(&s("rust-cargolambda")));
+            let binary = f.get("Metadata").and_then(|m| m.get("BuildProperties")).and_then(|b| b.get("Binary"));
+            assert_eq!(binary, Some(&s(route.function)));
+            let props = f.get("Properties").unwrap();
+            assert_eq!(props.get("MemorySize"), Some(&int(route.memory_mb.into())));
+            assert_eq!(props.get("Timeout"), Some(&int(route.timeout_secs.into())));
+            let event = props.get("Events").and_then(|e| e.get("Api")).and_then(|e| e.get("Properties")).unwrap();
+            assert_eq!(event.get("Method"), Some(&s(route.method.as_str())));
+            assert_eq!(event.get("Path"), Some(&s(route.path)));
+        }
+        let ids: BTreeSet<&String> = functions.iter().map(|(k, _)| *k).collect();
+        assert_eq!(ids.len(), functions.len(), "two functions map to one logical id");
+    }
+
+    #[test]
+    fn every_function_is_built_from_its_crate() {
+        let listed: Vec<&str> = SERVICES.iter().flat_map(|(_, rows)| rows.iter().map(|r| r.function)).collect();
+        let routed: Vec<&str> = crate::routes().iter().map(|r| r.function).collect();
+        assert_eq!(listed, routed, "template::SERVICES must list the same service crates as crate::routes()");
+        let crates = SERVICES.iter().flat_map(|(dir, rows)| rows.iter().map(move |r| (*dir, r.function)));
+        for (dir, function) in crates.chain(WORKERS.iter().map(|w| (w.crate_dir, w.function))) {
+            let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir).join(format!("src/bin/{function}.rs"));
+            assert!(bin.exists(), "{function}: no binary at {}", bin.display());
+        }
+    }
+
+    #[test]
+    fn only_functions_that_ask_can_read_the_signing_keys() {
+        let res = resources();
+        let secret = format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}-");
+        let all_functions = crate::routes()
+            .into_iter()
+            .map(|r| (r.function, r.access))
+            .chain(WORKERS.iter().map(|w| (w.function, w.access)));
+        for (function, access) in all_functions {
+            let id = format!("{}Function", pascal(function));
+            let (_, f) = res.iter().find(|(k, _)| *k == id).unwrap();
+            let strings = policy_strings(f);
+            let reads = strings.iter().any(|s| s.contains(&secret));
+            let asks = access.iter().any(|a| {
+                matches!(a, Access::SecretRead(n) | Access::SecretWrite(n) if *n == SIGNING_KEYS_SECRET)
+            });
+            assert_eq!(reads, asks, "{function}: may touch the signing keys = {reads}, asks = {asks}");
+            if !asks {
+                assert!(!strings.iter().any(|s| s.starts_with("secretsmanager:")), "{function} may use secrets");
+            }
+        }
+    }
+
+    #[test]
+    fn pipeline_writes_are_limited_to_rate_limit_and_idempotency_items() {
+        let statements = statements(&[]);
+        let text: Vec<String> = statements.iter().map(|st| format!("{st:?}")).collect();
+        assert_eq!(statements.len(), 2, "{text:?}");
+        let limits = &statements[1];
+        assert!(format!("{limits:?}").contains("ForAllValues:StringLike"));
+        assert_eq!(
+            limits.get("Condition").unwrap().strings(),
+            ["ForAllValues:StringLike", "dynamodb:LeadingKeys", "RL#*", "IDEM#*"]
+        );
+        let health = statements(&[Access::HealthChecks]);
+        let actions: Vec<&str> = health.iter().flat_map(|st| st.get("Action").unwrap().strings()).collect();
+        assert!(actions.contains(&"dynamodb:DescribeTable") && actions.contains(&"s3:ListBucket"));
+        assert!(!actions.contains(&"dynamodb:Query"));
+    }
+
+    #[test]
+    fn access_maps_to_scoped_statements() {
+        let st = statements(&[
+            Access::BlobRead("avatars/"),
+            Access::BlobWrite("avatars/"),
+            Access::SendEmail,
+            Access::SecretWrite("signing-keys"),
+        ]);
+        let all: Vec<String> = st.iter().flat_map(|s| s.strings()).map(str::to_string).collect();
+        assert!(all.contains(&"${MediaBucket.Arn}/avatars/*".to_string()));
+        assert!(all.contains(&"secretsmanager:PutSecretValue".to_string()));
+        assert!(!all.contains(&"secretsmanager:GetSecretValue".to_string()));
+        assert!(all.contains(&"ses:FromAddress".to_string()));
+    }
+
+    #[test]
+    fn scalars_quote_what_yaml_would_read_otherwise() {
+        assert_eq!(scalar("provided.al2023"), "provided.al2023");
+        assert_eq!(scalar("/api/jobs"), "/api/jobs");
+        assert_eq!(scalar("dynamodb:GetItem"), "dynamodb:GetItem");
+        for tricky in ["2012-10-17", "yes", "No", "$default", "/api/jobs/{jobId}", "", "a: b", "5", "RL#*", "x:"] {
+            assert!(scalar(tricky).starts_with('"'), "{tricky:?} must be quoted");
+        }
+        let mut out = String::new();
+        emit(&map([("a", list([map([("b", int(1)), ("c", list([s("d")]))]), list([s("e")])]))]), 0, &mut out);
+        assert_eq!(out, "a:\n  - b: 1\n    c:\n      - d\n  -\n    - e\n");
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        assert_eq!(render(), render());
+        assert!(!render().contains('\t'));
+    }
+}
