@@ -15,11 +15,6 @@ pub fn idempotency(subject: &str, route: &str, key: &str) -> Key {
     Key::new(format!("IDEM#{subject}#{route}#{key}"), "IDEM")
 }
 
-/// The item the health check reads: `HEALTH` / `PROBE`.
-pub fn health_probe() -> Key {
-    Key::new("HEALTH", "PROBE")
-}
-
 /// The public keys that verify access tokens: `CONFIG` / `JWKS`.
 /// Written by the auth functions when keys rotate; read (and cached) by every function.
 pub fn public_jwks() -> Key {
