@@ -1,1 +1,181 @@
-fn main() {}
+//! `whatif-bench`: measures the performance budget of docs/performance.md.
+//!
+//! ```text
+//! cargo run --release -p whatif-bench -- [cold|warm|rps|all] [options]
+//!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
+//!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
+//!   --samples N        cold starts per function and backend (default 20)
+//!   --iterations N     warm calls per route (default 20000)
+//!   --duration SECS    load per route for rps (default 10)
+//!   --connections N    keep-alive connections for rps (default 64)
+//!   --bin-dir DIR      where the release binaries are (default <target>/release)
+//!   --no-pin           do not pin cold-start children to one CPU
+//! ```
+//!
+//! Cold starts run the release function binaries: build them first with
+//! `cargo build --release --bins` (the same command builds `whatif-local`, which
+//! the rps comparison with `wrk` uses).
+
+mod cold;
+mod rps;
+mod runtime_api;
+mod warm;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub struct Options {
+    pub emulators: bool,
+    pub samples: usize,
+    pub iterations: usize,
+    pub duration: Duration,
+    pub connections: usize,
+    pub bin_dir: PathBuf,
+    pub pin: bool,
+    pub workspace: PathBuf,
+}
+
+/// One line of the summary table.
+pub struct Row {
+    pub measure: String,
+    pub value: String,
+    pub budget: String,
+    /// None: informational, no budget.
+    pub pass: Option<bool>,
+}
+
+impl Row {
+    pub fn new(measure: impl Into<String>, value: impl Into<String>, budget: &str, pass: Option<bool>) -> Self {
+        Self { measure: measure.into(), value: value.into(), budget: budget.to_string(), pass }
+    }
+}
+
+/// Order statistics of a sample, in the sample's unit.
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    pub n: usize,
+    pub min: f64,
+    pub median: f64,
+    pub mean: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn of(values: &mut [f64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        Some(Self {
+            n: values.len(),
+            min: values[0],
+            median: at(0.5),
+            mean: values.iter().sum::<f64>() / values.len() as f64,
+            p95: at(0.95),
+            p99: at(0.99),
+            max: values[values.len() - 1],
+        })
+    }
+}
+
+fn usage() -> &'static str {
+    "usage: whatif-bench [cold|warm|rps|all] [--emulators] [--samples N] [--iterations N] \
+     [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
+}
+
+fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace.canonicalize().unwrap_or(workspace);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    let mut options = Options {
+        emulators: false,
+        samples: 20,
+        iterations: 20_000,
+        duration: Duration::from_secs(10),
+        connections: 64,
+        bin_dir: target.join("release"),
+        pin: true,
+        workspace,
+    };
+    let mut command = "all".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        let number = |name: &str, v: String| {
+            v.parse::<usize>().ok().filter(|n| *n > 0).ok_or(format!("{name}: {v:?} is not a positive number"))
+        };
+        match arg.as_str() {
+            "--emulators" => options.emulators = true,
+            "--no-pin" => options.pin = false,
+            "--samples" => options.samples = number("--samples", value("--samples")?)?,
+            "--iterations" => options.iterations = number("--iterations", value("--iterations")?)?,
+            "--connections" => options.connections = number("--connections", value("--connections")?)?,
+            "--duration" => options.duration = Duration::from_secs(number("--duration", value("--duration")?)? as u64),
+            "--bin-dir" => options.bin_dir = PathBuf::from(value("--bin-dir")?),
+            "-h" | "--help" => return Err(usage().to_string()),
+            other if other.starts_with('-') => return Err(format!("unknown option {other}\n{}", usage())),
+            other => command = other.to_string(),
+        }
+    }
+    let commands = match command.as_str() {
+        "all" => vec!["cold", "warm", "rps"],
+        "cold" => vec!["cold"],
+        "warm" => vec!["warm"],
+        "rps" => vec!["rps"],
+        other => return Err(format!("unknown command {other:?}\n{}", usage())),
+    };
+    Ok((commands, options))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (commands, options) = match parse_args() {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    if cfg!(debug_assertions) {
+        println!("WARNING: this is a debug build; figures only mean something with --release\n");
+    }
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for command in commands {
+        let result = match command {
+            "cold" => cold::run(&options).await,
+            "warm" => warm::run(&options).await,
+            _ => rps::run(&options).await,
+        };
+        match result {
+            Ok(mut r) => rows.append(&mut r),
+            Err(message) => {
+                eprintln!("\n{command}: {message}");
+                failed = true;
+            }
+        }
+    }
+    print_table(&rows);
+    if failed || rows.iter().any(|r| r.pass == Some(false)) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+fn print_table(rows: &[Row]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!("\n## Summary\n");
+    println!("| Measure | Value | Budget | Result |");
+    println!("|---|---|---|---|");
+    for row in rows {
+        let result = match row.pass {
+            Some(true) => "pass",
+            Some(false) => "**FAIL**",
+            None => "",
+        };
+        println!("| {} | {} | {} | {} |", row.measure, row.value, row.budget, result);
+    }
+}

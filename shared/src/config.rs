@@ -114,8 +114,9 @@ impl Config {
             None => vec![frontend_url.clone(), "http://localhost:3000".into(), "http://localhost:3001".into()],
         };
         let rate_limits = match var("WHATIF_RATE_LIMITS") {
-            Some(spec) => RateLimits::parse(spec)
-                .map_err(|reason| ConfigError::Invalid { var: "WHATIF_RATE_LIMITS", reason })?,
+            Some(spec) => {
+                RateLimits::parse(spec).map_err(|reason| ConfigError::Invalid { var: "WHATIF_RATE_LIMITS", reason })?
+            }
             None => RateLimits::default(),
         };
         let max_body_bytes: usize = parse(env, "WHATIF_MAX_BODY_BYTES", 1024 * 1024)?;

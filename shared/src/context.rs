@@ -85,8 +85,12 @@ impl AppContext {
             clock.clone(),
         )?);
         let queue = Arc::new(LocalQueue::new(store.clone(), clock.clone(), ids.clone(), config.queue_max_receives));
-        let mailer =
-            Arc::new(OutboxMailer::new(data_dir.join("outbox"), "noreply@whatif.local".into(), clock.clone(), ids.clone())?);
+        let mailer = Arc::new(OutboxMailer::new(
+            data_dir.join("outbox"),
+            "noreply@whatif.local".into(),
+            clock.clone(),
+            ids.clone(),
+        )?);
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
         Ok(Arc::new(Self {
             config,
@@ -108,7 +112,8 @@ impl AppContext {
         let sdk = aws_config::load_from_env().await;
         let table: Arc<dyn ItemTable> =
             Arc::new(aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), res.table.clone(), clock.clone()));
-        let blobs = Arc::new(aws::S3Blobs::new(aws::s3_client(&sdk, res.s3_path_style), res.bucket.clone(), clock.clone()));
+        let blobs =
+            Arc::new(aws::S3Blobs::new(aws::s3_client(&sdk, res.s3_path_style), res.bucket.clone(), clock.clone()));
         let secrets = Arc::new(aws::AwsSecrets::new(
             aws_sdk_secretsmanager::Client::new(&sdk),
             res.secrets_prefix.clone(),

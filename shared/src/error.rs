@@ -35,8 +35,7 @@ impl ApiError {
     /// 400 with one field error.
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", format!("{field}: {message}"))
-            .with_field(field, message)
+        Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", format!("{field}: {message}")).with_field(field, message)
     }
 
     /// 400 with several field errors.

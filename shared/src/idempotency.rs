@@ -13,8 +13,8 @@ use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Reply;
 use crate::keys;
-use crate::ports::table::{Cond, Item, ItemTable, Key, PK, SK, TTL, Update};
 use crate::ports::StoreError;
+use crate::ports::table::{Cond, Item, ItemTable, Key, PK, SK, TTL, Update};
 
 pub const HEADER: &str = "idempotency-key";
 const KEEP_SECS: i64 = 24 * 3600;

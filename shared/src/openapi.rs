@@ -21,10 +21,12 @@ pub fn document(routes: &[&Route], version: &str) -> Value {
         if !tags.contains(&route.doc.tag) {
             tags.push(route.doc.tag);
         }
-        paths.entry(route.path).or_default().insert(route.method.as_str().to_ascii_lowercase(), operation(route, &mut generator));
+        paths
+            .entry(route.path)
+            .or_default()
+            .insert(route.method.as_str().to_ascii_lowercase(), operation(route, &mut generator));
     }
-    let mut schemas: Map<String, Value> =
-        generator.take_definitions(true).into_iter().collect();
+    let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     schemas.insert("Error".into(), error_schema());
     schemas.insert("Pagination".into(), pagination_schema());
     json!({

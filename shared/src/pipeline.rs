@@ -59,11 +59,8 @@ async fn run(
     rate: &mut Option<Decision>,
 ) -> ApiResult<Reply> {
     let path_params = req.path_parameters().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let query = req
-        .uri()
-        .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let query =
+        req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let (parts, body) = req.into_parts();
     let body = match body {
         Body::Empty => Bytes::new(),
@@ -171,9 +168,8 @@ fn gateway_context(req: &lambda_http::Request) -> (Option<String>, Option<IpAddr
 /// A valid incoming `X-Request-Id` (1–128 of `[A-Za-z0-9._-]`), else API
 /// Gateway's id, else a new ULID.
 pub fn request_id(headers: &HeaderMap, gateway_id: Option<&str>, ctx: &AppContext) -> String {
-    let valid = |s: &str| {
-        (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-    };
+    let valid =
+        |s: &str| (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -253,7 +249,8 @@ fn security_headers(headers: &mut HeaderMap) {
     }
 }
 
-const EXPOSED: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed";
+const EXPOSED: &str =
+    "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed";
 
 /// CORS for an allowed origin (exact match; never `*`, since we allow credentials).
 fn cors_headers(allowed: &[String], origin: Option<&str>, headers: &mut HeaderMap) {

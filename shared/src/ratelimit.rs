@@ -12,8 +12,8 @@ use serde_json::json;
 use crate::auth::{Plan, Principal};
 use crate::clock::Clock;
 use crate::keys;
-use crate::ports::table::{ItemTable, TTL, Update};
 use crate::ports::StoreResult;
+use crate::ports::table::{ItemTable, TTL, Update};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -72,7 +72,11 @@ impl Default for RateLimits {
     fn default() -> Self {
         let all = |max, window_secs, premium_factor| {
             let limit = Limit { max, window_secs };
-            ClassLimits { anonymous: limit, signed_in: limit, premium: Limit { max: max * premium_factor, window_secs } }
+            ClassLimits {
+                anonymous: limit,
+                signed_in: limit,
+                premium: Limit { max: max * premium_factor, window_secs },
+            }
         };
         let mut generate = all(30, HOUR, 5);
         generate.anonymous = Limit { max: 5, window_secs: HOUR };
@@ -107,7 +111,8 @@ impl RateLimits {
                 .into_iter()
                 .find(|c| c.name() == class)
                 .ok_or_else(|| format!("{class:?} is not a rate-limit class"))?;
-            let limit = parse_limit(value.trim()).ok_or_else(|| format!("{value:?}: expected max/window like 30/1h"))?;
+            let limit =
+                parse_limit(value.trim()).ok_or_else(|| format!("{value:?}: expected max/window like 30/1h"))?;
             let entry = limits.0.entry(class).or_insert_with(|| RateLimits::default().0[&class]);
             match tier {
                 None => *entry = ClassLimits { anonymous: limit, signed_in: limit, premium: limit },
@@ -189,7 +194,11 @@ pub async fn hit(
     let start = now - now.rem_euclid(window);
     let reset = start + window;
     let item = table
-        .update(&keys::rate_window(class.name(), subject, start), Update::new().add("count", 1).set(TTL, reset + 60), None)
+        .update(
+            &keys::rate_window(class.name(), subject, start),
+            Update::new().add("count", 1).set(TTL, reset + 60),
+            None,
+        )
         .await?;
     let count = item.get("count").and_then(|v| v.as_u64()).unwrap_or(u64::MAX);
     let max = u64::from(limit.max);

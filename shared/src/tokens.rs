@@ -139,7 +139,9 @@ impl Authenticator for TokenVerifier {
         let Some(status) = status else { return Err(ApiError::unauthorized("The account no longer exists")) };
         match status.get("status").and_then(Value::as_str) {
             Some("active") => {}
-            Some("suspended") => return Err(ApiError::forbidden("The account is suspended").with_code("ACCOUNT_SUSPENDED")),
+            Some("suspended") => {
+                return Err(ApiError::forbidden("The account is suspended").with_code("ACCOUNT_SUSPENDED"));
+            }
             Some("banned") => return Err(ApiError::forbidden("The account is banned").with_code("ACCOUNT_BANNED")),
             _ => return Err(ApiError::forbidden("The account is not active").with_code("ACCOUNT_INACTIVE")),
         }

@@ -73,4 +73,3 @@ async fn timed(check: impl std::future::Future<Output = StoreResult<()>>) -> Che
     };
     Check { status, latency_ms }
 }
-

@@ -3,10 +3,10 @@
 pub mod health;
 pub mod openapi;
 
-use whatif_shared::auth::AuthLevel;
-use whatif_shared::routes::{Access, Route, RouteDoc};
-use whatif_shared::handler;
 use http::Method;
+use whatif_shared::auth::AuthLevel;
+use whatif_shared::handler;
+use whatif_shared::routes::{Access, Route, RouteDoc};
 
 pub const HEALTH: Route = Route {
     function: "health",
@@ -22,7 +22,10 @@ pub const HEALTH: Route = Route {
     handler: handler!(health::handle),
     doc: RouteDoc {
         response: Some(|g| g.subschema_for::<health::HealthReport>()),
-        ..RouteDoc::new("platform", "Liveness, with checks of the table, the blob store and the queue (503 when one fails)")
+        ..RouteDoc::new(
+            "platform",
+            "Liveness, with checks of the table, the blob store and the queue (503 when one fails)",
+        )
     },
 };
 

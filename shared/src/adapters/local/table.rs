@@ -15,7 +15,9 @@ use serde_json::{Map, Value};
 
 use super::store::{GSI1, GSI2, ITEMS, LocalStore, TxError, unavailable};
 use crate::clock::Clock;
-use crate::ports::table::{Cond, Index, Item, ItemTable, Key, MAX_ITEM_BYTES, MAX_TX_OPS, PK, Query, QueryPage, SK, SortKey, TTL, TxOp, Update};
+use crate::ports::table::{
+    Cond, Index, Item, ItemTable, Key, MAX_ITEM_BYTES, MAX_TX_OPS, PK, Query, QueryPage, SK, SortKey, TTL, TxOp, Update,
+};
 use crate::ports::{StoreError, StoreResult};
 
 pub struct LocalTable {
@@ -120,9 +122,7 @@ impl ItemTable for LocalTable {
             Index::Gsi2 => Some(txn.open_table(GSI2).map_err(|e| unavailable("open index", e))?),
         };
         let source = index.as_ref().unwrap_or(&items);
-        let range = source
-            .range::<&[u8]>((as_bound(&lower), as_bound(&upper)))
-            .map_err(|e| unavailable("range", e))?;
+        let range = source.range::<&[u8]>((as_bound(&lower), as_bound(&upper))).map_err(|e| unavailable("range", e))?;
         let now = self.clock.epoch_seconds();
         let limit = query.limit.unwrap_or(usize::MAX).max(1);
         let mut page = QueryPage::default();
