@@ -93,7 +93,7 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     if let Some(key) = path.strip_prefix("/_blobs/") {
-        return crate::blobs::serve(ctx, req, &key.to_string()).await;
+        return crate::blobs::serve(ctx, req, key).await;
     }
     let (route, params, allowed) = find(routes, req.method(), &path);
     let Some(route) = route else {

@@ -249,7 +249,10 @@ fn with(prefix: &[u8], tail: &[u8]) -> Vec<u8> {
 }
 
 /// The byte range of a query, after its start key.
-fn bounds(query: &Query) -> StoreResult<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+/// A range of joined keys.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+fn bounds(query: &Query) -> StoreResult<KeyRange> {
     use Bound::{Excluded, Included, Unbounded};
     let mut p = join(&[&query.pk])?;
     p.push(0);
