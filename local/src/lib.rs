@@ -2,16 +2,21 @@
 //! called exactly as API Gateway calls the Lambda (a v2 event, deserialised by
 //! lambda_http itself), with the job workers running in-process.
 
+pub mod admin;
 mod blobs;
 mod event;
 pub mod server;
+pub mod template;
 
 use whatif_shared::routes::Route;
 
 /// The route table: every service's rows, joined. The local server mounts it;
 /// the OpenAPI document and the infrastructure templates are made from it.
 pub fn routes() -> Vec<&'static Route> {
-    [whatif_platform::ROUTES].into_iter().flatten().collect()
+    [whatif_platform::ROUTES, whatif_auth::ROUTES, whatif_users::ROUTES, whatif_jobs::ROUTES]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The OpenAPI document of the whole table, as committed in `docs/openapi.json`.

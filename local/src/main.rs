@@ -3,7 +3,8 @@
 //! ```text
 //! whatif-local [serve] [--aws]   run the API (embedded store; --aws: the AWS adapters)
 //! whatif-local openapi [--write] print the OpenAPI document (or write docs/openapi.json)
-//! whatif-local routes            print the route table as JSON
+//! whatif-local routes [--write]  print the route table as JSON (or write cdk/routes.json and cdk/workers.json)
+//! whatif-local template [--write] print the SAM template (or write template.yaml)
 //! ```
 
 use std::process::ExitCode;
@@ -26,27 +27,73 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         "routes" => {
-            println!("{}", whatif_local::routes_json());
+            let routes = format!("{}\n", whatif_local::routes_json());
+            if flag("--write") {
+                let written = write("cdk/routes.json", &routes);
+                if written != ExitCode::SUCCESS {
+                    return written;
+                }
+                return write("cdk/workers.json", &whatif_local::template::workers_json());
+            }
+            print!("{routes}");
             ExitCode::SUCCESS
         }
+        "template" => {
+            let template = whatif_local::template::render();
+            if flag("--write") {
+                return write("template.yaml", &template);
+            }
+            print!("{template}");
+            ExitCode::SUCCESS
+        }
+        "keys" if args.iter().any(|a| a == "rotate") => match config(flag("--aws")) {
+            Ok(config) => report(whatif_local::admin::rotate_keys(config).await),
+            Err(code) => code,
+        },
+        "promote-admin" => match (args.iter().filter(|a| !a.starts_with("--")).nth(1), config(flag("--aws"))) {
+            (Some(email), Ok(config)) => report(whatif_local::admin::promote_admin(config, email).await),
+            (None, _) => {
+                eprintln!("usage: whatif-local promote-admin EMAIL [--aws]");
+                ExitCode::from(2)
+            }
+            (_, Err(code)) => code,
+        },
         other => {
-            eprintln!("unknown command {other:?}; use serve, openapi or routes");
+            eprintln!("unknown command {other:?}; use serve, openapi, routes, template, keys rotate or promote-admin");
             ExitCode::from(2)
         }
     }
 }
 
-async fn serve(aws: bool) -> ExitCode {
+/// The configuration from the environment; `--aws` selects the AWS adapters.
+fn config(aws: bool) -> Result<Config, ExitCode> {
+    let mut env: std::collections::HashMap<String, String> = std::env::vars().collect();
     if aws {
-        // SAFETY: set before any other thread reads the environment.
-        unsafe { std::env::set_var("WHATIF_BACKEND", "aws") };
+        env.insert("WHATIF_BACKEND".into(), "aws".into());
     }
-    let config = match Config::from_process_env() {
-        Ok(config) => config,
+    Config::from_env(&env).map_err(|e| {
+        eprintln!("whatif-local: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn report(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("whatif-local: {e}");
-            return ExitCode::from(2);
+            ExitCode::FAILURE
         }
+    }
+}
+
+async fn serve(aws: bool) -> ExitCode {
+    let config = match config(aws) {
+        Ok(config) => config,
+        Err(code) => return code,
     };
     whatif_shared::logging::init(config.log_json && std::env::var("WHATIF_LOG_FORMAT").is_ok());
     let backend = match &config.backend {

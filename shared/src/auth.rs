@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -14,7 +14,7 @@ pub enum Role {
     Admin,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     #[default]
@@ -28,6 +28,8 @@ pub struct Principal {
     pub user_id: String,
     pub role: Role,
     pub plan: Plan,
+    /// The session the token belongs to.
+    pub session: Option<String>,
 }
 
 /// The auth level a route asks for (API.md's **none** .. **admin**).

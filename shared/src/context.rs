@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::accounts::signing::Signer;
 use crate::adapters::aws;
 use crate::adapters::local::{FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
 use crate::auth::Authenticator;
@@ -22,6 +23,9 @@ pub struct AppContext {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
     pub auth: Arc<dyn Authenticator>,
+    /// Signs access tokens; loads the private key set on first use, so only
+    /// the functions that issue tokens (and may read the secret) touch it.
+    pub signer: Arc<Signer>,
     /// Set on the embedded backend: the local server serves its signed URLs.
     pub local_blobs: Option<Arc<LocalBlobs>>,
     /// Set on the embedded backend: flushed on shutdown.
@@ -92,6 +96,7 @@ impl AppContext {
             ids.clone(),
         )?);
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
+        let signer = Arc::new(Signer::new(secrets.clone(), table.clone()));
         Ok(Arc::new(Self {
             config,
             table,
@@ -102,6 +107,7 @@ impl AppContext {
             clock,
             ids,
             auth,
+            signer,
             local_blobs: Some(blobs),
             local_store: Some(store),
         }))
@@ -124,6 +130,7 @@ impl AppContext {
             Arc::new(aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), res.queue_url.clone(), res.dlq_url.clone()));
         let mailer = Arc::new(aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), res.mail_from.clone()));
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
+        let signer = Arc::new(Signer::new(secrets.clone(), table.clone()));
         Arc::new(Self {
             config,
             table,
@@ -134,6 +141,7 @@ impl AppContext {
             clock,
             ids,
             auth,
+            signer,
             local_blobs: None,
             local_store: None,
         })

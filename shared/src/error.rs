@@ -175,3 +175,29 @@ mod tests {
         assert!(!err.message.contains("key attributes"));
     }
 }
+
+/// Collects the field errors of a whole body, so one 400 names every bad field.
+#[derive(Debug, Default)]
+pub struct Validation(Vec<FieldError>);
+
+impl Validation {
+    /// Keeps the value, or records why it is invalid.
+    pub fn check<T>(&mut self, result: ApiResult<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) if err.errors.is_empty() => {
+                self.0.push(FieldError { field: "body".into(), message: err.message });
+                None
+            }
+            Err(err) => {
+                self.0.extend(err.errors);
+                None
+            }
+        }
+    }
+
+    /// 400 naming every recorded field, or Ok.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::invalid_fields(self.0)) }
+    }
+}

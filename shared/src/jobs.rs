@@ -165,3 +165,142 @@ pub async fn run_worker(
         futures::future::join_all(runs).await;
     }
 }
+
+/// A job as its owner sees it (`GET /api/jobs/{jobId}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    pub id: String,
+    /// The job kind, e.g. `account-export`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
+    pub user_id: String,
+    pub status: JobStatus,
+    pub progress: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the job works on (kind-specific; never shown).
+    #[serde(skip_serializing)]
+    #[schemars(skip)]
+    pub input: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled)
+    }
+}
+
+/// Job records in the table (the message on the queue only names the job).
+pub mod records {
+    use serde_json::{Value, json};
+
+    use super::{JobMessage, JobRecord, JobStatus};
+    use crate::clock::rfc3339;
+    use crate::context::AppContext;
+    use crate::error::{ApiError, ApiResult};
+    use crate::keys;
+    use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, PK, SK, Update};
+
+    /// Records a job and queues it. The record is written first, so a worker
+    /// always finds what it is told to run.
+    pub async fn enqueue(ctx: &AppContext, kind: &str, user_id: &str, input: Value) -> ApiResult<JobRecord> {
+        let now = rfc3339(ctx.clock.now());
+        let record = JobRecord {
+            id: ctx.ids.ulid().to_string(),
+            kind: kind.to_string(),
+            user_id: user_id.to_string(),
+            status: JobStatus::Queued,
+            progress: 0,
+            result: None,
+            error: None,
+            input,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        let key = keys::job(&record.id);
+        let (gpk, gsk) = keys::job_by_owner(user_id, &record.created_at, &record.id);
+        let mut item = Item::new();
+        item.insert(PK.into(), key.pk.into());
+        item.insert(SK.into(), key.sk.into());
+        item.insert(GSI1_PK.into(), gpk.into());
+        item.insert(GSI1_SK.into(), gsk.into());
+        item.insert("id".into(), json!(record.id));
+        item.insert("kind".into(), json!(record.kind));
+        item.insert("userId".into(), json!(record.user_id));
+        item.insert("status".into(), json!(record.status));
+        item.insert("progress".into(), json!(0));
+        item.insert("input".into(), record.input.clone());
+        item.insert("createdAt".into(), json!(record.created_at));
+        item.insert("updatedAt".into(), json!(record.updated_at));
+        ctx.table.put(item, Some(Cond::NotExists)).await?;
+        ctx.queue.send(&JobMessage::new(kind, &record.id).to_body(), std::time::Duration::ZERO).await?;
+        Ok(record)
+    }
+
+    pub async fn get(ctx: &AppContext, job_id: &str) -> ApiResult<Option<JobRecord>> {
+        let Some(item) = ctx.table.get(&keys::job(job_id)).await? else { return Ok(None) };
+        let field = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        let status: JobStatus = serde_json::from_value(item.get("status").cloned().unwrap_or_default())
+            .map_err(|_| ApiError::internal("job without a status"))?;
+        Ok(Some(JobRecord {
+            id: field("id"),
+            kind: field("kind"),
+            user_id: field("userId"),
+            status,
+            progress: item.get("progress").and_then(Value::as_u64).unwrap_or(0).min(100) as u8,
+            result: item.get("result").cloned(),
+            error: item.get("error").and_then(Value::as_str).map(str::to_string),
+            input: item.get("input").cloned().unwrap_or(Value::Null),
+            created_at: field("createdAt"),
+            updated_at: field("updatedAt"),
+        }))
+    }
+
+    /// Moves a job on, unless it already reached a final state.
+    pub async fn update(
+        ctx: &AppContext,
+        job_id: &str,
+        status: JobStatus,
+        progress: u8,
+        result: Option<Value>,
+        error: Option<&str>,
+    ) -> ApiResult<()> {
+        let mut update = Update::new()
+            .set("status", json!(status))
+            .set("progress", progress.min(100))
+            .set("updatedAt", rfc3339(ctx.clock.now()));
+        if let Some(result) = result {
+            update = update.set("result", result);
+        }
+        if let Some(error) = error {
+            update = update.set("error", error);
+        }
+        let not_final = Cond::And(vec![
+            Cond::Exists,
+            Cond::Ne("status".into(), json!(JobStatus::Succeeded)),
+            Cond::Ne("status".into(), json!(JobStatus::Failed)),
+            Cond::Ne("status".into(), json!(JobStatus::Cancelled)),
+        ]);
+        match ctx.table.update(&keys::job(job_id), update, Some(not_final)).await {
+            Ok(_) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -26,3 +26,54 @@ pub fn public_jwks() -> Key {
 pub fn account_status(user_id: &str) -> Key {
     Key::new(format!("USER#{user_id}"), "STATUS")
 }
+
+/// An account: `USER#<id>` / `PROFILE`. Access: get by id.
+pub fn user_profile(user_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), "PROFILE")
+}
+
+/// Uniqueness of an email (lower-cased): `EMAIL#<email>` / `CLAIM` → userId.
+/// Access: conditional put when an account takes the address; get to sign in by email.
+pub fn email_claim(email_key: &str) -> Key {
+    Key::new(format!("EMAIL#{email_key}"), "CLAIM")
+}
+
+/// Uniqueness of a username (lower-cased): `UNAME#<name>` / `CLAIM` → userId.
+pub fn username_claim(username_key: &str) -> Key {
+    Key::new(format!("UNAME#{username_key}"), "CLAIM")
+}
+
+/// A link from an OpenID Connect identity: `OIDC#<provider>#<sub>` / `CLAIM` → userId.
+pub fn oidc_claim(provider: &str, subject: &str) -> Key {
+    Key::new(format!("OIDC#{provider}#{subject}"), "CLAIM")
+}
+
+/// A session (a refresh-token family): `USER#<id>` / `SESSION#<family>`.
+/// Access: query `SESSION#` to revoke them all.
+pub fn session(user_id: &str, family: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), format!("SESSION#{family}"))
+}
+
+/// The prefix of every session of an account.
+pub const SESSION_PREFIX: &str = "SESSION#";
+
+/// A refresh token, by the SHA-256 of its value: `REFRESH#<hash>` / `REFRESH`.
+pub fn refresh_token(hash: &str) -> Key {
+    Key::new(format!("REFRESH#{hash}"), "REFRESH")
+}
+
+/// A single-use email token (verification, reset), by hash: `OTT#<hash>` / `OTT` (TTL).
+pub fn one_time_token(hash: &str) -> Key {
+    Key::new(format!("OTT#{hash}"), "OTT")
+}
+
+/// A job: `JOB#<id>` / `JOB`, with GSI1 `USER#<owner>` / `JOB#<createdAt>#<id>`.
+/// Access: get by id (owner checked); the owner's jobs, newest first, on GSI1.
+pub fn job(job_id: &str) -> Key {
+    Key::new(format!("JOB#{job_id}"), "JOB")
+}
+
+/// The GSI1 key of a job, listing an owner's jobs by time.
+pub fn job_by_owner(user_id: &str, created_at: &str, job_id: &str) -> (String, String) {
+    (format!("USER#{user_id}"), format!("JOB#{created_at}#{job_id}"))
+}

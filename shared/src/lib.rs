@@ -2,6 +2,7 @@
 //! runs on (configuration, errors → HTTP, request pipeline, logging), the
 //! ports with their AWS and embedded adapters, and the domain.
 
+pub mod accounts;
 pub mod adapters;
 pub mod auth;
 pub mod clock;

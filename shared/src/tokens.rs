@@ -44,6 +44,9 @@ pub struct Claims {
     pub plan: Plan,
     /// The account status when the token was issued.
     pub status: String,
+    /// The session (refresh-token family) the token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// One published public key (an OKP JWK).
@@ -146,12 +149,13 @@ impl Authenticator for TokenVerifier {
             _ => return Err(ApiError::forbidden("The account is not active").with_code("ACCOUNT_INACTIVE")),
         }
         let revoked_before = status.get("tokensValidAfter").and_then(Value::as_i64).unwrap_or(0);
-        if claims.iat < revoked_before {
+        let session_closed = claims.sid.as_ref().is_some_and(|sid| status.contains_key(&format!("revoked#{sid}")));
+        if claims.iat < revoked_before || session_closed {
             return Err(ApiError::unauthorized("The session has ended, sign in again").with_code("TOKEN_REVOKED"));
         }
         let role = status.get("role").cloned().and_then(|r| serde_json::from_value(r).ok()).unwrap_or(claims.role);
         let plan = status.get("plan").cloned().and_then(|p| serde_json::from_value(p).ok()).unwrap_or(claims.plan);
-        Ok(Principal { user_id: claims.sub, role, plan })
+        Ok(Principal { user_id: claims.sub, role, plan, session: claims.sid })
     }
 }
 

@@ -16,6 +16,8 @@ fn events_dir() -> PathBuf {
 async fn every_function_has_an_event_that_its_handler_answers() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = AppContext::connect(Config::embedded(dir.path().to_path_buf())).await.unwrap();
+    // As a deployment does: the signing keys exist before the functions run.
+    whatif_shared::accounts::signing::ensure(&*ctx.secrets, &*ctx.table, &*ctx.clock).await.unwrap();
     for route in whatif_local::routes() {
         let path = events_dir().join(format!("{}.json", route.function));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));

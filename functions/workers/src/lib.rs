@@ -11,8 +11,7 @@ use whatif_shared::ports::Delivery;
 
 /// Every job kind of every service.
 pub fn job_kinds() -> Vec<&'static JobKind> {
-    let services: [&'static [JobKind]; 0] = [];
-    services.into_iter().flatten().collect()
+    [whatif_users::JOBS].into_iter().flatten().collect()
 }
 
 /// Runs one SQS batch; the messages that should be retried are reported as

@@ -1,0 +1,387 @@
+//! Cold starts: each function's release binary, spawned like Lambda spawns it
+//! (a fresh process, the Lambda environment, a Runtime API to poll), timed
+//! from spawn to its first `GET /next` (init) and to its first response.
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc::UnboundedReceiver;
+use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_sqs};
+use whatif_shared::adapters::aws::{
+    create_bucket_if_missing, create_queues_if_missing, create_table_if_missing, emulator_config, s3_client,
+};
+use whatif_shared::routes::Route;
+
+use crate::runtime_api::{self, Call, RuntimeApi};
+use crate::{Options, Row, Stats};
+
+/// The budget: spawn → init done, per function, on one vCPU.
+const INIT_BUDGET_MS: f64 = 20.0;
+/// How long one cold start may take before it counts as failed.
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(15);
+const NAME: &str = "whatif-bench";
+
+struct Backend {
+    name: &'static str,
+    env: Vec<(String, String)>,
+    /// Holds the data folder and the children's logs; removed on drop.
+    dir: tempfile::TempDir,
+}
+
+struct Sample {
+    init_ms: f64,
+    first_ms: f64,
+    peak_rss_kb: Option<f64>,
+    status: u16,
+}
+
+/// A function's cold starts on one backend.
+struct Measured {
+    init: Stats,
+    first: Stats,
+    peak_rss_kb: Option<Stats>,
+    /// The HTTP status of the last answer.
+    status: u16,
+}
+
+pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
+    let (routes, missing): (Vec<&Route>, Vec<&Route>) =
+        whatif_local::routes().into_iter().partition(|r| options.bin_dir.join(r.function).is_file());
+    if !missing.is_empty() {
+        let bins: Vec<String> = missing.iter().map(|r| format!("--bin {}", r.function)).collect();
+        let message = format!(
+            "no release binary in {} for: {}\n  build them first, from {}:\n    cargo build --release {}",
+            options.bin_dir.display(),
+            missing.iter().map(|r| r.function).collect::<Vec<_>>().join(", "),
+            options.workspace.display(),
+            bins.join(" ")
+        );
+        if routes.is_empty() {
+            return Err(message);
+        }
+        println!("WARNING: {message}\n  (those functions are skipped)");
+    }
+    let pin = if options.pin { pin_cpu() } else { None };
+    println!(
+        "== cold start: {} samples per function (after 1 unmeasured start), binaries in {}",
+        options.samples,
+        options.bin_dir.display()
+    );
+    match pin {
+        Some(cpu) => println!("   children pinned to CPU {cpu} with taskset (approximates one vCPU)"),
+        None => println!("   children not pinned (no taskset, or --no-pin)"),
+    }
+    let mut rows = Vec::new();
+    let floor = spawn_floor(pin, options.samples);
+    if let Some(floor) = floor {
+        println!(
+            "   spawn floor (fork + exec + exit of `true`{}): median {:.2} ms",
+            if pin.is_some() { " via taskset" } else { "" },
+            floor.median
+        );
+        rows.push(Row::new("cold: process spawn floor (`true`)", format!("{:.2} ms median", floor.median), "", None));
+    }
+
+    let mut backends = vec![embedded()?];
+    match emulator_urls(options.emulators)? {
+        Some((dynamodb, moto)) => backends.push(emulators(&dynamodb, &moto).await?),
+        None => println!("   AWS backend skipped: pass --emulators with the emulators running (./scripts/emulators)"),
+    }
+    for backend in &backends {
+        println!("\n-- backend: {}", backend.name);
+        println!(
+            "   {:<26} {:>26}   {:>26}   {:>10} {:>6}",
+            "function", "init ms: min median p95", "first resp.: min median p95", "RSS MB", "status"
+        );
+        for route in &routes {
+            let bin = options.bin_dir.join(route.function);
+            let event = runtime_api::event(&options.workspace, route);
+            match measure(&bin, route, &event, backend, pin, options.samples).await {
+                Ok(Measured { init, first, peak_rss_kb, status }) => {
+                    let rss = peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
+                    println!(
+                        "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
+                        route.function,
+                        init.min,
+                        init.median,
+                        init.p95,
+                        first.min,
+                        first.median,
+                        first.p95,
+                        rss,
+                        status
+                    );
+                    rows.push(Row::new(
+                        format!("cold: {} ({})", route.function, backend.name),
+                        format!(
+                            "init {:.1} ms (p95 {:.1}), first response {:.1} ms (p95 {:.1}, status {status}), {rss} MB",
+                            init.median, init.p95, first.median, first.p95
+                        ),
+                        "init ≤ 20 ms",
+                        Some(init.median <= INIT_BUDGET_MS),
+                    ));
+                }
+                Err(e) => {
+                    println!("   {:<26} FAILED: {e}", route.function);
+                    rows.push(Row::new(
+                        format!("cold init: {}, {}", route.function, backend.name),
+                        "failed",
+                        "≤ 20 ms",
+                        Some(false),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Init, first-response and peak-RSS statistics of `samples` cold starts.
+async fn measure(
+    bin: &Path,
+    route: &Route,
+    event: &Bytes,
+    backend: &Backend,
+    pin: Option<usize>,
+    samples: usize,
+) -> Result<Measured, String> {
+    let log = backend.dir.path().join(format!("{}.log", route.function));
+    // The first start warms the page cache (and creates the embedded store).
+    start_once(bin, route, event, backend, pin, &log).await?;
+    let (mut init, mut first, mut rss, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for _ in 0..samples {
+        let sample = start_once(bin, route, event, backend, pin, &log).await?;
+        init.push(sample.init_ms);
+        first.push(sample.first_ms);
+        rss.extend(sample.peak_rss_kb);
+        status = sample.status;
+    }
+    let none = || "no samples".to_string();
+    Ok(Measured {
+        init: Stats::of(&mut init).ok_or_else(none)?,
+        first: Stats::of(&mut first).ok_or_else(none)?,
+        peak_rss_kb: Stats::of(&mut rss),
+        status,
+    })
+}
+
+/// One cold start: spawn, serve one event, read the peak RSS, kill.
+async fn start_once(
+    bin: &Path,
+    route: &Route,
+    event: &Bytes,
+    backend: &Backend,
+    pin: Option<usize>,
+    log: &Path,
+) -> Result<Sample, String> {
+    let (api, mut calls) =
+        RuntimeApi::start(route.function, event.clone()).await.map_err(|e| format!("runtime API: {e}"))?;
+    let log_file = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let stderr = log_file.try_clone().map_err(|e| e.to_string())?;
+    let mut command = launcher(bin, pin);
+    command
+        .env_clear()
+        .envs(lambda_env(route, api.addr, bin))
+        .envs(backend.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(stderr);
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let outcome = watch(&mut child, &mut calls, started).await;
+    let peak_rss_kb = peak_rss_kb(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(api);
+    let (init, first, response) = outcome.map_err(|e| format!("{e}{}", log_tail(log)))?;
+    let status = serde_json::from_slice::<serde_json::Value>(&response)
+        .ok()
+        .and_then(|v| v.get("statusCode").and_then(|s| s.as_u64()))
+        .unwrap_or(0);
+    // A 4xx is still an answer (a synthesised event without a body, say); a 5xx is a failure.
+    if !(200..500).contains(&status) {
+        return Err(format!("answered status {status}: {}", excerpt(&response)));
+    }
+    Ok(Sample { init_ms: ms(init), first_ms: ms(first), peak_rss_kb, status: status as u16 })
+}
+
+/// Waits for the first `/next` and the response; fails on an error call, an early exit or a timeout.
+async fn watch(
+    child: &mut Child,
+    calls: &mut UnboundedReceiver<Call>,
+    started: Instant,
+) -> Result<(Duration, Duration, Bytes), String> {
+    let mut init = None;
+    loop {
+        match tokio::time::timeout(Duration::from_millis(5), calls.recv()).await {
+            Ok(Some(Call::Next(at))) => init = Some(at - started),
+            Ok(Some(Call::Response(at, body))) => {
+                let init = init.ok_or("a response came before any /next")?;
+                return Ok((init, at - started, body));
+            }
+            Ok(Some(Call::InitError(body))) => return Err(format!("init error: {}", excerpt(&body))),
+            Ok(Some(Call::InvocationError(body))) => return Err(format!("invocation error: {}", excerpt(&body))),
+            Ok(None) => return Err("the runtime API stopped".into()),
+            Err(_) => {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("the function exited ({status}) before answering"));
+                }
+                if started.elapsed() > SAMPLE_TIMEOUT {
+                    return Err(format!("no answer within {} s", SAMPLE_TIMEOUT.as_secs()));
+                }
+            }
+        }
+    }
+}
+
+/// The environment Lambda gives a function (static fake credentials).
+fn lambda_env(route: &Route, api: SocketAddr, bin: &Path) -> Vec<(String, String)> {
+    let task_root = bin.parent().unwrap_or(Path::new("/")).display().to_string();
+    [
+        ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", route.function.to_string()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", route.function)),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string()),
+        ("AWS_SESSION_TOKEN", "bench-session-token".to_string()),
+        ("LAMBDA_TASK_ROOT", task_root),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
+        ("TZ", ":UTC".to_string()),
+        ("LANG", "en_US.UTF-8".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn embedded() -> Result<Backend, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
+    let env = vec![
+        ("WHATIF_BACKEND".to_string(), "embedded".to_string()),
+        ("WHATIF_DATA_DIR".to_string(), dir.path().join("data").display().to_string()),
+    ];
+    Ok(Backend { name: "embedded", env, dir })
+}
+
+/// The emulator endpoints: from the environment, required with `--emulators`.
+fn emulator_urls(wanted: bool) -> Result<Option<(String, String)>, String> {
+    let var = |name| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    match (var("WHATIF_TEST_DYNAMODB_URL"), var("WHATIF_TEST_MOTO_URL")) {
+        (Some(dynamodb), Some(moto)) => Ok(Some((dynamodb, moto))),
+        _ if wanted => Err("--emulators needs WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL: start \
+                            ./scripts/emulators and export the variables it prints"
+            .into()),
+        _ => Ok(None),
+    }
+}
+
+/// The AWS backend on DynamoDB Local and moto, with its table, bucket and queues created.
+async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
+    println!("   creating the table, bucket and queues on the emulators ({dynamodb}, {moto})");
+    let setup = async {
+        let table = aws_sdk_dynamodb::Client::new(&emulator_config(dynamodb));
+        create_table_if_missing(&table, NAME).await.map_err(|e| format!("table on {dynamodb}: {e}"))?;
+        create_bucket_if_missing(&s3_client(&emulator_config(moto), true), NAME)
+            .await
+            .map_err(|e| format!("bucket on {moto}: {e}"))?;
+        let sqs = aws_sdk_sqs::Client::new(&emulator_config(moto));
+        create_queues_if_missing(&sqs, &format!("{NAME}-jobs"), 5).await.map_err(|e| format!("queues on {moto}: {e}"))
+    };
+    let (queue_url, dlq_url) = tokio::time::timeout(Duration::from_secs(60), setup)
+        .await
+        .map_err(|_| "the emulators did not answer within 60 s".to_string())??;
+    let mut env: Vec<(String, String)> = [
+        ("WHATIF_BACKEND", "aws"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+        ("AWS_ENDPOINT_URL_S3", moto),
+        ("AWS_ENDPOINT_URL_SQS", moto),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto),
+        ("AWS_ENDPOINT_URL_SESV2", moto),
+        ("WHATIF_TABLE_NAME", NAME),
+        ("WHATIF_BUCKET_NAME", NAME),
+        ("WHATIF_MAIL_FROM", "noreply@whatif.example"),
+        ("WHATIF_S3_PATH_STYLE", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.push(("WHATIF_QUEUE_URL".into(), queue_url));
+    env.push(("WHATIF_DLQ_URL".into(), dlq_url));
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
+    Ok(Backend { name: "AWS on emulators", env, dir })
+}
+
+/// The CPU to pin children to (the last one), when `taskset` works here.
+fn pin_cpu() -> Option<usize> {
+    let cpu = std::thread::available_parallelism().map(|n| n.get() - 1).unwrap_or(0);
+    let works = Command::new("taskset")
+        .args(["-c", &cpu.to_string(), "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    works.then_some(cpu)
+}
+
+fn launcher(program: &Path, pin: Option<usize>) -> Command {
+    match pin {
+        Some(cpu) => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(cpu.to_string()).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Spawn → exit of `true` the same way the functions are spawned: the part of
+/// each cold start that is the OS's, not the function's.
+fn spawn_floor(pin: Option<usize>, samples: usize) -> Option<Stats> {
+    let program = ["/usr/bin/true", "/bin/true"].into_iter().map(PathBuf::from).find(|p| p.is_file())?;
+    let mut times = Vec::new();
+    for _ in 0..=samples {
+        let started = Instant::now();
+        launcher(&program, pin).env_clear().status().ok()?;
+        times.push(ms(started.elapsed()));
+    }
+    times.remove(0);
+    Stats::of(&mut times)
+}
+
+/// `VmHWM` (peak resident set) of a live process, in KiB.
+fn peak_rss_kb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() > 300 { format!("{}…", text.chars().take(300).collect::<String>()) } else { text.into() }
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n     last lines of {}:\n       {}",
+        log.display(),
+        lines[lines.len().saturating_sub(8)..].join("\n       ")
+    )
+}

@@ -1,0 +1,86 @@
+//! `POST /api/users/avatar-upload-url`: a presigned PUT for a PNG, JPEG or
+//! WebP image of at most 2 MB; the profile then references the key, and is
+//! only accepted once the upload is there, the right type and small enough.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use whatif_shared::accounts::user::{User, UserView};
+use whatif_shared::clock::rfc3339;
+use whatif_shared::context::AppContext;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+
+pub const MAX_AVATAR_BYTES: u64 = 2 * 1024 * 1024;
+const TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg", "jpg"), ("image/webp", "webp")];
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AvatarUploadBody {
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    pub content_type: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvatarUpload {
+    pub upload_url: String,
+    pub method: String,
+    /// Send these headers with the PUT.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Put this in the profile's `avatarKey` once uploaded.
+    pub key: String,
+    pub max_bytes: u64,
+    pub expires_at: String,
+}
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let body: AvatarUploadBody = req.json()?;
+    let principal = req.user()?;
+    let Some((content_type, ext)) = TYPES.iter().find(|(t, _)| *t == body.content_type) else {
+        return Err(ApiError::validation("contentType", "must be image/png, image/jpeg or image/webp"));
+    };
+    let key = format!("{}{}.{ext}", prefix(&principal.user_id), ctx.ids.ulid());
+    let presigned = ctx.blobs.presign_put(&key, content_type, Duration::from_secs(600)).await?;
+    Ok(Reply::ok(AvatarUpload {
+        upload_url: presigned.url,
+        method: presigned.method,
+        headers: presigned.headers.into_iter().collect(),
+        key,
+        max_bytes: MAX_AVATAR_BYTES,
+        expires_at: rfc3339(presigned.expires_at),
+    }))
+}
+
+/// Where a user's avatars live in the blob store.
+pub fn prefix(user_id: &str) -> String {
+    format!("avatars/{user_id}/")
+}
+
+/// Accepts `key` as the avatar only if it is this user's, uploaded, an image
+/// and at most 2 MB; a too-large upload is deleted.
+pub async fn check_uploaded(ctx: &AppContext, user_id: &str, key: &str) -> ApiResult<String> {
+    let bad = |why: &str| ApiError::validation("avatarKey", why.to_string());
+    if !key.starts_with(&prefix(user_id)) || key.contains("..") {
+        return Err(bad("is not an upload key of this account"));
+    }
+    let Some(meta) = ctx.blobs.head(key).await? else { return Err(bad("has not been uploaded yet")) };
+    if meta.size > MAX_AVATAR_BYTES || meta.size == 0 {
+        let _ = ctx.blobs.delete(key).await;
+        return Err(bad("must be an image of at most 2 MB"));
+    }
+    if !meta.content_type.as_deref().is_some_and(|t| TYPES.iter().any(|(ok, _)| *ok == t)) {
+        return Err(bad("must be a PNG, JPEG or WebP image"));
+    }
+    Ok(key.to_string())
+}
+
+/// The owner's view of the account, with a short-lived avatar URL.
+pub async fn view(ctx: &AppContext, user: &User) -> ApiResult<UserView> {
+    let avatar_url = match &user.avatar_key {
+        Some(key) => Some(ctx.blobs.presign_get(key, Duration::from_secs(3600), None).await?.url),
+        None => None,
+    };
+    Ok(user.view(avatar_url))
+}

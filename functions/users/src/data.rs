@@ -1,0 +1,156 @@
+//! Everything an account owns, for export and deletion. Each service that
+//! stores user data adds a `DataOwner` to `OWNERS`, so "export my data" and
+//! "delete my account" reach all of it. Today: the account itself (profile,
+//! status, claims, sessions, jobs) and its files (avatars, exports).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use whatif_shared::accounts::store;
+use whatif_shared::context::AppContext;
+use whatif_shared::keys;
+use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
+use whatif_shared::{ApiError, ApiResult};
+
+/// One file of an export.
+pub struct ExportFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+type Fut<T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send>>;
+
+pub struct DataOwner {
+    pub name: &'static str,
+    pub export: fn(Arc<AppContext>, String) -> Fut<Vec<ExportFile>>,
+    /// Idempotent: a retried deletion finds less and finishes the rest.
+    pub delete: fn(Arc<AppContext>, String) -> Fut<()>,
+}
+
+/// Every owner; the account comes last, so the others can still read it.
+pub const OWNERS: &[DataOwner] = &[
+    DataOwner {
+        name: "files",
+        export: |c, u| Box::pin(export_files(c, u)),
+        delete: |c, u| Box::pin(delete_files(c, u)),
+    },
+    DataOwner {
+        name: "account",
+        export: |c, u| Box::pin(export_account(c, u)),
+        delete: |c, u| Box::pin(delete_account(c, u)),
+    },
+];
+
+fn json_file(name: &str, value: &Value) -> ApiResult<ExportFile> {
+    Ok(ExportFile { name: name.to_string(), bytes: serde_json::to_vec_pretty(value).map_err(ApiError::internal)? })
+}
+
+/// Every item of a partition (or an index partition), all pages.
+async fn all(ctx: &AppContext, query: Query) -> ApiResult<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = ctx.table.query(&query.clone().start(start)).await?;
+        items.extend(page.items);
+        start = page.next;
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+fn without_keys(mut item: Item) -> Item {
+    for attr in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "ttl", "currentHash", "passwordHash"] {
+        item.remove(attr);
+    }
+    item
+}
+
+async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
+    let user = store::get_user(&ctx, &user_id).await?.ok_or_else(|| ApiError::not_found("Account"))?;
+    let mut account = without_keys(user.to_item()?);
+    account.remove("failedLogins");
+    account.remove("lockedUntil");
+    let sessions = all(
+        &ctx,
+        Query::partition(Index::Primary, format!("USER#{user_id}"))
+            .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into())),
+    )
+    .await?;
+    let jobs =
+        all(&ctx, Query::partition(Index::Gsi1, format!("USER#{user_id}")).sk(SortKey::BeginsWith("JOB#".into())))
+            .await?;
+    let sessions: Vec<Item> = sessions.into_iter().map(without_keys).collect();
+    let jobs: Vec<Item> = jobs.into_iter().map(without_keys).collect();
+    Ok(vec![
+        json_file("account.json", &Value::Object(account))?,
+        json_file("sessions.json", &json!(sessions))?,
+        json_file("jobs.json", &json!(jobs))?,
+    ])
+}
+
+async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
+    let mut keys_to_delete: Vec<Key> = Vec::new();
+    for session in all(&ctx, Query::partition(Index::Primary, format!("USER#{user_id}"))).await? {
+        if let Some(hash) = session.get("currentHash").and_then(Value::as_str) {
+            keys_to_delete.push(keys::refresh_token(hash));
+        }
+        if let Some(key) = Key::of(&session) {
+            keys_to_delete.push(key);
+        }
+    }
+    for job in all(&ctx, Query::partition(Index::Gsi1, format!("USER#{user_id}"))).await? {
+        if let Some(key) = Key::of(&job) {
+            keys_to_delete.push(key);
+        }
+    }
+    // The claims were released when deletion was asked for; make sure, without
+    // touching a claim someone else has taken since.
+    if let Some(user) = store::get_user(&ctx, &user_id).await? {
+        let email = whatif_shared::accounts::types::Email::parse("email", &user.email)?;
+        let mine = Cond::eq("userId", user_id.as_str());
+        release(&ctx, keys::email_claim(&email.claim_key()), &mine).await?;
+        if let Some(name) = &user.username {
+            release(&ctx, keys::username_claim(&name.to_ascii_lowercase()), &mine).await?;
+        }
+    }
+    // The profile and status items are in the USER# partition, so they go last of all.
+    keys_to_delete.sort_by_key(|k| k.sk == "PROFILE" || k.sk == "STATUS");
+    for key in keys_to_delete {
+        ctx.table.delete(&key, None).await?;
+    }
+    Ok(())
+}
+
+async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
+    match ctx.table.delete(&key, Some(mine.clone())).await {
+        Ok(_) | Err(whatif_shared::ports::StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn file_prefixes(user_id: &str) -> [String; 2] {
+    [crate::avatar::prefix(user_id), format!("exports/{user_id}/")]
+}
+
+async fn export_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
+    let mut files = Vec::new();
+    for key in ctx.blobs.list(&crate::avatar::prefix(&user_id)).await? {
+        if let Some((bytes, _)) = ctx.blobs.get(&key).await? {
+            let name = key.rsplit('/').next().unwrap_or("avatar");
+            files.push(ExportFile { name: format!("avatars/{name}"), bytes: bytes.to_vec() });
+        }
+    }
+    Ok(files)
+}
+
+async fn delete_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
+    for prefix in file_prefixes(&user_id) {
+        for key in ctx.blobs.list(&prefix).await? {
+            ctx.blobs.delete(&key).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The account as stored (`USER#<id>` / `PROFILE`) and as shown to its owner.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Plan, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::ports::table::{Item, PK, SK};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+    Banned,
+    Deleted,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+            AccountStatus::Banned => "banned",
+            AccountStatus::Deleted => "deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    #[default]
+    Light,
+    Dark,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Preferences {
+    pub theme: Theme,
+    /// BCP 47 language tag, e.g. `en` or `vi`.
+    pub language: String,
+    pub notifications: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self { theme: Theme::Light, language: "en".into(), notifications: true }
+    }
+}
+
+/// The stored account. Never sent as is: `view` is what its owner sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_key: Option<String>,
+    pub preferences: Preferences,
+    pub role: Role,
+    pub plan: Plan,
+    pub status: AccountStatus,
+    /// None for accounts made by OpenID Connect sign-in alone.
+    pub password_hash: Option<String>,
+    pub failed_logins: u32,
+    /// Epoch seconds until which password sign-in is locked.
+    pub locked_until: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// What the owner sees of their account (`{user}` in API.md).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub preferences: Preferences,
+    pub role: Role,
+    pub plan: Plan,
+    pub created_at: String,
+}
+
+impl User {
+    pub fn view(&self, avatar_url: Option<String>) -> UserView {
+        let display_name = self.display_name.clone().or_else(|| {
+            let full = [self.first_name.as_deref(), self.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if full.is_empty() { self.username.clone() } else { Some(full) }
+        });
+        UserView {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            email_verified: self.email_verified,
+            username: self.username.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            display_name,
+            bio: self.bio.clone(),
+            avatar_url,
+            preferences: self.preferences.clone(),
+            role: self.role,
+            plan: self.plan,
+            created_at: self.created_at.clone(),
+        }
+    }
+
+    pub fn to_item(&self) -> ApiResult<Item> {
+        let key = keys::user_profile(&self.id);
+        let mut item = match serde_json::to_value(self).map_err(ApiError::internal)? {
+            serde_json::Value::Object(map) => map,
+            _ => return Err(ApiError::internal("a user is an object")),
+        };
+        item.insert(PK.into(), key.pk.into());
+        item.insert(SK.into(), key.sk.into());
+        Ok(item)
+    }
+
+    pub fn from_item(item: Item) -> ApiResult<Self> {
+        serde_json::from_value(serde_json::Value::Object(item))
+            .map_err(|e| ApiError::internal(format!("bad user item: {e}")))
+    }
+
+    /// The small item every authenticated request reads (`keys::account_status`).
+    pub fn status_item(&self, tokens_valid_after: i64) -> Item {
+        let key = keys::account_status(&self.id);
+        let mut item = Item::new();
+        item.insert(PK.into(), key.pk.into());
+        item.insert(SK.into(), key.sk.into());
+        item.insert("status".into(), self.status.as_str().into());
+        item.insert("role".into(), serde_json::to_value(self.role).unwrap_or_default());
+        item.insert("plan".into(), serde_json::to_value(self.plan).unwrap_or_default());
+        item.insert("tokensValidAfter".into(), tokens_valid_after.into());
+        item
+    }
+}
