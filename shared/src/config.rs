@@ -26,6 +26,8 @@ pub struct Config {
     /// Receives of one job message before it goes to the dead-letter queue.
     pub queue_max_receives: u32,
     pub log_json: bool,
+    /// OpenID Connect providers for `POST /api/auth/oauth/{provider}`.
+    pub oidc: crate::oidc::OidcProviders,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,8 +143,18 @@ impl Config {
             }
             None => true,
         };
+        let oidc = crate::oidc::OidcProviders::from_env(env).map_err(|reason| {
+            let var = if reason.contains("WHATIF_OIDC_GOOGLE_CLIENT_IDS") {
+                "WHATIF_OIDC_GOOGLE_CLIENT_IDS"
+            } else {
+                "WHATIF_OIDC_PROVIDERS"
+            };
+            let reason = reason.split_once("is invalid: ").map_or(reason.clone(), |(_, r)| r.to_string());
+            ConfigError::Invalid { var, reason }
+        })?;
         Ok(Config {
             backend,
+            oidc,
             host: host.to_string(),
             port,
             cors_origins,

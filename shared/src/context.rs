@@ -26,6 +26,9 @@ pub struct AppContext {
     /// Signs access tokens; loads the private key set on first use, so only
     /// the functions that issue tokens (and may read the secret) touch it.
     pub signer: Arc<Signer>,
+    /// Verifies OpenID Connect ID tokens; built on first use (its HTTP client
+    /// is not needed at cold start by the functions that never use it).
+    oidc: std::sync::OnceLock<crate::oidc::OidcVerifier>,
     /// Set on the embedded backend: the local server serves its signed URLs.
     pub local_blobs: Option<Arc<LocalBlobs>>,
     /// Set on the embedded backend: flushed on shutdown.
@@ -108,6 +111,7 @@ impl AppContext {
             ids,
             auth,
             signer,
+            oidc: std::sync::OnceLock::new(),
             local_blobs: Some(blobs),
             local_store: Some(store),
         }))
@@ -142,9 +146,14 @@ impl AppContext {
             ids,
             auth,
             signer,
+            oidc: std::sync::OnceLock::new(),
             local_blobs: None,
             local_store: None,
         })
+    }
+
+    pub fn oidc(&self) -> &crate::oidc::OidcVerifier {
+        self.oidc.get_or_init(|| crate::oidc::OidcVerifier::new(self.config.oidc.clone(), self.clock.clone()))
     }
 
     /// Makes the embedded store durable now (no-op on AWS).

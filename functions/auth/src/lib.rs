@@ -7,6 +7,7 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod logout_all;
+pub mod oauth;
 pub mod refresh;
 pub mod register;
 pub mod resend_verification;
@@ -188,6 +189,28 @@ pub const RESEND_VERIFICATION: Route = Route {
     doc: RouteDoc::new("auth", "Send the verification email again (400 when already verified)"),
 };
 
+pub const OAUTH: Route = Route {
+    function: "auth-oauth",
+    method: Method::POST,
+    path: "/api/auth/oauth/{provider}",
+    auth: AuthLevel::None,
+    rate: Some(RateClass::Auth),
+    idempotent: false,
+    memory_mb: 128,
+    timeout_secs: 15,
+    max_body: Some(16 * 1024),
+    access: ISSUES_TOKENS,
+    handler: handler!(oauth::handle),
+    doc: RouteDoc {
+        request: Some(|g| g.subschema_for::<oauth::OauthBody>()),
+        response: Some(|g| g.subschema_for::<common::SignedIn>()),
+        ..RouteDoc::new(
+            "auth",
+            "Sign in with an OpenID Connect ID token (Google, or a configured issuer); 201 when the account is new",
+        )
+    },
+};
+
 pub const JWKS: Route = Route {
     function: "auth-jwks",
     method: Method::GET,
@@ -214,5 +237,6 @@ pub const ROUTES: &[Route] = &[
     RESET_PASSWORD,
     VERIFY_EMAIL,
     RESEND_VERIFICATION,
+    OAUTH,
     JWKS,
 ];

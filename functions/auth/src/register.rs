@@ -50,6 +50,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             first_name: first_name.filter(|n| !n.is_empty()),
             last_name: last_name.filter(|n| !n.is_empty()),
             password_hash: Some(password_hash),
+            oidc_link: None,
         },
         Vec::new(),
     )

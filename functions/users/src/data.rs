@@ -115,6 +115,11 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
         if let Some(name) = &user.username {
             release(&ctx, keys::username_claim(&name.to_ascii_lowercase()), &mine).await?;
         }
+        for link in &user.oidc_links {
+            if let Some((provider, subject)) = link.split_once('#') {
+                release(&ctx, keys::oidc_claim(provider, subject), &mine).await?;
+            }
+        }
     }
     // The profile and status items are in the USER# partition, so they go last of all.
     keys_to_delete.sort_by_key(|k| k.sk == "PROFILE" || k.sk == "STATUS");

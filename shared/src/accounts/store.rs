@@ -25,6 +25,8 @@ pub struct NewUser {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub password_hash: Option<String>,
+    /// The OpenID Connect identity (provider, subject) the account is made from.
+    pub oidc_link: Option<(String, String)>,
 }
 
 fn claim(key: crate::ports::Key, user_id: &str) -> Item {
@@ -59,6 +61,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
         version: 1,
+        oidc_links: new.oidc_link.iter().map(|(p, s)| format!("{p}#{s}")).collect(),
     };
     let mut ops = vec![
         TxOp::Put { item: claim(keys::email_claim(&new.email.claim_key()), &user.id), cond: Some(Cond::NotExists) },
@@ -66,6 +69,9 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         TxOp::Put { item: user.status_item(0), cond: Some(Cond::NotExists) },
     ];
     let username_op = new.username.as_ref().map(|_| ops.len());
+    if let Some((provider, subject)) = &new.oidc_link {
+        ops.push(TxOp::Put { item: claim(keys::oidc_claim(provider, subject), &user.id), cond: Some(Cond::NotExists) });
+    }
     if let Some(username) = &new.username {
         ops.push(TxOp::Put {
             item: claim(keys::username_claim(&username.claim_key()), &user.id),

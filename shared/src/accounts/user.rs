@@ -76,6 +76,9 @@ pub struct User {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+    /// Linked OpenID Connect identities, as `provider#subject` (their claims are released on deletion).
+    #[serde(default)]
+    pub oidc_links: Vec<String>,
 }
 
 /// What the owner sees of their account (`{user}` in API.md).
