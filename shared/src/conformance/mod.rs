@@ -43,4 +43,3 @@ fn assert_invalid<T: Debug>(result: StoreResult<T>, step: &str) {
         other => panic!("{step}: expected StoreError::Invalid, got {other:?}"),
     }
 }
-mod scratch_local;

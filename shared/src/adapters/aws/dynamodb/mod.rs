@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update as DdbUpdate,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update as DdbUpdate,
 };
 
 use self::attr::{Attrs, from_attrs, is_live, key_attrs, to_attr, to_attrs};
@@ -26,7 +26,9 @@ use self::expr::Expr;
 pub use self::schema::create_table_if_missing;
 use super::{describe, error_code, sdk_error};
 use crate::clock::Clock;
-use crate::ports::table::{Cond, Item, ItemTable, Key, MAX_TX_OPS, Query, QueryPage, SortKey, TxOp, Update};
+use crate::ports::table::{
+    Cond, Index, Item, ItemTable, Key, MAX_TX_OPS, PK, Query, QueryPage, SK, SortKey, TxOp, Update,
+};
 use crate::ports::{StoreError, StoreResult};
 
 const SERVICE: &str = "dynamodb";
@@ -282,7 +284,7 @@ impl ItemTable for DynamoTable {
         let now = self.now();
         let (pk_attr, sk_attr) = query.index.attrs();
         let mut e = Expr::new();
-        let (pk_name, pk_value) = (e.name(pk_attr), e.value(to_attr(&query.pk.clone().into())));
+        let (pk_name, pk_value) = (e.name(pk_attr), e.value(AttributeValue::S(query.pk.clone())));
         let mut key_cond = format!("{pk_name} = {pk_value}");
         if let Some(sk_cond) = sort_key_cond(&mut e, sk_attr, &query.sk) {
             key_cond = format!("{key_cond} AND {sk_cond}");
@@ -298,7 +300,7 @@ impl ItemTable for DynamoTable {
             .set_expression_attribute_values(e.values())
             .scan_index_forward(query.forward)
             .set_limit(limit)
-            .set_exclusive_start_key(query.start.as_ref().map(to_attrs))
+            .set_exclusive_start_key(query.start.as_ref().map(|start| start_key(query.index, start)))
             // GSIs cannot be read consistently; the table can.
             .set_consistent_read(query.index.name().is_none().then_some(true))
             .send()
@@ -358,29 +360,28 @@ fn update_guard(e: &mut Expr, cond: Option<&Cond>, now: i64) -> String {
 }
 
 fn sort_key_cond(e: &mut Expr, sk_attr: &str, sk: &SortKey) -> Option<String> {
-    let mut cmp = |op: &str, v: &str| {
-        let name = e.name(sk_attr);
-        let value = e.value(to_attr(&v.into()));
-        format!("{name} {op} {value}")
-    };
+    if *sk == SortKey::Any {
+        return None;
+    }
+    let name = e.name(sk_attr);
+    let mut value = |v: &str| e.value(AttributeValue::S(v.to_string()));
     Some(match sk {
-        SortKey::Any => return None,
-        SortKey::Eq(v) => cmp("=", v),
-        SortKey::Lt(v) => cmp("<", v),
-        SortKey::Le(v) => cmp("<=", v),
-        SortKey::Gt(v) => cmp(">", v),
-        SortKey::Ge(v) => cmp(">=", v),
-        SortKey::BeginsWith(v) => {
-            let name = e.name(sk_attr);
-            let value = e.value(to_attr(&v.as_str().into()));
-            format!("begins_with({name}, {value})")
-        }
-        SortKey::Between(a, b) => {
-            let name = e.name(sk_attr);
-            let (a, b) = (e.value(to_attr(&a.as_str().into())), e.value(to_attr(&b.as_str().into())));
-            format!("{name} BETWEEN {a} AND {b}")
-        }
+        SortKey::Any => return None, // handled above: no placeholder may go unused
+        SortKey::Eq(v) => format!("{name} = {}", value(v)),
+        SortKey::Lt(v) => format!("{name} < {}", value(v)),
+        SortKey::Le(v) => format!("{name} <= {}", value(v)),
+        SortKey::Gt(v) => format!("{name} > {}", value(v)),
+        SortKey::Ge(v) => format!("{name} >= {}", value(v)),
+        SortKey::BeginsWith(v) => format!("begins_with({name}, {})", value(v)),
+        SortKey::Between(a, b) => format!("{name} BETWEEN {} AND {}", value(a), value(b)),
     })
+}
+
+/// The key attributes of a start item (DynamoDB refuses any other attribute in it).
+fn start_key(index: Index, start: &Item) -> Attrs {
+    let (pk, sk) = index.attrs();
+    let wanted = [PK, SK, pk, sk];
+    start.iter().filter(|(name, _)| wanted.contains(&name.as_str())).map(|(k, v)| (k.clone(), to_attr(v))).collect()
 }
 
 fn require_key(item: &Item) -> StoreResult<Key> {
