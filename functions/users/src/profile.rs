@@ -78,10 +78,10 @@ pub async fn put(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         if let Some(theme) = prefs.theme {
             user.preferences.theme = theme;
         }
-        if let Some(language) = &prefs.language {
-            if let Some(lang) = v.check(language_tag(language)) {
-                user.preferences.language = lang;
-            }
+        if let Some(language) = &prefs.language
+            && let Some(lang) = v.check(language_tag(language))
+        {
+            user.preferences.language = lang;
         }
         if let Some(notifications) = prefs.notifications {
             user.preferences.notifications = notifications;
