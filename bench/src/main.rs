@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|rps|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|rps|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -17,6 +17,7 @@
 //! the rps comparison with `wrk` uses).
 
 mod cold;
+mod login;
 mod rps;
 mod runtime_api;
 mod warm;
@@ -83,7 +84,7 @@ impl Stats {
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|rps|all] [--emulators] [--samples N] [--iterations N] \
+    "usage: whatif-bench [cold|warm|login|rps|all] [--emulators] [--samples N] [--iterations N] \
      [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
 }
 
@@ -122,9 +123,10 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "rps"],
+        "all" => vec!["cold", "warm", "login", "rps"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
+        "login" => vec!["login"],
         "rps" => vec!["rps"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
@@ -149,6 +151,7 @@ async fn main() -> ExitCode {
         let result = match command {
             "cold" => cold::run(&options).await,
             "warm" => warm::run(&options).await,
+            "login" => login::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {
