@@ -125,3 +125,21 @@ pub fn body_json(response: &http::Response<lambda_http::Body>) -> Value {
     };
     serde_json::from_slice(bytes).unwrap_or(Value::Null)
 }
+
+/// The emulator endpoint in `var` (`WHATIF_TEST_DYNAMODB_URL`,
+/// `WHATIF_TEST_MOTO_URL`); None, after saying the test skips, when it is not
+/// set, unless `WHATIF_REQUIRE_EMULATORS=1`, which makes the test fail instead.
+pub fn emulator_endpoint(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
+        _ if std::env::var("WHATIF_REQUIRE_EMULATORS").as_deref() == Ok("1") => {
+            panic!(
+                "WHATIF_REQUIRE_EMULATORS=1 but {var} is not set: start the emulators (scripts/emulators) and export it"
+            )
+        }
+        _ => {
+            println!("skipped: set {var} to run this test against an emulator");
+            None
+        }
+    }
+}

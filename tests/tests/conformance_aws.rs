@@ -14,27 +14,12 @@ use whatif_shared::adapters::aws::{
 use whatif_shared::clock::{Clock, FixedClock, SystemClock};
 use whatif_shared::conformance;
 use whatif_shared::ports::{BlobStore, JobQueue};
+use whatif_tests::emulator_endpoint;
 
 const TABLE: &str = "whatif-conformance";
 const BUCKET: &str = "whatif-conformance";
 /// The queue suite's redrive threshold.
 const MAX_RECEIVES: u32 = 2;
-
-/// The emulator endpoint in `var`; None (after saying so) when it is not set.
-fn endpoint(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_string()),
-        _ if std::env::var("WHATIF_REQUIRE_EMULATORS").as_deref() == Ok("1") => {
-            panic!(
-                "WHATIF_REQUIRE_EMULATORS=1 but {var} is not set: start the emulators (scripts/emulators) and export it"
-            )
-        }
-        _ => {
-            println!("skipped: set {var} to run this test against an emulator");
-            None
-        }
-    }
-}
 
 /// A name no earlier run used (queues cannot be shared between runs of the suite).
 fn unique(prefix: &str) -> String {
@@ -44,7 +29,7 @@ fn unique(prefix: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn item_table_on_dynamodb_local() {
-    let Some(url) = endpoint("WHATIF_TEST_DYNAMODB_URL") else { return };
+    let Some(url) = emulator_endpoint("WHATIF_TEST_DYNAMODB_URL") else { return };
     let client = aws_sdk_dynamodb::Client::new(&emulator_config(&url));
     create_table_if_missing(&client, TABLE).await.expect("create the conformance table");
     // Near the real time: DynamoDB's own TTL sweeper, where there is one, uses it.
@@ -55,7 +40,7 @@ async fn item_table_on_dynamodb_local() {
 
 #[tokio::test]
 async fn blob_store_on_moto_s3() {
-    let Some(url) = endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let Some(url) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
     let client = s3_client(&emulator_config(&url), true);
     create_bucket_if_missing(&client, BUCKET).await.expect("create the conformance bucket");
     // S3 checks signatures against its own clock: presign with the real time.
@@ -97,7 +82,7 @@ async fn blob_store_on_moto_s3() {
 
 #[tokio::test]
 async fn secret_store_on_moto_secrets_manager() {
-    let Some(url) = endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let Some(url) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
     let client = aws_sdk_secretsmanager::Client::new(&emulator_config(&url));
     let secrets =
         AwsSecrets::new(client, "whatif-conformance/".to_string(), Duration::from_secs(60), Arc::new(SystemClock));
@@ -106,7 +91,7 @@ async fn secret_store_on_moto_secrets_manager() {
 
 #[tokio::test]
 async fn job_queue_on_moto_sqs() {
-    let Some(url) = endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let Some(url) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
     let client = aws_sdk_sqs::Client::new(&emulator_config(&url));
     let name = unique("whatif-conformance");
     let (queue_url, dlq_url) = create_queues_if_missing(&client, &name, MAX_RECEIVES).await.expect("create the queues");
@@ -120,7 +105,7 @@ async fn job_queue_on_moto_sqs() {
 
 #[tokio::test]
 async fn mailer_on_moto_ses() {
-    let Some(url) = endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let Some(url) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
     let client = aws_sdk_sesv2::Client::new(&emulator_config(&url));
     let from = "noreply@whatif.example";
     // moto, like the SES sandbox, refuses unverified senders.

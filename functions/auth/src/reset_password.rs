@@ -28,6 +28,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let (user_id, email) = ott::consume(&ctx, ott::Purpose::ResetPassword, &body.token).await?;
     let user = store::get_user(&ctx, &user_id)
         .await?
+        // Only for the address the link was sent to: the account may have changed it since.
+        .filter(|user| user.email == email)
         .ok_or_else(|| ApiError::bad_request("TOKEN_INVALID", "The link is invalid or has expired"))?;
     store::ensure_active(&user)?;
     store::set_password(&ctx, &user_id, &passwords::hash(password.expose()).await?).await?;

@@ -121,8 +121,14 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
             }
         }
     }
-    // The profile and status items are in the USER# partition, so they go last of all.
-    keys_to_delete.sort_by_key(|k| k.sk == "PROFILE" || k.sk == "STATUS");
+    // The profile and status items are in the USER# partition, so they go after the
+    // rest of it; the job records go last of all: a retried deletion job that finds
+    // no record of itself takes the account for gone.
+    keys_to_delete.sort_by_key(|k| match (k.pk.starts_with("JOB#"), k.sk.as_str()) {
+        (true, _) => 2,
+        (false, "PROFILE" | "STATUS") => 1,
+        _ => 0,
+    });
     for key in keys_to_delete {
         ctx.table.delete(&key, None).await?;
     }
