@@ -44,7 +44,8 @@ pub enum JobError {
     /// Worth trying again later (a dependency failed): the message stays queued.
     #[error("retry: {0}")]
     Retry(String),
-    /// Will never succeed (the job recorded why): the message is removed.
+    /// Will never succeed: the message is removed and the job's record says
+    /// `failed` with this reason, which its owner reads (no internal detail).
     #[error("failed: {0}")]
     Fail(String),
 }
@@ -101,6 +102,7 @@ pub async fn process(ctx: &Arc<AppContext>, kinds: &[&JobKind], delivery: &Deliv
         return Outcome::Retry;
     };
     let started = std::time::Instant::now();
+    let job_id = message.job_id.clone();
     let run = (kind.handler)(ctx.clone(), message);
     tokio::pin!(run);
     let result = loop {
@@ -121,12 +123,28 @@ pub async fn process(ctx: &Arc<AppContext>, kinds: &[&JobKind], delivery: &Deliv
         }
         Err(JobError::Fail(reason)) => {
             tracing::warn!(duration_ms = ms, %reason, "job failed");
+            record_failure(ctx, &job_id, &reason).await;
             Outcome::Delete
+        }
+        Err(JobError::Retry(reason)) if delivery.receive_count >= ctx.config.queue_max_receives => {
+            // This was the last receive: the message goes to the dead-letter
+            // queue, so the owner must not see the job as running for ever.
+            // The reason may carry internal detail: it is logged, not shown.
+            tracing::error!(duration_ms = ms, %reason, "job failed on its last attempt; dead-lettered");
+            let shown = format!("The job failed after {} attempts", delivery.receive_count);
+            record_failure(ctx, &job_id, &shown).await;
+            Outcome::Retry
         }
         Err(JobError::Retry(reason)) => {
             tracing::warn!(duration_ms = ms, %reason, "job will be retried");
             Outcome::Retry
         }
+    }
+}
+
+async fn record_failure(ctx: &AppContext, job_id: &str, reason: &str) {
+    if let Err(e) = records::fail(ctx, job_id, reason).await {
+        tracing::error!(error = %e.message, "could not record the job's failure");
     }
 }
 
@@ -292,6 +310,20 @@ pub mod records {
         if let Some(error) = error {
             update = update.set("error", error);
         }
+        update_unless_final(ctx, job_id, update).await
+    }
+
+    /// Marks a job failed with `reason` (its progress stays), unless it already
+    /// reached a final state or its record is gone.
+    pub async fn fail(ctx: &AppContext, job_id: &str, reason: &str) -> ApiResult<()> {
+        let update = Update::new()
+            .set("status", json!(JobStatus::Failed))
+            .set("error", reason)
+            .set("updatedAt", rfc3339(ctx.clock.now()));
+        update_unless_final(ctx, job_id, update).await
+    }
+
+    async fn update_unless_final(ctx: &AppContext, job_id: &str, update: Update) -> ApiResult<()> {
         let not_final = Cond::And(vec![
             Cond::Exists,
             Cond::Ne("status".into(), json!(JobStatus::Succeeded)),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
-use whatif_shared::jobs::{JobError, JobFuture, JobKind, JobMessage, Lease, run_worker};
+use whatif_shared::jobs::{JobError, JobFuture, JobKind, JobMessage, JobStatus, Lease, records, run_worker};
 
 static RUNS: AtomicU32 = AtomicU32::new(0);
 static SLOW_RUNS: AtomicU32 = AtomicU32::new(0);
@@ -23,6 +23,10 @@ fn always_retry(_ctx: Arc<AppContext>, _m: JobMessage) -> JobFuture {
     Box::pin(async { Err(JobError::Retry("the model provider is down".into())) })
 }
 
+fn hopeless(_ctx: Arc<AppContext>, _m: JobMessage) -> JobFuture {
+    Box::pin(async { Err(JobError::Fail("the scenario was deleted".into())) })
+}
+
 fn slow(_ctx: Arc<AppContext>, _m: JobMessage) -> JobFuture {
     Box::pin(async {
         SLOW_RUNS.fetch_add(1, Ordering::SeqCst);
@@ -31,9 +35,10 @@ fn slow(_ctx: Arc<AppContext>, _m: JobMessage) -> JobFuture {
     })
 }
 
-static KINDS: [JobKind; 3] = [
+static KINDS: [JobKind; 4] = [
     JobKind { name: "counted", handler: counted },
     JobKind { name: "retry", handler: always_retry },
+    JobKind { name: "hopeless", handler: hopeless },
     JobKind { name: "slow", handler: slow },
 ];
 
@@ -79,13 +84,32 @@ async fn finished_jobs_run_once_and_leave_the_queue() {
 async fn failing_jobs_are_retried_then_dead_lettered() {
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(dir.path()).await;
-    ctx.queue.send(&JobMessage::new("retry", "j2").to_body(), Duration::ZERO).await.unwrap();
+    let job = records::enqueue(&ctx, "retry", "user-1", serde_json::json!({})).await.unwrap();
     ctx.queue.send(&JobMessage::new("no-such-kind", "j3").to_body(), Duration::ZERO).await.unwrap();
     let _stop = start_worker(&ctx);
     let dead = eventually(async || ctx.queue.dead_letters(10).await.unwrap().len() == 2).await;
     assert!(dead, "both end in the dead-letter queue after 3 receives");
     let letters = ctx.queue.dead_letters(10).await.unwrap();
     assert!(letters.iter().all(|d| d.receive_count == 3), "{letters:?}");
+    // Its owner sees it failed, without the internal reason.
+    let record = records::get(&ctx, &job.id).await.unwrap().unwrap();
+    assert_eq!(record.status, JobStatus::Failed);
+    assert_eq!(record.error.as_deref(), Some("The job failed after 3 attempts"));
+}
+
+#[tokio::test]
+async fn a_job_that_cannot_succeed_is_recorded_failed_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let job = records::enqueue(&ctx, "hopeless", "user-1", serde_json::json!({})).await.unwrap();
+    let _stop = start_worker(&ctx);
+    let failed =
+        eventually(async || records::get(&ctx, &job.id).await.unwrap().is_some_and(|r| r.status == JobStatus::Failed))
+            .await;
+    assert!(failed, "the record says failed");
+    let record = records::get(&ctx, &job.id).await.unwrap().unwrap();
+    assert_eq!(record.error.as_deref(), Some("the scenario was deleted"));
+    assert!(ctx.queue.dead_letters(10).await.unwrap().is_empty(), "and it is not retried");
 }
 
 #[tokio::test]
