@@ -1,0 +1,23 @@
+//! Scenario generation: the engine behind `/api/generate`, `/api/regenerate`,
+//! `/api/random` and `/api/scenarios/{id}/continue`.
+//!
+//! - [`scenario`]: the scenario schema a model must produce, the request
+//!   options, and the validator of a model's raw output.
+//! - [`prompts`]: versioned prompt templates (data in `prompts/*.json`).
+//! - [`provider`]: the model port, [`ScenarioModel`].
+//! - [`providers`]: its adapters: OpenAI-compatible chat completions,
+//!   Anthropic Messages, Google Gemini, Amazon Bedrock Converse (SigV4), and
+//!   the offline provider.
+//! - [`chain`]: the ordered provider chain with fallback, circuit breakers and
+//!   one repair round.
+
+pub mod chain;
+pub mod prompts;
+pub mod provider;
+pub mod providers;
+pub mod scenario;
+
+pub use chain::{ChainConfig, Generation, GenerationError, ProviderChain};
+pub use prompts::PROMPT_VERSION;
+pub use provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
+pub use scenario::{GeneratedScenario, GenerationOptions, Language, Length, PromptType, ScenarioSpec, Topic};
