@@ -77,3 +77,50 @@ pub fn job(job_id: &str) -> Key {
 pub fn job_by_owner(user_id: &str, created_at: &str, job_id: &str) -> (String, String) {
     (format!("USER#{user_id}"), format!("JOB#{created_at}#{job_id}"))
 }
+
+// ---- scenarios (functions/generation) --------------------------------------------
+
+/// The prefix of every scenario's sort key in its owner's partition.
+pub const SCENARIO_PREFIX: &str = "SCN#";
+
+/// A scenario: `USER#<owner>` / `SCN#<id>`, one item in its owner's partition.
+///
+/// | attributes | value | access pattern |
+/// |---|---|---|
+/// | `pk` / `sk` | `USER#<owner>` / `SCN#<id>` | the owner's history (query `SCN#`; ids are ULIDs, so by time); a strongly consistent get when the owner is known (continue, regenerate, versions); written once with `NotExists` |
+/// | `gsi1pk` / `gsi1sk` | `SCN#<id>` / `SCN` ([`scenario_by_id`]) | get by id without knowing the owner (`GET /api/scenarios/{id}`, `/tree`) |
+/// | `gsi2pk` / `gsi2sk` | `TREE#<rootId>` / `<depth, 4 digits>#<id>` ([`scenario_tree_node`]) | every node of one branch tree in one query, root first, by depth then age; the children of a node: sort key `<depth + 1>#…` and `parentId` = the node |
+///
+/// The regenerate chain follows `versionOf` (the previous version's id, same
+/// owner) back with gets on the owner's partition.
+pub fn scenario(user_id: &str, scenario_id: &str) -> Key {
+    Key::new(format!("USER#{user_id}"), format!("{SCENARIO_PREFIX}{scenario_id}"))
+}
+
+/// The GSI1 key of a scenario, to get it by id: `SCN#<id>` / `SCN`.
+pub fn scenario_by_id(scenario_id: &str) -> (String, String) {
+    (format!("{SCENARIO_PREFIX}{scenario_id}"), "SCN".to_string())
+}
+
+/// The GSI2 partition of one branch tree: `TREE#<rootId>`.
+pub fn scenario_tree(root_id: &str) -> String {
+    format!("TREE#{root_id}")
+}
+
+/// The GSI2 sort-key prefix of the nodes at `depth` of a tree: `<depth, 4 digits>#`.
+pub fn scenario_tree_depth(depth: u32) -> String {
+    format!("{depth:04}#")
+}
+
+/// The GSI2 key of a scenario in its tree: `TREE#<rootId>` / `<depth, 4 digits>#<id>`.
+pub fn scenario_tree_node(root_id: &str, depth: u32, scenario_id: &str) -> (String, String) {
+    (scenario_tree(root_id), format!("{}{scenario_id}", scenario_tree_depth(depth)))
+}
+
+/// A cached generation: `GENCACHE#<sha256 hex>` / `CACHE`, TTL 24 h. The hash
+/// covers the normalised topic, the options, the language, the provider chain
+/// and the prompt version. Access: one get before a model call (an expired
+/// entry counts as absent), one put after it.
+pub fn generation_cache(hash: &str) -> Key {
+    Key::new(format!("GENCACHE#{hash}"), "CACHE")
+}

@@ -10,14 +10,25 @@
 //!   the offline provider.
 //! - [`chain`]: the ordered provider chain with fallback, circuit breakers and
 //!   one repair round.
+//! - [`screen`]: the blocklist screen of topics, custom choices and outputs.
+//! - [`cache`]: the 24 h generation cache in the table.
+//! - [`store`]: the stored [`Scenario`] and its reads and writes (by id, tree, versions).
+//! - [`service`]: what the routes call: generate, continue, regenerate, tree, versions.
 
+pub mod cache;
 pub mod chain;
 pub mod prompts;
 pub mod provider;
 pub mod providers;
 pub mod scenario;
+pub mod screen;
+pub mod service;
+pub mod store;
 
 pub use chain::{ChainConfig, Generation, GenerationError, ProviderChain};
 pub use prompts::PROMPT_VERSION;
 pub use provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
 pub use scenario::{GeneratedScenario, GenerationOptions, Language, Length, PromptType, ScenarioSpec, Topic};
+pub use screen::{Blocked, Screen};
+pub use service::{Generated, Generator, NextStep, Tree};
+pub use store::Scenario;

@@ -64,7 +64,7 @@ impl ModelRequest {
 }
 
 /// Tokens a request used, as the provider counted them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenUsage {
     pub prompt: u32,
     pub completion: u32,

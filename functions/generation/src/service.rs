@@ -1,0 +1,379 @@
+//! The service layer the generation routes call: generate, continue a story
+//! down a branch, regenerate a new version, read a branch tree, and the
+//! regenerate chain.
+//!
+//! Every generation runs: screen the request → the cache (new scenarios only)
+//! → the provider chain → screen the output → build the [`Scenario`] → save it
+//! to the caller's history when signed in (an anonymous caller gets it back,
+//! unsaved).
+//!
+//! Errors are `ApiError`s: 422 `CONTENT_BLOCKED` (screen), 422
+//! `CONTENT_REFUSED` / 503 (the chain), 404 `NOT_FOUND` for a scenario that is
+//! missing or that the caller may not see (another user's private scenario is
+//! never 403, so its existence does not leak), 400 for a bad choice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use whatif_shared::clock::{Clock, rfc3339};
+use whatif_shared::context::AppContext;
+use whatif_shared::error::{ApiError, ApiResult};
+
+use crate::cache::{self, CachedGeneration};
+use crate::chain::{ChainConfig, ChainConfigError, GenerationError, ProviderChain};
+use crate::prompts::{self, PROMPT_VERSION};
+use crate::provider::{ModelRequest, TokenUsage};
+use crate::scenario::{GeneratedScenario, GenerationOptions, ParentContext, ScenarioSpec, Tone, Topic};
+use crate::screen::Screen;
+use crate::store::{self, Scenario};
+
+/// The deepest a branch may go (a root is depth 0).
+pub const MAX_DEPTH: u32 = 50;
+
+/// What a generate or regenerate request gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    pub scenario: Scenario,
+    /// Served from the generation cache (no model call, no tokens spent now).
+    pub cached: bool,
+    /// Saved to the caller's history (signed in).
+    pub saved: bool,
+}
+
+/// The branch a continuation follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// One of the parent's choices, by id (`choiceId`).
+    Choice(String),
+    /// The caller's own next step (`customChoice`): the rules of a topic, and screened like one.
+    Custom(String),
+}
+
+/// A branch tree as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tree {
+    pub root_id: String,
+    /// The scenario asked for.
+    pub id: String,
+    /// Ids from the root (or the highest ancestor the caller may see) down to `id`.
+    pub path: Vec<String>,
+    /// Every node the caller may see, by depth then age; `parentId` links them.
+    pub nodes: Vec<Scenario>,
+}
+
+/// The generation engine: the provider chain and the screen, built once per
+/// cold start and shared by every request.
+pub struct Generator {
+    pub chain: ProviderChain,
+    pub screen: Screen,
+}
+
+impl Generator {
+    pub fn new(chain: ProviderChain, screen: Screen) -> Self {
+        Generator { chain, screen }
+    }
+
+    /// The chain from `WHATIF_MODEL_PROVIDERS` & co., the screen from `WHATIF_BLOCKED_TERMS`.
+    pub fn from_process_env(clock: Arc<dyn Clock>) -> Result<Self, ChainConfigError> {
+        let chain = ProviderChain::from_config(&ChainConfig::from_process_env()?, clock)?;
+        Ok(Generator::new(chain, Screen::from_process_env()))
+    }
+
+    fn provider_names(&self) -> Vec<String> {
+        self.chain.providers().into_iter().map(|p| p.name).collect()
+    }
+
+    /// A new scenario for `topic`. `caller` is the signed-in user's id, if any.
+    pub async fn generate(
+        &self,
+        ctx: &AppContext,
+        caller: Option<&str>,
+        topic: &Topic,
+        options: &GenerationOptions,
+    ) -> ApiResult<Generated> {
+        self.screen.check("topic", topic.as_str())?;
+        let spec = options.resolve(topic.clone());
+        let key = cache::cache_key(&spec, &self.provider_names(), PROMPT_VERSION);
+        let hit = if options.force_new { None } else { cache::read(ctx, &key).await };
+        let (written, cached) = match hit {
+            // The blocklist may have grown since the entry was written.
+            Some(entry) if self.screen.check_output(&entry.scenario).is_ok() => (entry, true),
+            _ => {
+                let generation = self.chain.generate(&spec, None).await.map_err(ApiError::from)?;
+                self.screen.check_output(&generation.scenario)?;
+                let entry = CachedGeneration::new(
+                    generation.scenario,
+                    &generation.provider,
+                    &generation.model,
+                    generation.usage,
+                    generation.prompt_version,
+                    ctx,
+                );
+                cache::write(ctx, &key, &entry).await;
+                (entry, false)
+            }
+        };
+        let id = ctx.ids.ulid().to_string();
+        let scenario = build(
+            ctx,
+            Draft {
+                id: id.clone(),
+                owner_id: caller.unwrap_or_default().to_string(),
+                spec: &spec,
+                written: written.scenario,
+                provider: written.provider,
+                model: written.model,
+                tokens: written.tokens,
+                prompt_version: written.prompt_version,
+                parent_id: None,
+                root_id: id,
+                depth: 0,
+                version_of: None,
+            },
+        );
+        let saved = self.save_for(ctx, caller, &scenario).await?;
+        Ok(Generated { scenario, cached, saved })
+    }
+
+    /// A child of the caller's scenario `parent_id` that continues the story
+    /// down `next`. Saved to the caller's history.
+    pub async fn continue_from(
+        &self,
+        ctx: &AppContext,
+        user_id: &str,
+        parent_id: &str,
+        next: NextStep,
+    ) -> ApiResult<Scenario> {
+        let parent = owned(ctx, Some(user_id), parent_id, "Only the owner can continue this scenario").await?;
+        let choice = match next {
+            NextStep::Choice(id) => match parent.choices.iter().find(|c| c.id == id.trim()) {
+                Some(choice) => choice.text.clone(),
+                None => {
+                    let ids: Vec<_> = parent.choices.iter().map(|c| c.id.as_str()).collect();
+                    return Err(ApiError::validation(
+                        "choiceId",
+                        format!("the scenario has no choice {id:?}; use one of {}", ids.join(", ")),
+                    ));
+                }
+            },
+            NextStep::Custom(text) => {
+                let text = Topic::parse(&text).map_err(|e| ApiError::validation("customChoice", e))?;
+                self.screen.check("customChoice", text.as_str())?;
+                text.as_str().to_string()
+            }
+        };
+        if parent.depth + 1 > MAX_DEPTH {
+            return Err(ApiError::unprocessable(
+                "TREE_TOO_DEEP",
+                format!("A story can branch at most {MAX_DEPTH} levels deep"),
+            ));
+        }
+        let options = GenerationOptions {
+            prompt_type: parent.prompt_type,
+            length: parent.length,
+            language: Some(parent.language),
+            tone: parent.tone.as_deref().and_then(|t| Tone::parse(t).ok()),
+            ..Default::default()
+        };
+        let topic = Topic::parse(&parent.topic).map_err(|e| ApiError::internal(format!("stored topic: {e}")))?;
+        let spec = options.resolve(topic);
+        let context = ParentContext { title: parent.title.clone(), summary: parent.summary.clone(), choice };
+        let id = ctx.ids.ulid().to_string();
+        let (written, provider, model, tokens) = self.run(&spec, Some(context), &id).await?;
+        let scenario = build(
+            ctx,
+            Draft {
+                id,
+                owner_id: user_id.to_string(),
+                spec: &spec,
+                written,
+                provider,
+                model,
+                tokens,
+                prompt_version: PROMPT_VERSION.to_string(),
+                parent_id: Some(parent.id.clone()),
+                root_id: parent.root_id.clone(),
+                depth: parent.depth + 1,
+                version_of: None,
+            },
+        );
+        store::save_child(ctx, &scenario).await?;
+        Ok(scenario)
+    }
+
+    /// A new version of a scenario: always a fresh model call (no cache), linked
+    /// by `versionOf` to `previous_id` (which must be the caller's). The new
+    /// version is the root of its own tree. Saved when signed in.
+    pub async fn regenerate(
+        &self,
+        ctx: &AppContext,
+        caller: Option<&str>,
+        topic: &Topic,
+        previous_id: Option<&str>,
+        options: &GenerationOptions,
+    ) -> ApiResult<Generated> {
+        self.screen.check("topic", topic.as_str())?;
+        let previous = match previous_id {
+            None => None,
+            Some(_) if caller.is_none() => {
+                return Err(ApiError::unauthorized("Sign in to regenerate a saved scenario"));
+            }
+            Some(id) => Some(owned(ctx, caller, id, "Only the owner can regenerate this scenario").await?),
+        };
+        let spec = options.resolve(topic.clone());
+        let id = ctx.ids.ulid().to_string();
+        let (written, provider, model, tokens) = self.run(&spec, None, &id).await?;
+        let scenario = build(
+            ctx,
+            Draft {
+                id: id.clone(),
+                owner_id: caller.unwrap_or_default().to_string(),
+                spec: &spec,
+                written,
+                provider,
+                model,
+                tokens,
+                prompt_version: PROMPT_VERSION.to_string(),
+                parent_id: None,
+                root_id: id,
+                depth: 0,
+                version_of: previous.map(|p| p.id),
+            },
+        );
+        let saved = self.save_for(ctx, caller, &scenario).await?;
+        Ok(Generated { scenario, cached: false, saved })
+    }
+
+    /// One model call for `spec` (continuing `parent`), its seed varied by the
+    /// new scenario's id so that versions and branches differ; the output is screened.
+    async fn run(
+        &self,
+        spec: &ScenarioSpec,
+        parent: Option<ParentContext>,
+        id: &str,
+    ) -> ApiResult<(GeneratedScenario, String, String, TokenUsage)> {
+        let prompt = prompts::build(spec, parent.as_ref()).map_err(|e| ApiError::from(GenerationError::from(e)))?;
+        let mut request = ModelRequest::new(spec.clone(), parent, prompt);
+        request.seed ^= fnv(id.as_bytes());
+        let generation = self.chain.run(request).await.map_err(ApiError::from)?;
+        self.screen.check_output(&generation.scenario)?;
+        Ok((generation.scenario, generation.provider, generation.model, generation.usage))
+    }
+
+    async fn save_for(&self, ctx: &AppContext, caller: Option<&str>, scenario: &Scenario) -> ApiResult<bool> {
+        if caller.is_none() {
+            return Ok(false);
+        }
+        store::save(ctx, scenario).await?;
+        Ok(true)
+    }
+}
+
+/// The branch tree of scenario `id`, for the owner or, when the scenario is
+/// public, for anyone (who then sees only the tree's public nodes). 404 when
+/// missing or not visible.
+pub async fn tree(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult<Tree> {
+    let node = store::get_visible(ctx, caller, id).await?;
+    let owner = node.is_owned_by(caller);
+    let mut nodes: Vec<Scenario> =
+        store::tree_nodes(ctx, &node.root_id).await?.into_iter().filter(|n| owner || n.is_public).collect();
+    // The index is eventually consistent on DynamoDB: a node just written may be missing.
+    if !nodes.iter().any(|n| n.id == node.id) {
+        nodes.push(node.clone());
+        nodes.sort_by(|a, b| (a.depth, &a.id).cmp(&(b.depth, &b.id)));
+    }
+    let by_id: HashMap<&str, &Scenario> = nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let mut path = vec![node.id.clone()];
+    let mut at = &node;
+    while let Some(parent) = at.parent_id.as_deref().and_then(|p| by_id.get(p)) {
+        if path.len() > nodes.len() {
+            break; // a cycle would be a bug; never loop on it
+        }
+        path.push(parent.id.clone());
+        at = parent;
+    }
+    path.reverse();
+    Ok(Tree { root_id: node.root_id.clone(), id: node.id.clone(), path, nodes })
+}
+
+/// The regenerate chain of the caller's scenario `id`, oldest first. 404 when
+/// the caller has no such scenario.
+pub async fn versions(ctx: &AppContext, user_id: &str, id: &str) -> ApiResult<Vec<Scenario>> {
+    let chain = store::version_chain(ctx, user_id, id).await?;
+    if chain.is_empty() {
+        return Err(ApiError::not_found("Scenario"));
+    }
+    Ok(chain)
+}
+
+/// The caller's scenario `id`; 403 `forbidden` when it is someone else's public
+/// one (visible, but not theirs to change), 404 when missing or private.
+async fn owned(ctx: &AppContext, caller: Option<&str>, id: &str, forbidden: &str) -> ApiResult<Scenario> {
+    if let Some(user) = caller
+        && let Some(own) = store::get_owned(ctx, user, id).await?
+    {
+        return Ok(own);
+    }
+    match store::get_by_id(ctx, id).await? {
+        Some(s) if s.is_public => Err(ApiError::forbidden(forbidden)),
+        _ => Err(ApiError::not_found("Scenario")),
+    }
+}
+
+struct Draft<'a> {
+    id: String,
+    owner_id: String,
+    spec: &'a ScenarioSpec,
+    written: GeneratedScenario,
+    provider: String,
+    model: String,
+    tokens: TokenUsage,
+    prompt_version: String,
+    parent_id: Option<String>,
+    root_id: String,
+    depth: u32,
+    version_of: Option<String>,
+}
+
+fn build(ctx: &AppContext, d: Draft<'_>) -> Scenario {
+    let now = rfc3339(ctx.clock.now());
+    Scenario {
+        id: d.id,
+        owner_id: d.owner_id,
+        topic: d.spec.topic.as_str().to_string(),
+        title: d.written.title().to_string(),
+        summary: d.written.summary().to_string(),
+        content: d.written.content().to_string(),
+        sections: d.written.sections().to_vec(),
+        choices: d.written.choices().to_vec(),
+        prompt_type: d.spec.prompt_type,
+        language: d.spec.language,
+        length: d.spec.length,
+        tone: d.spec.tone.as_ref().map(|t| t.as_str().to_string()),
+        provider: d.provider,
+        model: d.model,
+        tokens: d.tokens,
+        cost_usd: None,
+        parent_id: d.parent_id,
+        root_id: d.root_id,
+        depth: d.depth,
+        version_of: d.version_of,
+        tags: Vec::new(),
+        is_favorite: false,
+        rating: None,
+        is_public: false,
+        view_count: 0,
+        share_count: 0,
+        prompt_version: d.prompt_version,
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+/// FNV-1a, 64 bits: a stable seed from an id.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
