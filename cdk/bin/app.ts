@@ -8,6 +8,8 @@
 //   modelProviders   the provider chain (default anthropic,openai,offline)
 //   ffmpegLayerArn   an arm64 ffmpeg layer for the media workers (optional)
 //   alarmEmail       where alarm notifications go (optional)
+//   oidcGoogleClientIds  sign in with Google: its OAuth client ids, comma-separated (optional)
+//   oidcProviders    other OpenID Connect providers, `name|issuer|jwks_url|client_id[,...]` entries separated by `;` (optional)
 //   domainNames      the site's custom domains, comma-separated (optional; with certificateArn, in us-east-1)
 //   region, account  where to deploy (default: the CLI's profile; region us-east-1)
 //   lambdaDir        where the zips are (default ../target/lambda, from scripts/build-lambdas)
@@ -65,6 +67,8 @@ new WhatIfStack(app, `WhatIf-${stage}`, {
   modelProviders: setting('modelProviders'),
   ffmpegLayerArn: setting('ffmpegLayerArn'),
   alarmEmail: setting('alarmEmail'),
+  oidcGoogleClientIds: setting('oidcGoogleClientIds'),
+  oidcProviders: setting('oidcProviders'),
   domainNames: list('domainNames'),
   certificateArn: setting('certificateArn'),
   webAclArn: waf?.webAcl.attrArn,

@@ -123,7 +123,11 @@ export function policyStatements(access: Access[], r: Resources): iam.PolicyStat
   }
   const objects = (prefixes: string[]) => prefixes.map((p) => `${r.bucketArn}/${p}*`);
   const read = scopes('blobRead');
-  if (read.length) out.push(st('BlobRead', ['s3:GetObject'], objects(read)));
+  if (read.length) {
+    out.push(st('BlobRead', ['s3:GetObject'], objects(read)));
+    // Listing keys under the same prefixes (ListObjectsV2 asks for the prefix).
+    out.push(st('BlobList', ['s3:ListBucket'], [r.bucketArn], { StringLike: { 's3:prefix': read.map((p) => `${p}*`) } }));
+  }
   const write = scopes('blobWrite');
   if (write.length) out.push(st('BlobWrite', ['s3:PutObject', 's3:DeleteObject'], objects(write)));
   if (has('queueSend')) out.push(st('QueueSend', ['sqs:SendMessage'], [r.queueArn]));

@@ -80,6 +80,10 @@ export interface WhatIfStackProps extends cdk.StackProps {
   modelProviders?: string;
   /** An arm64 layer with ffmpeg, for the workers that ask for it. */
   ffmpegLayerArn?: string;
+  /** Sign in with Google: its OAuth client ids, comma-separated (WHATIF_OIDC_GOOGLE_CLIENT_IDS). */
+  oidcGoogleClientIds?: string;
+  /** Other OpenID Connect providers (WHATIF_OIDC_PROVIDERS). */
+  oidcProviders?: string;
   /** Alarm notifications go to an SNS topic with this address subscribed. */
   alarmEmail?: string;
   /** Custom domain names of the site, with an ACM certificate in us-east-1 that covers them. */
@@ -152,10 +156,12 @@ export class WhatIfStack extends cdk.Stack {
     this.signingKeys = new secretsmanager.Secret(this, 'SigningKeySecret', {
       secretName: `${secretsPrefix}${SIGNING_KEYS_SECRET}`,
       description:
-        'The access-token signing keys. Created with a placeholder; the first deploy step puts the real keys (docs/deploy.md).',
-      // A placeholder, never changed here: CloudFormation would overwrite the real keys.
-      secretStringValue: cdk.SecretValue.unsafePlainText('PLACEHOLDER: not initialised; see docs/deploy.md'),
+        'The access-token signing keys. Created empty; `whatif-local keys rotate --aws` puts the first keys (docs/deploy.md).',
     });
+    // Created empty, as in the SAM template: no value (reads find none, so the
+    // first rotation makes the keys) and none that CloudFormation would ever
+    // write back. The construct would otherwise generate a random password.
+    (this.signingKeys.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
 
     // ---- the site: private bucket behind CloudFront ----------------------------------
     this.siteBucket = new s3.Bucket(this, 'SiteBucket', {
@@ -257,6 +263,8 @@ export class WhatIfStack extends cdk.Stack {
       // The site's domain serves the API too (the /api, /shared, /qr behaviours).
       WHATIF_PUBLIC_URL: siteUrl,
       WHATIF_MODEL_PROVIDERS: props.modelProviders ?? 'anthropic,openai,offline',
+      WHATIF_OIDC_GOOGLE_CLIENT_IDS: props.oidcGoogleClientIds ?? '',
+      WHATIF_OIDC_PROVIDERS: props.oidcProviders ?? '',
       WHATIF_LOG_FORMAT: 'json',
     };
     const resources = {
@@ -308,7 +316,6 @@ export class WhatIfStack extends cdk.Stack {
         integration: new HttpLambdaIntegration(`${pascal(route.function)}Integration`, fn),
       });
     }
-    const workerFunctions: lambda.Function[] = [];
     for (const worker of props.workers) {
       const fn = makeFunction(worker.function, worker.description, worker.memoryMb, worker.timeoutSeconds, worker.access, worker.ffmpeg);
       if (worker.trigger.kind === 'queue') {
@@ -319,10 +326,9 @@ export class WhatIfStack extends cdk.Stack {
           targets: [new targets.LambdaFunction(fn)],
         });
       }
-      workerFunctions.push(fn);
     }
 
-    this.monitoring(props, apiStage, workerFunctions);
+    this.monitoring(props, apiStage);
 
     new cdk.CfnOutput(this, 'SiteUrl', { value: siteUrl, description: 'The site (and the API under /api)' });
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'The HTTP API itself ($default stage)' });
@@ -420,13 +426,14 @@ export class WhatIfStack extends cdk.Stack {
       webAclId: webAclArn,
       domainNames: props.domainNames?.length ? props.domainNames : undefined,
       certificate,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // A custom certificate gets TLS 1.2+; the default *.cloudfront.net one has a fixed policy.
+      minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
     });
   }
 
-  private monitoring(props: WhatIfStackProps, apiStage: apigwv2.HttpStage, workers: lambda.Function[]) {
+  private monitoring(props: WhatIfStackProps, apiStage: apigwv2.HttpStage) {
     const { stage } = props;
     const fiveMinutes = cdk.Duration.minutes(5);
     const topic = props.alarmEmail

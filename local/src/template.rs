@@ -13,25 +13,16 @@
 //! so the file is also plain YAML that any parser reads.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use whatif_shared::routes::{Access, Route};
-
-/// Where each service's functions are built (the crate folder, relative to the
-/// workspace root, whose `src/bin/<function>.rs` they are), with its rows.
-/// A new service crate adds its line here and its rows to `crate::routes()`;
-/// a test checks that the two lists agree.
-pub const SERVICES: &[(&str, &[Route])] =
-    &[("functions/platform", whatif_platform::ROUTES), ("functions/auth", whatif_auth::ROUTES)];
+use whatif_shared::routes::Access;
 
 /// A function no route calls: a job-queue consumer or a scheduled job.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Worker {
-    /// Its name: its binary, its Lambda, its `events/<name>.json`.
+    /// Its name: its binary (`functions/<crate>/src/bin/<name>.rs`), its Lambda, its `events/<name>.json`.
     pub function: &'static str,
-    /// The crate whose `src/bin/<function>.rs` it is, relative to the workspace root.
-    #[serde(skip)]
-    pub crate_dir: &'static str,
     pub trigger: Trigger,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
@@ -55,15 +46,27 @@ pub enum Trigger {
 
 /// The workers. Adding one is one entry here (its binary in its crate, and its
 /// `events/<name>.json`); the template, `cdk/workers.json` and its error alarm follow.
-///
-/// ```text
-/// Worker {
-///     function: "jobs-worker", crate_dir: "functions/jobs", trigger: Trigger::Queue { batch_size: 5 },
-///     memory_mb: 1024, timeout_seconds: 120, access: &[Access::TableRead, Access::TableWrite, Access::QueueConsume],
-///     ffmpeg: true, description: "Runs the jobs of the job queue",
-/// }
-/// ```
-pub const WORKERS: &[Worker] = &[];
+/// A scheduled one is `trigger: Trigger::Schedule { expression: "rate(1 hour)" }`.
+pub const WORKERS: &[Worker] = &[Worker {
+    function: "jobs-worker",
+    trigger: Trigger::Queue { batch_size: 5 },
+    memory_mb: 1024,
+    timeout_seconds: 120,
+    // Every job kind of every service runs here (functions/workers `job_kinds`):
+    // today the users' export (reads avatars/, writes exports/) and account
+    // deletion (lists and deletes avatars/ and exports/, deletes the account's items).
+    access: &[
+        Access::TableRead,
+        Access::TableWrite,
+        Access::QueueConsume,
+        Access::BlobRead("avatars/"),
+        Access::BlobRead("exports/"),
+        Access::BlobWrite("avatars/"),
+        Access::BlobWrite("exports/"),
+    ],
+    ffmpeg: true,
+    description: "Runs the jobs of the job queue (partial batch failures)",
+}];
 
 /// Receives of one job before it moves to the dead-letter queue (the redrive
 /// policy, and `WHATIF_QUEUE_MAX_RECEIVES` for the functions).
@@ -110,7 +113,7 @@ pub fn workers_json() -> String {
 /// One function of the template: a route's or a worker's.
 struct Function {
     name: &'static str,
-    crate_dir: &'static str,
+    crate_dir: String,
     description: String,
     memory_mb: u32,
     timeout_secs: u32,
@@ -140,7 +143,7 @@ fn functions() -> Vec<Function> {
         .into_iter()
         .map(|r| Function {
             name: r.function,
-            crate_dir: crate_of(r.function).unwrap_or("functions/UNKNOWN"),
+            crate_dir: crate_dir(r.function),
             description: format!("{} {}: {}", r.method, r.path, r.doc.summary),
             memory_mb: r.memory_mb,
             timeout_secs: r.timeout_secs,
@@ -151,7 +154,7 @@ fn functions() -> Vec<Function> {
         .collect();
     all.extend(WORKERS.iter().map(|w| Function {
         name: w.function,
-        crate_dir: w.crate_dir,
+        crate_dir: crate_dir(w.function),
         description: w.description.to_string(),
         memory_mb: w.memory_mb,
         timeout_secs: w.timeout_seconds,
@@ -165,9 +168,31 @@ fn functions() -> Vec<Function> {
     all
 }
 
-/// The crate folder of a route's function (from `SERVICES`).
-pub fn crate_of(function: &str) -> Option<&'static str> {
-    SERVICES.iter().find(|(_, rows)| rows.iter().any(|r| r.function == function)).map(|(dir, _)| *dir)
+/// The workspace root (this crate is its `local/`).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The crate a function is built from, relative to the workspace root: the
+/// service crate under `functions/` with `src/bin/<function>.rs` (the
+/// convention every service follows, so a new service needs no entry here).
+pub fn crate_of(function: &str) -> Option<String> {
+    let functions = workspace_root().join("functions");
+    let mut crates: Vec<String> = std::fs::read_dir(&functions)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    crates
+        .into_iter()
+        .find(|c| functions.join(c).join("src/bin").join(format!("{function}.rs")).is_file())
+        .map(|c| format!("functions/{c}"))
+}
+
+/// `crate_of`, or a path that says what is missing (a test fails on it).
+fn crate_dir(function: &str) -> String {
+    crate_of(function).unwrap_or_else(|| format!("functions/NO-CRATE-HAS-src/bin/{function}.rs"))
 }
 
 /// `jobs-worker` -> `JobsWorker`.
@@ -285,6 +310,22 @@ fn parameters() -> Y {
             ),
         ),
         (
+            "OidcGoogleClientIds",
+            param(
+                "String",
+                "Sign in with Google: its OAuth client ids, comma-separated (empty: off)",
+                vec![("Default", s(""))],
+            ),
+        ),
+        (
+            "OidcProviders",
+            param(
+                "String",
+                "Other OpenID Connect providers: name|issuer|jwks_url|client_id[,client_id] entries separated by ; (empty: none)",
+                vec![("Default", s(""))],
+            ),
+        ),
+        (
             "AlarmEmail",
             param(
                 "String",
@@ -329,6 +370,8 @@ fn globals() -> Y {
         ("WHATIF_FRONTEND_URL", r("FrontendUrl")),
         ("WHATIF_PUBLIC_URL", fn_if("HasPublicUrl", r("PublicUrl"), r("FrontendUrl"))),
         ("WHATIF_MODEL_PROVIDERS", r("ModelProviders")),
+        ("WHATIF_OIDC_GOOGLE_CLIENT_IDS", r("OidcGoogleClientIds")),
+        ("WHATIF_OIDC_PROVIDERS", r("OidcProviders")),
         ("WHATIF_LOG_FORMAT", s("json")),
     ]);
     map([(
@@ -384,7 +427,7 @@ fn function(f: &Function) -> Y {
     let mut props = vec![
         ("FunctionName", sub(&format!("whatif-${{Stage}}-{}", f.name))),
         ("Description", s(&truncate(&f.description, 256))),
-        ("CodeUri", s(f.crate_dir)),
+        ("CodeUri", s(&f.crate_dir)),
         ("MemorySize", int(f.memory_mb.into())),
         ("Timeout", int(f.timeout_secs.into())),
         (
@@ -493,6 +536,13 @@ fn statements(access: &[Access]) -> Vec<Y> {
     let read = prefixes(|a| if let Access::BlobRead(p) = a { Some(*p) } else { None });
     if !read.is_empty() {
         out.push(statement("BlobRead", &["s3:GetObject"], objects(&read), None));
+        // Listing keys under the same prefixes (ListObjectsV2 asks for the prefix).
+        out.push(statement(
+            "BlobList",
+            &["s3:ListBucket"],
+            vec![get_att("MediaBucket", "Arn")],
+            Some(map([("StringLike", map([("s3:prefix", list(read.iter().map(|p| s(&format!("{p}*")))))]))])),
+        ));
     }
     let write = prefixes(|a| if let Access::BlobWrite(p) = a { Some(*p) } else { None });
     if !write.is_empty() {
@@ -764,13 +814,15 @@ fn signing_key_secret() -> Y {
             "Properties",
             map([
                 ("Name", sub(&format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}"))),
+                // No SecretString nor GenerateSecretString: the secret is created
+                // empty (no value, so reads find none) and CloudFormation never
+                // writes it. `whatif-local keys rotate --aws` puts the first keys.
                 (
                     "Description",
                     s(
-                        "The access-token signing keys. Created with a placeholder; the first deploy step puts the real keys (docs/deploy.md). Never edit SecretString here: a change would overwrite the keys.",
+                        "The access-token signing keys. Created empty; `whatif-local keys rotate --aws` puts the first keys (docs/deploy.md).",
                     ),
                 ),
-                ("SecretString", s("PLACEHOLDER: not initialised; see docs/deploy.md")),
             ]),
         ),
     ])
@@ -915,7 +967,10 @@ fn outputs() -> Y {
         ("DeadLetterQueueUrl", output("The job queue's dead-letter queue", r("JobDeadLetterQueue"))),
         (
             "SigningKeySecretArn",
-            output("The signing-key secret (fill it after the first deploy)", r("SigningKeySecret")),
+            output(
+                "The signing-key secret (`whatif-local keys rotate --aws` puts its first keys)",
+                r("SigningKeySecret"),
+            ),
         ),
     ])
 }
@@ -1144,14 +1199,12 @@ mod tests {
 
     #[test]
     fn every_function_is_built_from_its_crate() {
-        let listed: Vec<&str> = SERVICES.iter().flat_map(|(_, rows)| rows.iter().map(|r| r.function)).collect();
-        let routed: Vec<&str> = crate::routes().iter().map(|r| r.function).collect();
-        assert_eq!(listed, routed, "template::SERVICES must list the same service crates as crate::routes()");
-        let crates = SERVICES.iter().flat_map(|(dir, rows)| rows.iter().map(move |r| (*dir, r.function)));
-        for (dir, function) in crates.chain(WORKERS.iter().map(|w| (w.crate_dir, w.function))) {
-            let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir).join(format!("src/bin/{function}.rs"));
-            assert!(bin.exists(), "{function}: no binary at {}", bin.display());
+        let names = crate::routes().into_iter().map(|r| r.function).chain(WORKERS.iter().map(|w| w.function));
+        for function in names {
+            let dir = crate_of(function).unwrap_or_else(|| panic!("no functions/*/src/bin/{function}.rs"));
+            assert!(workspace_root().join(&dir).join("Cargo.toml").is_file(), "{dir} is not a crate");
         }
+        assert_eq!(crate_of("health").as_deref(), Some("functions/platform"));
     }
 
     #[test]
@@ -1206,6 +1259,86 @@ mod tests {
         assert!(all.contains(&"secretsmanager:PutSecretValue".to_string()));
         assert!(!all.contains(&"secretsmanager:GetSecretValue".to_string()));
         assert!(all.contains(&"ses:FromAddress".to_string()));
+    }
+
+    #[test]
+    fn blob_read_lists_only_its_prefixes() {
+        let st = statements(&[Access::BlobRead("avatars/"), Access::BlobRead("exports/")]);
+        let list = st.iter().find(|x| x.get("Sid") == Some(&s("BlobList"))).expect("a BlobList statement");
+        assert_eq!(list.get("Action").unwrap().strings(), ["s3:ListBucket"]);
+        assert_eq!(
+            list.get("Condition").unwrap().strings(),
+            ["StringLike", "s3:prefix", "avatars/*", "exports/*"],
+            "listing is limited to the prefixes the function reads"
+        );
+        assert!(!statements(&[Access::BlobWrite("avatars/")]).iter().any(|x| x.get("Sid") == Some(&s("BlobList"))));
+    }
+
+    #[test]
+    fn every_worker_has_its_event() {
+        for worker in WORKERS {
+            let path = format!("events/{}.json", worker.function);
+            let event: serde_json::Value = serde_json::from_str(&workspace_file(&path)).expect("JSON");
+            match worker.trigger {
+                Trigger::Queue { .. } => {
+                    assert_eq!(event["Records"][0]["eventSource"], "aws:sqs", "{path} is an SQS event");
+                }
+                Trigger::Schedule { .. } => {
+                    assert_eq!(event["source"], "aws.events", "{path} is an EventBridge scheduled event");
+                    assert_eq!(event["detail-type"], "Scheduled Event", "{path} is an EventBridge scheduled event");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn queue_workers_report_partial_batch_failures_and_have_an_error_alarm() {
+        let res = resources();
+        let queue_workers: Vec<&Worker> =
+            WORKERS.iter().filter(|w| matches!(w.trigger, Trigger::Queue { .. })).collect();
+        assert!(!queue_workers.is_empty(), "the job queue has a consumer");
+        for worker in queue_workers {
+            let id = format!("{}Function", pascal(worker.function));
+            let (_, f) = res.iter().find(|(k, _)| *k == id).unwrap_or_else(|| panic!("no {id}"));
+            let jobs = f.get("Properties").and_then(|p| p.get("Events")).and_then(|e| e.get("Jobs")).expect("Jobs");
+            assert_eq!(jobs.get("Type"), Some(&s("SQS")));
+            let props = jobs.get("Properties").unwrap();
+            assert_eq!(props.get("Queue"), Some(&get_att("JobQueue", "Arn")));
+            assert_eq!(props.get("FunctionResponseTypes"), Some(&list([s("ReportBatchItemFailures")])));
+            let alarm = format!("{}ErrorsAlarm", pascal(worker.function));
+            assert!(res.iter().any(|(k, _)| *k == alarm), "no {alarm}");
+        }
+    }
+
+    #[test]
+    fn scheduled_workers_get_a_schedule() {
+        let f = Function {
+            name: "cleanup-worker",
+            crate_dir: "functions/workers".into(),
+            description: "Cleans up".into(),
+            memory_mb: 256,
+            timeout_secs: 60,
+            access: &[Access::TableRead],
+            ffmpeg: false,
+            event: Event::Schedule { expression: "rate(1 hour)" },
+        };
+        assert!(f.is_worker());
+        let rendered = function(&f);
+        let schedule = rendered.get("Properties").and_then(|p| p.get("Events")).and_then(|e| e.get("Schedule"));
+        let schedule = schedule.expect("a Schedule event");
+        assert_eq!(schedule.get("Type"), Some(&s("Schedule")));
+        assert_eq!(schedule.get("Properties").and_then(|p| p.get("Schedule")), Some(&s("rate(1 hour)")));
+        let alarm = worker_errors_alarm(&f);
+        assert!(alarm.strings().contains(&"whatif-${Stage}-cleanup-worker-errors"));
+    }
+
+    #[test]
+    fn the_signing_key_secret_is_created_empty() {
+        let res = resources();
+        let (_, secret) = res.iter().find(|(k, _)| k == "SigningKeySecret").expect("SigningKeySecret");
+        let props = secret.get("Properties").unwrap();
+        // A value here would be a malformed key set, and rewritten on every update.
+        assert!(props.get("SecretString").is_none() && props.get("GenerateSecretString").is_none());
     }
 
     #[test]
