@@ -15,8 +15,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use lambda_http::request::LambdaRequest;
 use tokio::net::TcpListener;
-use whatif_shared::accounts::signing;
-use whatif_shared::config::{Backend, Config};
+use whatif_shared::config::Config;
 use whatif_shared::context::{AppContext, StartError};
 use whatif_shared::error::ApiError;
 use whatif_shared::jobs::{self, Lease};
@@ -45,14 +44,8 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
         let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
         config.public_url = format!("http://{host}:{}", addr.port());
     }
-    let embedded = matches!(config.backend, Backend::Embedded { .. });
+    // On the embedded backend this also makes the signing keys on the first start.
     let ctx = AppContext::connect(config).await?;
-    if embedded {
-        // First start: make the access-token signing keys (kept in the data folder).
-        signing::ensure(&*ctx.secrets, &*ctx.table, &*ctx.clock)
-            .await
-            .map_err(|e| StartError(format!("cannot set up the signing keys: {e}")))?;
-    }
     Ok(Server { ctx, addr, listener, routes: Arc::new(crate::routes()) })
 }
 

@@ -98,6 +98,10 @@ impl AppContext {
             clock.clone(),
             ids.clone(),
         )?);
+        // The access-token signing keys: made on the first start, kept in the data folder.
+        crate::accounts::signing::ensure(&*secrets, &*table, &*clock)
+            .await
+            .map_err(|e| StartError(format!("cannot set up the signing keys: {}", e.message)))?;
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
         let signer = Arc::new(Signer::new(secrets.clone(), table.clone()));
         Ok(Arc::new(Self {

@@ -103,8 +103,10 @@ pub async fn publish(table: &dyn ItemTable, set: &KeySet) -> ApiResult<()> {
     Ok(())
 }
 
-/// Creates the key set when there is none (the local server's first start),
-/// and makes sure its public keys are published.
+/// Creates the key set when there is none (an embedded backend's first
+/// start), and makes sure its public keys are published (a write only when
+/// the published set differs, so a start that finds everything in place
+/// only reads).
 pub async fn ensure(secrets: &dyn SecretStore, table: &dyn ItemTable, clock: &dyn Clock) -> ApiResult<KeySet> {
     let set = match secrets.get(SECRET).await? {
         Some(text) => KeySet::parse(&text)?,
@@ -114,7 +116,10 @@ pub async fn ensure(secrets: &dyn SecretStore, table: &dyn ItemTable, clock: &dy
             set
         }
     };
-    publish(table, &set).await?;
+    let published = table.get(&keys::public_jwks()).await?.and_then(|item| item.get("keys").cloned());
+    if published != Some(json!(set.jwks())) {
+        publish(table, &set).await?;
+    }
     Ok(set)
 }
 
