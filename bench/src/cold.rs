@@ -6,14 +6,18 @@ use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::UnboundedReceiver;
-use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_sqs};
+use whatif_shared::accounts::signing;
+use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_secretsmanager, aws_sdk_sqs};
 use whatif_shared::adapters::aws::{
-    create_bucket_if_missing, create_queues_if_missing, create_table_if_missing, emulator_config, s3_client,
+    AwsSecrets, DynamoTable, create_bucket_if_missing, create_queues_if_missing, create_table_if_missing,
+    emulator_config, s3_client,
 };
+use whatif_shared::clock::{Clock, SystemClock};
 use whatif_shared::routes::Route;
 
 use crate::runtime_api::{self, Call, RuntimeApi};
@@ -293,6 +297,16 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
         create_bucket_if_missing(&s3_client(&emulator_config(moto), true), NAME)
             .await
             .map_err(|e| format!("bucket on {moto}: {e}"))?;
+        // As a deployment's first `whatif-local keys rotate --aws` does: the signing keys.
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let secrets = AwsSecrets::new(
+            aws_sdk_secretsmanager::Client::new(&emulator_config(moto)),
+            "whatif/".to_string(),
+            Duration::from_secs(300),
+            clock.clone(),
+        );
+        let keys_table = DynamoTable::new(table, NAME.to_string(), clock.clone());
+        signing::ensure(&secrets, &keys_table, &*clock).await.map_err(|e| format!("signing keys: {}", e.message))?;
         let sqs = aws_sdk_sqs::Client::new(&emulator_config(moto));
         create_queues_if_missing(&sqs, &format!("{NAME}-jobs"), 5).await.map_err(|e| format!("queues on {moto}: {e}"))
     };
@@ -310,6 +324,10 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
         ("WHATIF_BUCKET_NAME", NAME),
         ("WHATIF_MAIL_FROM", "noreply@whatif.example"),
         ("WHATIF_S3_PATH_STYLE", "true"),
+        // DynamoDB Local keeps one database per access key and region: the
+        // functions must use the key the table was created with.
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
