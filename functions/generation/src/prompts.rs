@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::scenario::{Language, Length, ParentContext, PromptType, ScenarioSpec, ValidationError};
+use crate::scenario::{Language, Length, ParentContext, PerPromptType, ScenarioSpec, ValidationError};
 
 /// The version of the templates, recorded on every generated scenario.
 pub const PROMPT_VERSION: &str = "2026-11-27.1";
@@ -29,43 +29,13 @@ struct Templates {
     version: String,
     language: String,
     system: String,
-    styles: Styles,
+    styles: PerPromptType<String>,
     lengths: Lengths,
     tone: String,
     user: String,
     #[serde(rename = "continue")]
     continuation: String,
     repair: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Styles {
-    default: String,
-    historical: String,
-    scientific: String,
-    social: String,
-    fantasy: String,
-    #[serde(rename = "sci-fi")]
-    sci_fi: String,
-    humor: String,
-    #[serde(rename = "horror-lite")]
-    horror_lite: String,
-}
-
-impl Styles {
-    fn get(&self, t: PromptType) -> &str {
-        match t {
-            PromptType::Default => &self.default,
-            PromptType::Historical => &self.historical,
-            PromptType::Scientific => &self.scientific,
-            PromptType::Social => &self.social,
-            PromptType::Fantasy => &self.fantasy,
-            PromptType::SciFi => &self.sci_fi,
-            PromptType::Humor => &self.humor,
-            PromptType::HorrorLite => &self.horror_lite,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,7 +188,7 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{GenerationOptions, Tone, Topic};
+    use crate::scenario::{GenerationOptions, PromptType, Tone, Topic};
 
     fn spec(topic: &str, prompt_type: PromptType, language: Language, length: Length) -> ScenarioSpec {
         GenerationOptions { prompt_type, length, language: Some(language), ..Default::default() }

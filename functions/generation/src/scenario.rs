@@ -858,3 +858,35 @@ mod tests {
         assert_eq!(a.seed(), a.clone().seed());
     }
 }
+
+/// One value per prompt type, as the data files spell the types (prompt
+/// templates, offline text): every type must be present.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PerPromptType<T> {
+    default: T,
+    historical: T,
+    scientific: T,
+    social: T,
+    fantasy: T,
+    #[serde(rename = "sci-fi")]
+    sci_fi: T,
+    humor: T,
+    #[serde(rename = "horror-lite")]
+    horror_lite: T,
+}
+
+impl<T> PerPromptType<T> {
+    pub(crate) fn get(&self, t: PromptType) -> &T {
+        match t {
+            PromptType::Default => &self.default,
+            PromptType::Historical => &self.historical,
+            PromptType::Scientific => &self.scientific,
+            PromptType::Social => &self.social,
+            PromptType::Fantasy => &self.fantasy,
+            PromptType::SciFi => &self.sci_fi,
+            PromptType::Humor => &self.humor,
+            PromptType::HorrorLite => &self.horror_lite,
+        }
+    }
+}

@@ -16,7 +16,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use crate::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
-use crate::scenario::{Choice, GeneratedScenario, Language, Length, ParentContext, PromptType, ScenarioSpec, Section};
+use crate::scenario::{
+    Choice, GeneratedScenario, Language, Length, ParentContext, PerPromptType, PromptType, ScenarioSpec, Section,
+};
 
 const NAME: &str = "offline";
 
@@ -131,37 +133,7 @@ struct Pack {
     lowercase_starts: Vec<String>,
     continuation_summary: String,
     more: [String; 5],
-    types: Types,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Types {
-    default: Style,
-    historical: Style,
-    scientific: Style,
-    social: Style,
-    fantasy: Style,
-    #[serde(rename = "sci-fi")]
-    sci_fi: Style,
-    humor: Style,
-    #[serde(rename = "horror-lite")]
-    horror_lite: Style,
-}
-
-impl Types {
-    fn get(&self, t: PromptType) -> &Style {
-        match t {
-            PromptType::Default => &self.default,
-            PromptType::Historical => &self.historical,
-            PromptType::Scientific => &self.scientific,
-            PromptType::Social => &self.social,
-            PromptType::Fantasy => &self.fantasy,
-            PromptType::SciFi => &self.sci_fi,
-            PromptType::Humor => &self.humor,
-            PromptType::HorrorLite => &self.horror_lite,
-        }
-    }
+    types: PerPromptType<Style>,
 }
 
 #[derive(Deserialize)]
