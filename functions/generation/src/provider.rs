@@ -16,6 +16,17 @@ pub enum Role {
     Assistant,
 }
 
+impl Role {
+    /// The role's name in the OpenAI, Anthropic and Bedrock message formats
+    /// (Gemini calls the assistant `model`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub role: Role,

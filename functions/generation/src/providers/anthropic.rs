@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::http;
 use super::{ApiKey, BuildError, HttpProviderConfig};
-use crate::provider::{ModelOutput, ModelRequest, ProviderError, Role, ScenarioModel, TokenUsage};
+use crate::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
 
 const NAME: &str = "anthropic";
 pub const API_VERSION: &str = "2023-06-01";
@@ -36,17 +36,8 @@ impl Anthropic {
     }
 
     fn body(&self, req: &ModelRequest) -> serde_json::Value {
-        let messages: Vec<_> = req
-            .messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
-                json!({"role": role, "content": m.content})
-            })
-            .collect();
+        let messages: Vec<_> =
+            req.messages.iter().map(|m| json!({"role": m.role.as_str(), "content": m.content})).collect();
         json!({
             "model": self.model,
             "max_tokens": req.max_tokens,

@@ -24,7 +24,7 @@ use whatif_shared::clock::Clock;
 
 use super::http;
 use super::{BuildError, HttpProviderConfig};
-use crate::provider::{ModelOutput, ModelRequest, ProviderError, Role, ScenarioModel, TokenUsage};
+use crate::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
 
 const NAME: &str = "bedrock";
 const SERVICE: &str = "bedrock";
@@ -101,17 +101,8 @@ impl Bedrock {
     }
 
     fn body(&self, req: &ModelRequest) -> serde_json::Value {
-        let messages: Vec<_> = req
-            .messages
-            .iter()
-            .map(|m| {
-                let role = match m.role {
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
-                json!({"role": role, "content": [{"text": m.content}]})
-            })
-            .collect();
+        let messages: Vec<_> =
+            req.messages.iter().map(|m| json!({"role": m.role.as_str(), "content": [{"text": m.content}]})).collect();
         json!({
             "system": [{"text": req.system}],
             "messages": messages,

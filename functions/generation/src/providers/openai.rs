@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::http::{self, Answer};
 use super::{ApiKey, BuildError, HttpProviderConfig};
-use crate::provider::{ModelOutput, ModelRequest, ProviderError, Role, ScenarioModel, TokenUsage};
+use crate::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
 
 const NAME: &str = "openai";
 
@@ -39,13 +39,7 @@ impl OpenAiCompatible {
 
     fn body(&self, req: &ModelRequest) -> serde_json::Value {
         let mut messages = vec![json!({"role": "system", "content": req.system})];
-        messages.extend(req.messages.iter().map(|m| {
-            let role = match m.role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.content})
-        }));
+        messages.extend(req.messages.iter().map(|m| json!({"role": m.role.as_str(), "content": m.content})));
         json!({
             "model": self.model,
             "messages": messages,
