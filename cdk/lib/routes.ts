@@ -20,7 +20,8 @@ export type Access =
   | { kind: 'queueConsume' }
   | { kind: 'secretRead'; scope: string }
   | { kind: 'secretWrite'; scope: string }
-  | { kind: 'sendEmail' };
+  | { kind: 'sendEmail' }
+  | { kind: 'invokeModel' };
 
 /** One row of the route table = one Lambda function behind the HTTP API. */
 export interface RouteRow {
@@ -82,6 +83,9 @@ export interface Resources {
   /** The ARN pattern of the SES identities, and the one sender allowed. */
   sesIdentityArn: string;
   mailFrom: string;
+  /** Bedrock's foundation models, and this account's inference profiles. */
+  foundationModelArn: string;
+  inferenceProfileArn: string;
 }
 
 /** The IAM statements of a function with `access`. */
@@ -144,6 +148,11 @@ export function policyStatements(access: Access[], r: Resources): iam.PolicyStat
   if (secretsRead.length) out.push(st('SecretRead', ['secretsmanager:GetSecretValue'], secretsRead.map(r.secretArn)));
   const secretsWrite = scopes('secretWrite');
   if (secretsWrite.length) out.push(st('SecretWrite', ['secretsmanager:PutSecretValue'], secretsWrite.map(r.secretArn)));
+  if (has('invokeModel')) {
+    // Converse is authorised as InvokeModel: foundation models, and the
+    // inference profiles newer models are called through.
+    out.push(st('InvokeModel', ['bedrock:InvokeModel'], [r.foundationModelArn, r.inferenceProfileArn]));
+  }
   if (has('sendEmail')) {
     out.push(
       st('SendEmail', ['ses:SendEmail', 'ses:SendRawEmail'], [r.sesIdentityArn], {

@@ -37,6 +37,8 @@ export type Stage = 'dev' | 'prod';
 /** Receives of one job before it moves to the dead-letter queue (as in the SAM template). */
 export const MAX_RECEIVES = 5;
 export const SIGNING_KEYS_SECRET = 'signing-keys';
+/** The model providers' keys (WHATIF_MODEL_KEYS_SECRET), as in the SAM template. */
+export const MODEL_KEYS_SECRET = 'model-keys';
 export const CORS_ALLOW_HEADERS = [
   'Authorization',
   'Content-Type',
@@ -105,6 +107,7 @@ export class WhatIfStack extends cdk.Stack {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly signingKeys: secretsmanager.Secret;
+  readonly modelKeys: secretsmanager.Secret;
   readonly api: apigwv2.HttpApi;
   readonly distribution: cloudfront.Distribution;
   readonly webAcl?: wafv2.CfnWebACL;
@@ -162,6 +165,12 @@ export class WhatIfStack extends cdk.Stack {
     // first rotation makes the keys) and none that CloudFormation would ever
     // write back. The construct would otherwise generate a random password.
     (this.signingKeys.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+    this.modelKeys = new secretsmanager.Secret(this, 'ModelKeysSecret', {
+      secretName: `${secretsPrefix}${MODEL_KEYS_SECRET}`,
+      description:
+        'The model providers\' API keys as a JSON object, e.g. {"ANTHROPIC_API_KEY": "..."}. Created empty (docs/deploy.md).',
+    });
+    (this.modelKeys.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
 
     // ---- the site: private bucket behind CloudFront ----------------------------------
     this.siteBucket = new s3.Bucket(this, 'SiteBucket', {
@@ -262,7 +271,9 @@ export class WhatIfStack extends cdk.Stack {
       WHATIF_FRONTEND_URL: siteUrl,
       // The site's domain serves the API too (the /api, /shared, /qr behaviours).
       WHATIF_PUBLIC_URL: siteUrl,
-      WHATIF_MODEL_PROVIDERS: props.modelProviders ?? 'anthropic,openai,offline',
+      // Offline until the keys are in the model-keys secret (docs/deploy.md).
+      WHATIF_MODEL_PROVIDERS: props.modelProviders ?? 'offline',
+      WHATIF_MODEL_KEYS_SECRET: MODEL_KEYS_SECRET,
       WHATIF_OIDC_GOOGLE_CLIENT_IDS: props.oidcGoogleClientIds ?? '',
       WHATIF_OIDC_PROVIDERS: props.oidcProviders ?? '',
       WHATIF_LOG_FORMAT: 'json',
@@ -275,6 +286,8 @@ export class WhatIfStack extends cdk.Stack {
         `arn:${this.partition}:secretsmanager:${this.region}:${this.account}:secret:${secretsPrefix}${name}-??????`,
       sesIdentityArn: `arn:${this.partition}:ses:${this.region}:${this.account}:identity/*`,
       mailFrom: props.mailFrom,
+      foundationModelArn: `arn:${this.partition}:bedrock:*::foundation-model/*`,
+      inferenceProfileArn: `arn:${this.partition}:bedrock:${this.region}:${this.account}:inference-profile/*`,
     };
     const ffmpeg = props.ffmpegLayerArn
       ? lambda.LayerVersion.fromLayerVersionArn(this, 'FfmpegLayer', props.ffmpegLayerArn)

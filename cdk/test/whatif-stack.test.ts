@@ -150,7 +150,11 @@ test('jobs-worker consumes the queue and lists only the prefixes it reads', () =
   }
   const list = statements.find((st) => actionsOf(st).includes('s3:ListBucket'));
   assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': ['avatars/*', 'exports/*'] } });
-  assert.ok(!all.includes('sqs:SendMessage') && !all.includes('secretsmanager:GetSecretValue'));
+  assert.ok(!all.includes('sqs:SendMessage'));
+  // Its one secret is the model keys (the generation job), never the signing keys.
+  const secrets = statements.filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'));
+  assert.deepEqual(secrets.map((st) => JSON.stringify(st.Resource).includes('model-keys')), [true]);
+  assert.ok(!JSON.stringify(secrets).includes('signing-keys'));
   dev.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
     BatchSize: 5,
     FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -353,4 +357,20 @@ test('a missing zip is an error unless placeholders are allowed', () => {
     mailFrom: 'noreply@whatif.example',
   });
   Annotations.fromStack(stack).hasError('*', Match.stringLikeRegexp('build-lambdas'));
+});
+
+test('only the functions that call models read the model keys and may invoke Bedrock', () => {
+  for (const row of [...routes, ...workers]) {
+    const calls = row.access.some((a) => a.kind === 'invokeModel');
+    const asksKeys = row.access.some((a) => a.kind === 'secretRead' && a.scope === 'model-keys');
+    const statements = statementsOf(dev, row.function);
+    const invokes = statements.some((st) => actionsOf(st).includes('bedrock:InvokeModel'));
+    const readsKeys = statements.some(
+      (st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes('model-keys'),
+    );
+    assert.equal(invokes, calls, `${row.function} may invoke models: ${calls}`);
+    assert.equal(readsKeys, asksKeys, `${row.function} reads the model keys: ${asksKeys}`);
+    if (calls) assert.ok(asksKeys, `${row.function} calls models without their keys`);
+  }
+  assert.ok(routes.some((r) => r.function === 'generation-generate' && r.access.some((a) => a.kind === 'invokeModel')));
 });

@@ -46,6 +46,8 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
     }
     // On the embedded backend this also makes the signing keys on the first start.
     let ctx = AppContext::connect(config).await?;
+    // A bad model setting stops the start here, not the first generation.
+    whatif_generation::engine::start(&ctx).await.map_err(|e| StartError(format!("generation: {e}")))?;
     Ok(Server { ctx, addr, listener, routes: Arc::new(crate::routes()) })
 }
 
@@ -55,10 +57,14 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server { ctx, listener, routes, .. } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker =
-            tokio::spawn(jobs::run_worker(ctx.clone(), whatif_workers::job_kinds(), Lease::default(), async {
+        let worker = tokio::spawn(jobs::run_worker(
+            ctx.clone(),
+            whatif_workers::job_kinds(),
+            Lease::from_config(&ctx.config),
+            async {
                 let _ = worker_stopped.await;
-            }));
+            },
+        ));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {

@@ -53,8 +53,9 @@ pub const WORKERS: &[Worker] = &[Worker {
     memory_mb: 1024,
     timeout_seconds: 120,
     // Every job kind of every service runs here (functions/workers `job_kinds`):
-    // today the users' export (reads avatars/, writes exports/) and account
-    // deletion (lists and deletes avatars/ and exports/, deletes the account's items).
+    // the users' export (reads avatars/, writes exports/), account deletion
+    // (lists and deletes avatars/ and exports/, deletes the account's items),
+    // and generation (the models: their keys' secret and Bedrock).
     access: &[
         Access::TableRead,
         Access::TableWrite,
@@ -63,6 +64,8 @@ pub const WORKERS: &[Worker] = &[Worker {
         Access::BlobRead("exports/"),
         Access::BlobWrite("avatars/"),
         Access::BlobWrite("exports/"),
+        Access::SecretRead(MODEL_KEYS_SECRET),
+        Access::InvokeModel,
     ],
     ffmpeg: true,
     description: "Runs the jobs of the job queue (partial batch failures)",
@@ -74,6 +77,9 @@ pub const MAX_RECEIVES: u32 = 5;
 
 /// The secret that holds the token-signing keys (its name after `SecretsPrefix`).
 pub const SIGNING_KEYS_SECRET: &str = "signing-keys";
+
+/// The secret that holds the model providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
+pub const MODEL_KEYS_SECRET: &str = whatif_generation::routes::MODEL_KEYS_SECRET;
 
 /// Headers a browser may send cross-origin (the same list the local server answers preflights with).
 pub const CORS_ALLOW_HEADERS: &[&str] =
@@ -287,7 +293,7 @@ fn parameters() -> Y {
             param(
                 "String",
                 "The generation providers to try, in order, comma-separated",
-                vec![("AllowedPattern", s("^[a-z0-9-]+(,[a-z0-9-]+)*$")), ("Default", s("anthropic,openai,offline"))],
+                vec![("AllowedPattern", s("^[a-z0-9-]+(,[a-z0-9-]+)*$")), ("Default", s("offline"))],
             ),
         ),
         (
@@ -370,6 +376,7 @@ fn globals() -> Y {
         ("WHATIF_FRONTEND_URL", r("FrontendUrl")),
         ("WHATIF_PUBLIC_URL", fn_if("HasPublicUrl", r("PublicUrl"), r("FrontendUrl"))),
         ("WHATIF_MODEL_PROVIDERS", r("ModelProviders")),
+        ("WHATIF_MODEL_KEYS_SECRET", s(MODEL_KEYS_SECRET)),
         ("WHATIF_OIDC_GOOGLE_CLIENT_IDS", r("OidcGoogleClientIds")),
         ("WHATIF_OIDC_PROVIDERS", r("OidcProviders")),
         ("WHATIF_LOG_FORMAT", s("json")),
@@ -400,6 +407,7 @@ fn resources(functions: &[Function]) -> Y {
     res.push(("JobQueue".into(), job_queue(functions)));
     res.push(("JobDeadLetterQueue".into(), dead_letter_queue()));
     res.push(("SigningKeySecret".into(), signing_key_secret()));
+    res.push(("ModelKeysSecret".into(), model_keys_secret()));
     res.push(("AlarmTopic".into(), alarm_topic()));
     res.push(("ApiServerErrorAlarm".into(), api_5xx_alarm()));
     res.push(("FunctionThrottlesAlarm".into(), throttles_alarm()));
@@ -567,6 +575,19 @@ fn statements(access: &[Access]) -> Vec<Y> {
     let write = prefixes(|a| if let Access::SecretWrite(n) = a { Some(*n) } else { None });
     if !write.is_empty() {
         out.push(statement("SecretWrite", &["secretsmanager:PutSecretValue"], secrets(&write), None));
+    }
+    if has(Access::InvokeModel) {
+        // Converse is authorised as InvokeModel: foundation models, and the
+        // inference profiles newer models are called through.
+        out.push(statement(
+            "InvokeModel",
+            &["bedrock:InvokeModel"],
+            vec![
+                sub("arn:${AWS::Partition}:bedrock:*::foundation-model/*"),
+                sub("arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*"),
+            ],
+            None,
+        ));
     }
     if has(Access::SendEmail) {
         out.push(statement(
@@ -821,6 +842,26 @@ fn signing_key_secret() -> Y {
                     "Description",
                     s(
                         "The access-token signing keys. Created empty; `whatif-local keys rotate --aws` puts the first keys (docs/deploy.md).",
+                    ),
+                ),
+            ]),
+        ),
+    ])
+}
+
+fn model_keys_secret() -> Y {
+    map([
+        ("Type", s("AWS::SecretsManager::Secret")),
+        (
+            "Properties",
+            map([
+                ("Name", sub(&format!("${{SecretsPrefix}}{MODEL_KEYS_SECRET}"))),
+                // Created empty like the signing keys; the operator puts the
+                // providers' keys (docs/deploy.md) before naming them in ModelProviders.
+                (
+                    "Description",
+                    s(
+                        "The model providers' API keys as a JSON object, e.g. {\"ANTHROPIC_API_KEY\": \"...\"}. Created empty (docs/deploy.md).",
                     ),
                 ),
             ]),
@@ -1208,7 +1249,7 @@ mod tests {
     }
 
     #[test]
-    fn only_functions_that_ask_can_read_the_signing_keys() {
+    fn only_functions_that_ask_can_read_secrets_or_invoke_models() {
         let res = resources();
         let secret = format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}-");
         let all_functions = crate::routes()
@@ -1224,9 +1265,12 @@ mod tests {
                 .iter()
                 .any(|a| matches!(a, Access::SecretRead(n) | Access::SecretWrite(n) if *n == SIGNING_KEYS_SECRET));
             assert_eq!(reads, asks, "{function}: may touch the signing keys = {reads}, asks = {asks}");
-            if !asks {
+            let any_secret = access.iter().any(|a| matches!(a, Access::SecretRead(_) | Access::SecretWrite(_)));
+            if !any_secret {
                 assert!(!strings.iter().any(|s| s.starts_with("secretsmanager:")), "{function} may use secrets");
             }
+            let models = access.contains(&Access::InvokeModel);
+            assert_eq!(strings.iter().any(|s| s == "bedrock:InvokeModel"), models, "{function} may invoke models");
         }
     }
 

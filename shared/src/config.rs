@@ -25,6 +25,9 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Receives of one job message before it goes to the dead-letter queue.
     pub queue_max_receives: u32,
+    /// How long a received job stays hidden from other workers; a running job
+    /// renews it every third of this (`WHATIF_JOB_VISIBILITY_SECS`, default 60).
+    pub job_visibility_secs: u32,
     pub log_json: bool,
     /// OpenID Connect providers for `POST /api/auth/oauth/{provider}`.
     pub oidc: crate::oidc::OidcProviders,
@@ -132,6 +135,13 @@ impl Config {
         if !(1..=1000).contains(&queue_max_receives) {
             return Err(ConfigError::Invalid { var: "WHATIF_QUEUE_MAX_RECEIVES", reason: "must be 1..=1000".into() });
         }
+        let job_visibility_secs: u32 = parse(env, "WHATIF_JOB_VISIBILITY_SECS", 60)?;
+        if !(1..=43_200).contains(&job_visibility_secs) {
+            return Err(ConfigError::Invalid {
+                var: "WHATIF_JOB_VISIBILITY_SECS",
+                reason: "must be 1..=43200 (SQS's limit)".into(),
+            });
+        }
         let log_json = match var("WHATIF_LOG_FORMAT") {
             Some("json") => true,
             Some("text") => false,
@@ -163,6 +173,7 @@ impl Config {
             public_url,
             rate_limits,
             queue_max_receives,
+            job_visibility_secs,
             log_json,
         })
     }

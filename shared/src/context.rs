@@ -1,6 +1,7 @@
 //! The context a function builds once per cold start (or the local server once
 //! at start) and hands to every handler: configuration and the ports.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,11 +30,18 @@ pub struct AppContext {
     /// Verifies OpenID Connect ID tokens; built on first use (its HTTP client
     /// is not needed at cold start by the functions that never use it).
     oidc: std::sync::OnceLock<crate::oidc::OidcVerifier>,
+    /// Services' own state built once per context (e.g. the generation
+    /// engine), by type; see [`AppContext::extension`].
+    extensions: Extensions,
     /// Set on the embedded backend: the local server serves its signed URLs.
     pub local_blobs: Option<Arc<LocalBlobs>>,
     /// Set on the embedded backend: flushed on shutdown.
     pub local_store: Option<Arc<LocalStore>>,
 }
+
+/// State by type; see [`AppContext::extension`].
+#[derive(Default)]
+struct Extensions(std::sync::Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not start: {0}")]
@@ -116,6 +124,7 @@ impl AppContext {
             auth,
             signer,
             oidc: std::sync::OnceLock::new(),
+            extensions: Extensions::default(),
             local_blobs: Some(blobs),
             local_store: Some(store),
         }))
@@ -151,6 +160,7 @@ impl AppContext {
             auth,
             signer,
             oidc: std::sync::OnceLock::new(),
+            extensions: Extensions::default(),
             local_blobs: None,
             local_store: None,
         })
@@ -158,6 +168,21 @@ impl AppContext {
 
     pub fn oidc(&self) -> &crate::oidc::OidcVerifier {
         self.oidc.get_or_init(|| crate::oidc::OidcVerifier::new(self.config.oidc.clone(), self.clock.clone()))
+    }
+
+    /// The `T` this context holds, if one was set.
+    pub fn extension<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let map = self.extensions.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&TypeId::of::<T>()).cloned().and_then(|v| v.downcast::<T>().ok())
+    }
+
+    /// Sets the `T` this context holds, unless one is set already; returns the one it holds.
+    /// A service builds its state once (at start, or on first use) and every
+    /// handler of that context then shares it.
+    pub fn set_extension<T: Any + Send + Sync>(&self, value: Arc<T>) -> Arc<T> {
+        let mut map = self.extensions.0.lock().unwrap_or_else(|e| e.into_inner());
+        let held = map.entry(TypeId::of::<T>()).or_insert(value).clone();
+        held.downcast::<T>().unwrap_or_else(|_| unreachable!("extensions are keyed by their type"))
     }
 
     /// Makes the embedded store durable now (no-op on AWS).

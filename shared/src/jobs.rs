@@ -70,7 +70,19 @@ pub struct Lease {
 
 impl Default for Lease {
     fn default() -> Self {
-        Self { visibility: Duration::from_secs(60), heartbeat: Duration::from_secs(20) }
+        Self::of(Duration::from_secs(60))
+    }
+}
+
+impl Lease {
+    /// Hidden for `visibility`, renewed every third of it.
+    pub fn of(visibility: Duration) -> Self {
+        Self { visibility, heartbeat: visibility / 3 }
+    }
+
+    /// The lease `config` sets (`WHATIF_JOB_VISIBILITY_SECS`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self::of(Duration::from_secs(u64::from(config.job_visibility_secs)))
     }
 }
 
@@ -311,6 +323,28 @@ pub mod records {
             update = update.set("error", error);
         }
         update_unless_final(ctx, job_id, update).await
+    }
+
+    /// Cancels a queued or running job: its worker stops at its next check,
+    /// and what it finished before stays. `None` when the job had already
+    /// reached a final state (or is gone).
+    pub async fn cancel(ctx: &AppContext, job_id: &str) -> ApiResult<Option<()>> {
+        let update = Update::new()
+            .set("status", json!(JobStatus::Cancelled))
+            .set("error", "Cancelled by its owner")
+            .set("updatedAt", rfc3339(ctx.clock.now()));
+        let active = Cond::And(vec![
+            Cond::Exists,
+            Cond::Or(vec![
+                Cond::Eq("status".into(), json!(JobStatus::Queued)),
+                Cond::Eq("status".into(), json!(JobStatus::Running)),
+            ]),
+        ]);
+        match ctx.table.update(&keys::job(job_id), update, Some(active)).await {
+            Ok(_) => Ok(Some(())),
+            Err(crate::ports::StoreError::ConditionFailed) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Marks a job failed with `reason` (its progress stays), unless it already

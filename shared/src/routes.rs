@@ -68,6 +68,8 @@ pub enum Access {
     SecretWrite(&'static str),
     /// SES SendEmail from the configured sender.
     SendEmail,
+    /// Bedrock model calls (InvokeModel, which Converse is authorised as).
+    InvokeModel,
 }
 
 /// What the OpenAPI document says about a route.

@@ -13,21 +13,28 @@
 //! - [`screen`]: the blocklist screen of topics, custom choices and outputs.
 //! - [`cache`]: the 24 h generation cache in the table.
 //! - [`store`]: the stored [`Scenario`] and its reads and writes (by id, tree, versions).
+//! - [`engine`]: the engine a context shares, built from the environment.
+//! - [`routes`]: the HTTP routes (one Lambda each) and the `generation` job.
+//! - [`topics`]: the curated topics of `/api/random`.
 //! - [`service`]: what the routes call: generate, continue, regenerate, tree, versions.
 
 pub mod cache;
 pub mod chain;
+pub mod engine;
 pub mod prompts;
 pub mod provider;
 pub mod providers;
+pub mod routes;
 pub mod scenario;
 pub mod screen;
 pub mod service;
 pub mod store;
+pub mod topics;
 
 pub use chain::{ChainConfig, Generation, GenerationError, ProviderChain};
 pub use prompts::PROMPT_VERSION;
 pub use provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
+pub use routes::{JOBS, ROUTES};
 pub use scenario::{GeneratedScenario, GenerationOptions, Language, Length, PromptType, ScenarioSpec, Topic};
 pub use screen::{Blocked, Screen};
 pub use service::{Generated, Generator, NextStep, Tree};

@@ -345,21 +345,28 @@ parsed_newtype!(MaxTokens, u32, u64);
 
 /// The `options` object of a generation request, as the client sends it.
 /// Unknown fields are rejected; every field is optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerationOptions {
     #[serde(default)]
     pub prompt_type: PromptType,
     #[serde(default)]
     pub length: Length,
-    /// Detected from the topic when absent.
+    /// `en` or `vi` (BCP 47; `vi-VN` reads as `vi`); detected from the topic when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub language: Option<Language>,
+    /// The voice, e.g. "hopeful": 1–40 letters, spaces, hyphens, apostrophes, commas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub tone: Option<Tone>,
+    /// 0–2 (default 0.8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<f32>")]
     pub temperature: Option<Temperature>,
+    /// 100–4000 (default by length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<u32>")]
     pub max_tokens: Option<MaxTokens>,
     /// Skip the cache (a route concern, carried so one type parses `options`).
     #[serde(default)]

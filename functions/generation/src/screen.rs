@@ -122,10 +122,6 @@ impl Screen {
         Screen::new(&extra)
     }
 
-    pub fn from_process_env() -> Self {
-        Screen::from_env(&std::env::vars().collect())
-    }
-
     /// The category of the first term found in `text`, if any.
     pub fn find(&self, text: &str) -> Option<&str> {
         let words = words(text);

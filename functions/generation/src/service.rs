@@ -13,15 +13,15 @@
 //! never 403, so its existence does not leak), 400 for a bad choice.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::Serialize;
-use whatif_shared::clock::{Clock, rfc3339};
+use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::{ApiError, ApiResult};
 
 use crate::cache::{self, CachedGeneration};
-use crate::chain::{ChainConfig, ChainConfigError, GenerationError, ProviderChain};
+use crate::chain::{Generation, GenerationError, ProviderChain};
+use crate::engine::Prices;
 use crate::prompts::{self, PROMPT_VERSION};
 use crate::provider::{ModelRequest, TokenUsage};
 use crate::scenario::{GeneratedScenario, GenerationOptions, ParentContext, ScenarioSpec, Tone, Topic};
@@ -68,28 +68,29 @@ pub struct Tree {
 pub struct Generator {
     pub chain: ProviderChain,
     pub screen: Screen,
+    pub prices: Prices,
 }
 
 impl Generator {
     pub fn new(chain: ProviderChain, screen: Screen) -> Self {
-        Generator { chain, screen }
+        Generator { chain, screen, prices: Prices::default() }
     }
 
-    /// The chain from `WHATIF_MODEL_PROVIDERS` & co., the screen from `WHATIF_BLOCKED_TERMS`.
-    pub fn from_process_env(clock: Arc<dyn Clock>) -> Result<Self, ChainConfigError> {
-        let chain = ProviderChain::from_config(&ChainConfig::from_process_env()?, clock)?;
-        Ok(Generator::new(chain, Screen::from_process_env()))
+    pub fn with_prices(mut self, prices: Prices) -> Self {
+        self.prices = prices;
+        self
     }
 
     fn provider_names(&self) -> Vec<String> {
         self.chain.providers().into_iter().map(|p| p.name).collect()
     }
 
-    /// A new scenario for `topic`. `caller` is the signed-in user's id, if any.
+    /// A new scenario `id` for `topic`. `caller` is the signed-in user's id, if any.
     pub async fn generate(
         &self,
         ctx: &AppContext,
         caller: Option<&str>,
+        id: String,
         topic: &Topic,
         options: &GenerationOptions,
     ) -> ApiResult<Generated> {
@@ -101,7 +102,9 @@ impl Generator {
             // The blocklist may have grown since the entry was written.
             Some(entry) if self.screen.check_output(&entry.scenario).is_ok() => (entry, true),
             _ => {
+                let started = std::time::Instant::now();
                 let generation = self.chain.generate(&spec, None).await.map_err(ApiError::from)?;
+                self.record(&generation, started);
                 self.screen.check_output(&generation.scenario)?;
                 let entry = CachedGeneration::new(
                     generation.scenario,
@@ -115,13 +118,14 @@ impl Generator {
                 (entry, false)
             }
         };
-        let id = ctx.ids.ulid().to_string();
+        let cost_usd = self.prices.cost(&written.provider, written.tokens);
         let scenario = build(
             ctx,
             Draft {
                 id: id.clone(),
                 owner_id: caller.unwrap_or_default().to_string(),
                 spec: &spec,
+                cost_usd,
                 written: written.scenario,
                 provider: written.provider,
                 model: written.model,
@@ -143,6 +147,7 @@ impl Generator {
         &self,
         ctx: &AppContext,
         user_id: &str,
+        id: String,
         parent_id: &str,
         next: NextStep,
     ) -> ApiResult<Scenario> {
@@ -180,7 +185,6 @@ impl Generator {
         let topic = Topic::parse(&parent.topic).map_err(|e| ApiError::internal(format!("stored topic: {e}")))?;
         let spec = options.resolve(topic);
         let context = ParentContext { title: parent.title.clone(), summary: parent.summary.clone(), choice };
-        let id = ctx.ids.ulid().to_string();
         let (written, provider, model, tokens) = self.run(&spec, Some(context), &id).await?;
         let scenario = build(
             ctx,
@@ -188,6 +192,7 @@ impl Generator {
                 id,
                 owner_id: user_id.to_string(),
                 spec: &spec,
+                cost_usd: self.prices.cost(&provider, tokens),
                 written,
                 provider,
                 model,
@@ -210,6 +215,7 @@ impl Generator {
         &self,
         ctx: &AppContext,
         caller: Option<&str>,
+        id: String,
         topic: &Topic,
         previous_id: Option<&str>,
         options: &GenerationOptions,
@@ -223,7 +229,6 @@ impl Generator {
             Some(id) => Some(owned(ctx, caller, id, "Only the owner can regenerate this scenario").await?),
         };
         let spec = options.resolve(topic.clone());
-        let id = ctx.ids.ulid().to_string();
         let (written, provider, model, tokens) = self.run(&spec, None, &id).await?;
         let scenario = build(
             ctx,
@@ -231,6 +236,7 @@ impl Generator {
                 id: id.clone(),
                 owner_id: caller.unwrap_or_default().to_string(),
                 spec: &spec,
+                cost_usd: self.prices.cost(&provider, tokens),
                 written,
                 provider,
                 model,
@@ -257,9 +263,29 @@ impl Generator {
         let prompt = prompts::build(spec, parent.as_ref()).map_err(|e| ApiError::from(GenerationError::from(e)))?;
         let mut request = ModelRequest::new(spec.clone(), parent, prompt);
         request.seed ^= fnv(id.as_bytes());
+        let started = std::time::Instant::now();
         let generation = self.chain.run(request).await.map_err(ApiError::from)?;
+        self.record(&generation, started);
         self.screen.check_output(&generation.scenario)?;
         Ok((generation.scenario, generation.provider, generation.model, generation.usage))
+    }
+
+    /// One log line per model answer, the metrics of a generation: provider,
+    /// model, tokens, latency, cost (when priced), repair and fallbacks.
+    fn record(&self, generation: &Generation, started: std::time::Instant) {
+        tracing::info!(
+            metric = "generation",
+            provider = %generation.provider,
+            model = %generation.model,
+            prompt_tokens = generation.usage.prompt,
+            completion_tokens = generation.usage.completion,
+            total_tokens = generation.usage.total,
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            cost_usd = self.prices.cost(&generation.provider, generation.usage),
+            repaired = generation.repaired,
+            fallbacks = generation.attempts.len(),
+            "model answered"
+        );
     }
 
     async fn save_for(&self, ctx: &AppContext, caller: Option<&str>, scenario: &Scenario) -> ApiResult<bool> {
@@ -326,6 +352,7 @@ struct Draft<'a> {
     id: String,
     owner_id: String,
     spec: &'a ScenarioSpec,
+    cost_usd: Option<f64>,
     written: GeneratedScenario,
     provider: String,
     model: String,
@@ -355,7 +382,7 @@ fn build(ctx: &AppContext, d: Draft<'_>) -> Scenario {
         provider: d.provider,
         model: d.model,
         tokens: d.tokens,
-        cost_usd: None,
+        cost_usd: d.cost_usd,
         parent_id: d.parent_id,
         root_id: d.root_id,
         depth: d.depth,

@@ -68,6 +68,11 @@ struct Env {
 }
 
 impl Env {
+    /// A new scenario id.
+    fn id(&self) -> String {
+        self.ctx.ids.ulid().to_string()
+    }
+
     fn calls(&self) -> u64 {
         self.model.0.load(Ordering::SeqCst)
     }
@@ -107,7 +112,8 @@ const BOB: &str = "01BOB";
 #[tokio::test]
 async fn signed_in_generations_are_saved_and_anonymous_ones_are_not() {
     let e = env().await;
-    let mine = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
+    let mine =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
     assert!(mine.saved && !mine.cached);
     let s = &mine.scenario;
     assert_eq!((s.root_id.as_str(), s.depth, s.parent_id.as_deref()), (s.id.as_str(), 0, None));
@@ -135,7 +141,7 @@ async fn signed_in_generations_are_saved_and_anonymous_ones_are_not() {
     assert!(properties.contains_key("promptType") && properties.contains_key("versionOf"));
     assert!(!properties.contains_key("ownerId"));
 
-    let anon = e.generator.generate(&e.ctx, None, &topic("What if cats could talk?"), &opts()).await.unwrap();
+    let anon = e.generator.generate(&e.ctx, None, e.id(), &topic("What if cats could talk?"), &opts()).await.unwrap();
     assert!(!anon.saved);
     assert!(store::get_by_id(&e.ctx, &anon.scenario.id).await.unwrap().is_none());
 }
@@ -143,11 +149,13 @@ async fn signed_in_generations_are_saved_and_anonymous_ones_are_not() {
 #[tokio::test]
 async fn the_cache_serves_the_same_request_and_force_new_skips_it() {
     let e = env().await;
-    let first = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the café closed?"), &opts()).await.unwrap();
+    let first =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the café closed?"), &opts()).await.unwrap();
     assert_eq!(e.calls(), 1);
 
     // Same topic once normalised (case, spaces, accents): served from the cache.
-    let again = e.generator.generate(&e.ctx, None, &topic("  WHAT IF   the cafe closed? "), &opts()).await.unwrap();
+    let again =
+        e.generator.generate(&e.ctx, None, e.id(), &topic("  WHAT IF   the cafe closed? "), &opts()).await.unwrap();
     assert!(again.cached);
     assert_eq!(e.calls(), 1, "no model call");
     assert_eq!(again.scenario.content, first.scenario.content);
@@ -157,22 +165,26 @@ async fn the_cache_serves_the_same_request_and_force_new_skips_it() {
 
     // Other options: another entry.
     let humor = GenerationOptions { prompt_type: whatif_generation::PromptType::Humor, ..opts() };
-    assert!(!e.generator.generate(&e.ctx, None, &topic("What if the café closed?"), &humor).await.unwrap().cached);
+    assert!(
+        !e.generator.generate(&e.ctx, None, e.id(), &topic("What if the café closed?"), &humor).await.unwrap().cached
+    );
     assert_eq!(e.calls(), 2);
 
     // forceNew: a model call, and its result replaces the entry.
     let forced = GenerationOptions { force_new: true, ..opts() };
-    let fresh = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the café closed?"), &forced).await.unwrap();
+    let fresh =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the café closed?"), &forced).await.unwrap();
     assert!(!fresh.cached);
     assert_eq!(e.calls(), 3);
     assert_ne!(fresh.scenario.content, first.scenario.content, "a new call writes another scenario");
-    let after = e.generator.generate(&e.ctx, None, &topic("what if the café closed?"), &opts()).await.unwrap();
+    let after = e.generator.generate(&e.ctx, None, e.id(), &topic("what if the café closed?"), &opts()).await.unwrap();
     assert!(after.cached);
     assert_eq!(after.scenario.content, fresh.scenario.content);
 
     // An entry lives 24 hours (read filters by the TTL, whatever the store still holds).
     e.clock.advance(Duration::from_secs(24 * 3600));
-    let expired = e.generator.generate(&e.ctx, None, &topic("what if the café closed?"), &opts()).await.unwrap();
+    let expired =
+        e.generator.generate(&e.ctx, None, e.id(), &topic("what if the café closed?"), &opts()).await.unwrap();
     assert!(!expired.cached);
     assert_eq!(e.calls(), 4);
 }
@@ -183,17 +195,17 @@ async fn a_blocked_topic_is_422_with_a_reason_before_any_model_call() {
     for text in
         ["What if the ZÖRBLAX came back?", "How to make a bomb from a phone?", "Nếu tôi biết cách làm bom thì sao?"]
     {
-        let err = e.generator.generate(&e.ctx, Some(ALICE), &topic(text), &opts()).await.unwrap_err();
+        let err = e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic(text), &opts()).await.unwrap_err();
         assert_eq!(status(&err), 422, "{text}");
         assert_eq!(err.code, "CONTENT_BLOCKED");
         assert!(err.message.contains("asks for"), "{}", err.message);
         assert_eq!(err.errors.first().map(|f| f.field.as_str()), Some("topic"));
     }
-    let err = e.generator.regenerate(&e.ctx, None, &topic("zorblax again"), None, &opts()).await.unwrap_err();
+    let err = e.generator.regenerate(&e.ctx, None, e.id(), &topic("zorblax again"), None, &opts()).await.unwrap_err();
     assert_eq!(status(&err), 422);
     assert_eq!(e.calls(), 0);
     // Word boundaries: a longer word is not the term.
-    assert!(e.generator.generate(&e.ctx, None, &topic("What if zorblaxes ruled?"), &opts()).await.is_ok());
+    assert!(e.generator.generate(&e.ctx, None, e.id(), &topic("What if zorblaxes ruled?"), &opts()).await.is_ok());
 }
 
 #[tokio::test]
@@ -201,7 +213,7 @@ async fn a_blocked_output_is_withheld_and_not_cached() {
     let e = env().await;
     let chain = ProviderChain::new(vec![Arc::new(Leaky)], BreakerPolicy::default(), e.clock.clone());
     let leaky = Generator::new(chain, Screen::new(&["zorblax"]));
-    let err = leaky.generate(&e.ctx, Some(ALICE), &topic("What if the sea froze?"), &opts()).await.unwrap_err();
+    let err = leaky.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the sea froze?"), &opts()).await.unwrap_err();
     assert_eq!(status(&err), 422);
     assert_eq!(err.code, "CONTENT_BLOCKED");
     assert!(err.message.contains("withheld"), "{}", err.message);
@@ -209,18 +221,22 @@ async fn a_blocked_output_is_withheld_and_not_cached() {
         ProviderChain::new(vec![Arc::new(Leaky)], BreakerPolicy::default(), e.clock.clone()),
         Screen::default(),
     );
-    let ok = clean.generate(&e.ctx, None, &topic("What if the sea froze?"), &opts()).await.unwrap();
+    let ok = clean.generate(&e.ctx, None, e.id(), &topic("What if the sea froze?"), &opts()).await.unwrap();
     assert!(!ok.cached, "the withheld answer was not cached");
 }
 
 #[tokio::test]
 async fn continuing_twice_makes_a_tree_of_three_with_the_path() {
     let e = env().await;
-    let root = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
+    let root =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
     let root = root.scenario;
     let first_choice = root.choices[0].clone();
-    let child =
-        e.generator.continue_from(&e.ctx, ALICE, &root.id, NextStep::Choice(first_choice.id.clone())).await.unwrap();
+    let child = e
+        .generator
+        .continue_from(&e.ctx, ALICE, e.id(), &root.id, NextStep::Choice(first_choice.id.clone()))
+        .await
+        .unwrap();
     assert_eq!(child.parent_id.as_deref(), Some(root.id.as_str()));
     assert_eq!((child.root_id.as_str(), child.depth), (root.id.as_str(), 1));
     assert_eq!(child.topic, root.topic);
@@ -229,7 +245,7 @@ async fn continuing_twice_makes_a_tree_of_three_with_the_path() {
 
     let grandchild = e
         .generator
-        .continue_from(&e.ctx, ALICE, &child.id, NextStep::Custom("Everyone moves to Mars".into()))
+        .continue_from(&e.ctx, ALICE, e.id(), &child.id, NextStep::Custom("Everyone moves to Mars".into()))
         .await
         .unwrap();
     assert_eq!((grandchild.root_id.as_str(), grandchild.depth), (root.id.as_str(), 2));
@@ -255,11 +271,13 @@ async fn continuing_twice_makes_a_tree_of_three_with_the_path() {
     assert_eq!(item.get("nodeCount").and_then(|v| v.as_u64()), Some(2));
     let full = Update::new().set("nodeCount", store::MAX_TREE_NODES as u64 - 1);
     e.ctx.table.update(&key, full, None).await.unwrap();
-    let err = e.generator.continue_from(&e.ctx, ALICE, &child.id, NextStep::Choice("a".into())).await.unwrap_err();
+    let err =
+        e.generator.continue_from(&e.ctx, ALICE, e.id(), &child.id, NextStep::Choice("a".into())).await.unwrap_err();
     assert_eq!((status(&err), err.code), (422, "TREE_FULL"));
     assert_eq!(service::tree(&e.ctx, Some(ALICE), &root.id).await.unwrap().nodes.len(), 3);
 
-    let err = e.generator.continue_from(&e.ctx, ALICE, &root.id, NextStep::Choice("zz".into())).await.unwrap_err();
+    let err =
+        e.generator.continue_from(&e.ctx, ALICE, e.id(), &root.id, NextStep::Choice("zz".into())).await.unwrap_err();
     assert_eq!(status(&err), 400);
     assert_eq!(err.errors.first().map(|f| f.field.as_str()), Some("choiceId"));
 }
@@ -267,19 +285,23 @@ async fn continuing_twice_makes_a_tree_of_three_with_the_path() {
 #[tokio::test]
 async fn a_blocked_custom_choice_is_422_and_saves_nothing() {
     let e = env().await;
-    let root = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
+    let root =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
     let calls = e.calls();
     let err = e
         .generator
-        .continue_from(&e.ctx, ALICE, &root.scenario.id, NextStep::Custom("The Zorblax arrive".into()))
+        .continue_from(&e.ctx, ALICE, e.id(), &root.scenario.id, NextStep::Custom("The Zorblax arrive".into()))
         .await
         .unwrap_err();
     assert_eq!(status(&err), 422);
     assert_eq!(err.code, "CONTENT_BLOCKED");
     assert_eq!(err.errors.first().map(|f| f.field.as_str()), Some("customChoice"));
     assert_eq!(e.calls(), calls, "no model call");
-    let err =
-        e.generator.continue_from(&e.ctx, ALICE, &root.scenario.id, NextStep::Custom("  x ".into())).await.unwrap_err();
+    let err = e
+        .generator
+        .continue_from(&e.ctx, ALICE, e.id(), &root.scenario.id, NextStep::Custom("  x ".into()))
+        .await
+        .unwrap_err();
     assert_eq!(status(&err), 400);
     assert_eq!(service::tree(&e.ctx, Some(ALICE), &root.scenario.id).await.unwrap().nodes.len(), 1);
 }
@@ -287,17 +309,21 @@ async fn a_blocked_custom_choice_is_422_and_saves_nothing() {
 #[tokio::test]
 async fn another_users_private_tree_is_404_and_a_public_one_is_readable() {
     let e = env().await;
-    let root = e.generator.generate(&e.ctx, Some(ALICE), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
+    let root =
+        e.generator.generate(&e.ctx, Some(ALICE), e.id(), &topic("What if the Moon vanished?"), &opts()).await.unwrap();
     let root = root.scenario;
-    let child =
-        e.generator.continue_from(&e.ctx, ALICE, &root.id, NextStep::Choice(root.choices[0].id.clone())).await.unwrap();
+    let child = e
+        .generator
+        .continue_from(&e.ctx, ALICE, e.id(), &root.id, NextStep::Choice(root.choices[0].id.clone()))
+        .await
+        .unwrap();
 
     for caller in [Some(BOB), None] {
         let err = service::tree(&e.ctx, caller, &child.id).await.unwrap_err();
         assert_eq!(status(&err), 404, "never 403");
         assert_eq!(err.code, "NOT_FOUND");
     }
-    let err = e.generator.continue_from(&e.ctx, BOB, &root.id, NextStep::Choice("a".into())).await.unwrap_err();
+    let err = e.generator.continue_from(&e.ctx, BOB, e.id(), &root.id, NextStep::Choice("a".into())).await.unwrap_err();
     assert_eq!(status(&err), 404);
     assert_eq!(status(&service::tree(&e.ctx, Some(BOB), "01NOSUCHSCENARIO").await.unwrap_err()), 404);
 
@@ -315,7 +341,7 @@ async fn another_users_private_tree_is_404_and_a_public_one_is_readable() {
     assert!(seen.nodes.iter().all(|n| n.owner_id == ALICE));
 
     // Public, but not Bob's to change.
-    let err = e.generator.continue_from(&e.ctx, BOB, &root.id, NextStep::Choice("a".into())).await.unwrap_err();
+    let err = e.generator.continue_from(&e.ctx, BOB, e.id(), &root.id, NextStep::Choice("a".into())).await.unwrap_err();
     assert_eq!(status(&err), 403);
     // A stale version is a conflict; another user's id is not found.
     assert_eq!(status(&store::set_public(&e.ctx, ALICE, &root.id, false, Some(1)).await.unwrap_err()), 409);
@@ -326,25 +352,25 @@ async fn another_users_private_tree_is_404_and_a_public_one_is_readable() {
 async fn regenerate_links_the_new_version_to_the_previous_one() {
     let e = env().await;
     let t = topic("What if the Moon vanished?");
-    let v1 = e.generator.generate(&e.ctx, Some(ALICE), &t, &opts()).await.unwrap().scenario;
-    let v2 = e.generator.regenerate(&e.ctx, Some(ALICE), &t, Some(&v1.id), &opts()).await.unwrap();
+    let v1 = e.generator.generate(&e.ctx, Some(ALICE), e.id(), &t, &opts()).await.unwrap().scenario;
+    let v2 = e.generator.regenerate(&e.ctx, Some(ALICE), e.id(), &t, Some(&v1.id), &opts()).await.unwrap();
     assert!(v2.saved && !v2.cached);
     assert_eq!(e.calls(), 2, "a new version is always a model call");
     let v2 = v2.scenario;
     assert_eq!(v2.version_of.as_deref(), Some(v1.id.as_str()));
     assert_eq!((v2.root_id.as_str(), v2.depth, v2.parent_id.as_deref()), (v2.id.as_str(), 0, None));
-    let v3 = e.generator.regenerate(&e.ctx, Some(ALICE), &t, Some(&v2.id), &opts()).await.unwrap().scenario;
+    let v3 = e.generator.regenerate(&e.ctx, Some(ALICE), e.id(), &t, Some(&v2.id), &opts()).await.unwrap().scenario;
 
     let chain = service::versions(&e.ctx, ALICE, &v3.id).await.unwrap();
     assert_eq!(chain.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [&v1.id, &v2.id, &v3.id]);
     assert_eq!(status(&service::versions(&e.ctx, BOB, &v3.id).await.unwrap_err()), 404);
 
     // Owner-checked: another user's scenario is not found; anonymous must sign in.
-    let err = e.generator.regenerate(&e.ctx, Some(BOB), &t, Some(&v1.id), &opts()).await.unwrap_err();
+    let err = e.generator.regenerate(&e.ctx, Some(BOB), e.id(), &t, Some(&v1.id), &opts()).await.unwrap_err();
     assert_eq!(status(&err), 404);
-    let err = e.generator.regenerate(&e.ctx, None, &t, Some(&v1.id), &opts()).await.unwrap_err();
+    let err = e.generator.regenerate(&e.ctx, None, e.id(), &t, Some(&v1.id), &opts()).await.unwrap_err();
     assert_eq!(status(&err), 401);
     // Without a previous id: a fresh, unlinked scenario (anonymous: not saved).
-    let loose = e.generator.regenerate(&e.ctx, None, &t, None, &opts()).await.unwrap();
+    let loose = e.generator.regenerate(&e.ctx, None, e.id(), &t, None, &opts()).await.unwrap();
     assert!(!loose.saved && loose.scenario.version_of.is_none());
 }

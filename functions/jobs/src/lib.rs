@@ -1,5 +1,6 @@
 //! Job routes. Each row below is one Lambda function.
 
+pub mod cancel;
 pub mod get;
 
 use http::Method;
@@ -26,5 +27,23 @@ pub const GET: Route = Route {
     },
 };
 
+pub const CANCEL: Route = Route {
+    function: "jobs-cancel",
+    method: Method::POST,
+    path: "/api/jobs/{jobId}/cancel",
+    auth: AuthLevel::User,
+    rate: Some(RateClass::General),
+    idempotent: false,
+    memory_mb: 128,
+    timeout_secs: 10,
+    max_body: Some(1024),
+    access: &[Access::TableRead, Access::TableWrite],
+    handler: handler!(cancel::handle),
+    doc: RouteDoc {
+        response: Some(|g| g.subschema_for::<whatif_shared::jobs::JobRecord>()),
+        ..RouteDoc::new("jobs", "Stop a queued or running job (owner only); finished work is kept")
+    },
+};
+
 /// This service's rows of the route table.
-pub const ROUTES: &[Route] = &[GET];
+pub const ROUTES: &[Route] = &[GET, CANCEL];

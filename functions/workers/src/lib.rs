@@ -11,7 +11,7 @@ use whatif_shared::ports::Delivery;
 
 /// Every job kind of every service.
 pub fn job_kinds() -> Vec<&'static JobKind> {
-    [whatif_users::JOBS].into_iter().flatten().collect()
+    [whatif_users::JOBS, whatif_generation::JOBS].into_iter().flatten().collect()
 }
 
 /// Runs one SQS batch; the messages that should be retried are reported as
@@ -25,7 +25,7 @@ pub async fn handle_batch(ctx: &Arc<AppContext>, kinds: &[&JobKind], event: SqsE
             body: record.body.unwrap_or_default(),
             receive_count: record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1),
         };
-        match jobs::process(ctx, kinds, &delivery, Lease::default()).await {
+        match jobs::process(ctx, kinds, &delivery, Lease::from_config(&ctx.config)).await {
             Outcome::Delete => None,
             Outcome::Retry => Some(message_id),
         }

@@ -1,0 +1,151 @@
+//! The `generation` job: one scenario for a signed-in user, from an `async`
+//! or long `POST /api/generate` or one topic of `POST /api/batch-generate`.
+//!
+//! Idempotent under at-least-once delivery: the scenario's id is fixed when
+//! the job is queued, its save never overwrites, and a run that finds the
+//! scenario already saved (a worker that crashed after saving) just records
+//! it, so a redelivered message never makes a second scenario. While the
+//! model works, the job's record is checked every [`CANCEL_CHECK`]; a
+//! cancelled job stops its model call at once and saves nothing more.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use whatif_shared::context::AppContext;
+use whatif_shared::jobs::{JobError, JobKind, JobMessage, JobStatus, records};
+use whatif_shared::{ApiError, ApiResult};
+
+use crate::engine::engine;
+use crate::scenario::{GenerationOptions, Topic};
+use crate::store::{self, Scenario};
+
+pub const KIND: &str = "generation";
+
+pub const JOB: JobKind = JobKind { name: KIND, handler: |ctx, message| Box::pin(run(ctx, message)) };
+
+/// How often a running job looks for its cancellation.
+pub const CANCEL_CHECK: Duration = Duration::from_millis(500);
+
+/// What the job record keeps to run the job.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JobInput {
+    scenario_id: String,
+    topic: Topic,
+    options: GenerationOptions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch_id: Option<String>,
+}
+
+/// A queued generation, as the client sees it (202).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobStarted {
+    pub job_id: String,
+    pub status: JobStatus,
+    /// `GET` it for the status and, once `succeeded`, `result.scenario`.
+    pub poll_url: String,
+    /// The topic (batch answers carry one per job).
+    pub topic: String,
+}
+
+/// Queues a generation for `user`.
+pub async fn start(
+    ctx: &AppContext,
+    user: &str,
+    topic: &Topic,
+    options: &GenerationOptions,
+    batch_id: Option<&str>,
+) -> ApiResult<JobStarted> {
+    let input = JobInput {
+        scenario_id: ctx.ids.ulid().to_string(),
+        topic: topic.clone(),
+        options: options.clone(),
+        batch_id: batch_id.map(str::to_string),
+    };
+    let input = serde_json::to_value(&input).map_err(ApiError::internal)?;
+    let job = records::enqueue(ctx, KIND, user, input).await?;
+    Ok(JobStarted {
+        poll_url: format!("/api/jobs/{}", job.id),
+        job_id: job.id,
+        status: job.status,
+        topic: topic.as_str().to_string(),
+    })
+}
+
+pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobError> {
+    let retry = |e: ApiError| JobError::Retry(e.message);
+    let Some(job) = records::get(&ctx, &message.job_id).await.map_err(retry)? else {
+        return Err(JobError::Fail("the job record is gone".into()));
+    };
+    if job.status.is_final() {
+        return Ok(());
+    }
+    let input: JobInput = serde_json::from_value(job.input.clone())
+        .map_err(|e| JobError::Fail(format!("the job's input does not read: {e}")))?;
+    // A worker may have crashed after saving: then record what it saved.
+    if let Some(saved) = store::get_owned(&ctx, &job.user_id, &input.scenario_id).await.map_err(retry)? {
+        return succeed(&ctx, &job.id, saved, 0).await;
+    }
+    records::update(&ctx, &job.id, JobStatus::Running, 10, None, None).await.map_err(retry)?;
+    let engine = engine(&ctx).await.map_err(retry)?;
+    let started = Instant::now();
+    let work = engine.generate(&ctx, Some(&job.user_id), input.scenario_id.clone(), &input.topic, &input.options);
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        () = cancelled(&ctx, &job.id) => {
+            tracing::info!("generation job cancelled; its model call was stopped");
+            return Ok(());
+        }
+    };
+    let latency_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(generated) => succeed(&ctx, &job.id, generated.scenario, latency_ms).await,
+        // Another delivery of this job saved it first.
+        Err(e) if e.code == "SCENARIO_EXISTS" => {
+            match store::get_owned(&ctx, &job.user_id, &input.scenario_id).await.map_err(retry)? {
+                Some(saved) => succeed(&ctx, &job.id, saved, latency_ms).await,
+                None => Err(JobError::Retry("the scenario exists but cannot be read yet".into())),
+            }
+        }
+        // Outages (no provider answered, the store) are worth another try.
+        Err(e) if e.status.is_server_error() => Err(JobError::Retry(e.message)),
+        // Blocked, refused, bad input: the same answer every time.
+        Err(e) => Err(JobError::Fail(e.message)),
+    }
+}
+
+async fn succeed(ctx: &AppContext, job_id: &str, scenario: Scenario, latency_ms: u64) -> Result<(), JobError> {
+    tracing::info!(
+        metric = "generation_job",
+        provider = %scenario.provider,
+        total_tokens = scenario.tokens.total,
+        cost_usd = scenario.cost_usd,
+        latency_ms,
+        "generation job succeeded"
+    );
+    let result = json!({
+        "scenarioId": scenario.id,
+        "scenario": scenario,
+        "usage": {"tokens": scenario.tokens, "costUsd": scenario.cost_usd, "latencyMs": latency_ms},
+    });
+    records::update(ctx, job_id, JobStatus::Succeeded, 100, Some(result), None)
+        .await
+        .map_err(|e| JobError::Retry(e.message))
+}
+
+/// Resolves once the job's record says `cancelled` (or is gone).
+async fn cancelled(ctx: &AppContext, job_id: &str) {
+    loop {
+        tokio::time::sleep(CANCEL_CHECK).await;
+        match records::get(ctx, job_id).await {
+            Ok(None) => return,
+            Ok(Some(job)) if job.status == JobStatus::Cancelled => return,
+            Ok(Some(_)) => {}
+            Err(e) => tracing::warn!(error = %e.message, "cannot read the job to check for cancellation"),
+        }
+    }
+}
