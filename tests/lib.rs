@@ -1,6 +1,8 @@
 //! Test harness: spawn the real local server on a free port over a fresh
 //! data folder, and build API Gateway events like AWS sends them.
 
+pub mod fake_model;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -53,6 +55,27 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Kills the server as a crash would: the listener, the worker and any
+    /// job under way stop where they are, nothing is flushed. Returns once
+    /// its store is closed (another server may then open the folder).
+    pub async fn crash(mut self) {
+        self.stop.take();
+        if let Some(done) = self.done.take() {
+            done.abort();
+            let _ = done.await;
+        }
+        let ctx = Arc::downgrade(&self.ctx);
+        drop(self);
+        // Connection tasks hold the context until their client's sockets close.
+        for _ in 0..200 {
+            if ctx.strong_count() == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the crashed server's context is still held after 5 s");
     }
 
     /// Stops the server and waits until it has flushed its store.

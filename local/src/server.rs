@@ -57,14 +57,15 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         let Server { ctx, listener, routes, .. } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-        let worker = tokio::spawn(jobs::run_worker(
+        // Dropping this future (a crash, in tests) stops the worker with it.
+        let mut worker = AbortOnDrop(tokio::spawn(jobs::run_worker(
             ctx.clone(),
             whatif_workers::job_kinds(),
             Lease::from_config(&ctx.config),
             async {
                 let _ = worker_stopped.await;
             },
-        ));
+        )));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -87,8 +88,17 @@ impl Server {
             }
         }
         let _ = stop_worker.send(());
-        let _ = worker.await;
+        let _ = (&mut worker.0).await;
         ctx.flush();
+    }
+}
+
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -176,13 +176,11 @@ impl AppContext {
         map.get(&TypeId::of::<T>()).cloned().and_then(|v| v.downcast::<T>().ok())
     }
 
-    /// Sets the `T` this context holds, unless one is set already; returns the one it holds.
-    /// A service builds its state once (at start, or on first use) and every
-    /// handler of that context then shares it.
-    pub fn set_extension<T: Any + Send + Sync>(&self, value: Arc<T>) -> Arc<T> {
-        let mut map = self.extensions.0.lock().unwrap_or_else(|e| e.into_inner());
-        let held = map.entry(TypeId::of::<T>()).or_insert(value).clone();
-        held.downcast::<T>().unwrap_or_else(|_| unreachable!("extensions are keyed by their type"))
+    /// Sets (or replaces) the `T` this context holds. A service builds its
+    /// state once (at start, or on first use) and every handler of that
+    /// context then shares it.
+    pub fn set_extension<T: Any + Send + Sync>(&self, value: Arc<T>) {
+        self.extensions.0.lock().unwrap_or_else(|e| e.into_inner()).insert(TypeId::of::<T>(), value);
     }
 
     /// Makes the embedded store durable now (no-op on AWS).

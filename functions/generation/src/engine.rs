@@ -67,8 +67,9 @@ pub async fn engine(ctx: &AppContext) -> ApiResult<Arc<Generator>> {
 pub async fn start(ctx: &AppContext) -> Result<Arc<Generator>, String> {
     let mut env: HashMap<String, String> = std::env::vars().collect();
     add_secret_keys(ctx, &mut env).await?;
-    let engine = from_env(ctx, &env)?;
-    Ok(ctx.set_extension(Arc::new(engine)))
+    let engine = Arc::new(from_env(ctx, &env)?);
+    ctx.set_extension(engine.clone());
+    Ok(engine)
 }
 
 /// The engine the variables in `env` describe.

@@ -8,11 +8,14 @@ use crate::scenario::{Language, PerPromptType, PromptType, Topic};
 const SOURCES: [(Language, &str); 2] =
     [(Language::En, include_str!("../topics/en.json")), (Language::Vi, include_str!("../topics/vi.json"))];
 
-static TOPICS: LazyLock<Result<Vec<(Language, PerPromptType<Vec<Topic>>)>, String>> = LazyLock::new(|| {
+/// One language's topics, by promptType.
+type Topics = PerPromptType<Vec<Topic>>;
+
+static TOPICS: LazyLock<Result<Vec<(Language, Topics)>, String>> = LazyLock::new(|| {
     SOURCES
         .iter()
         .map(|(language, source)| {
-            let topics: PerPromptType<Vec<Topic>> =
+            let topics: Topics =
                 serde_json::from_str(source).map_err(|e| format!("topics/{language}.json does not parse: {e}"))?;
             if PromptType::ALL.iter().any(|t| topics.get(*t).is_empty()) {
                 return Err(format!("topics/{language}.json: a prompt type has no topics"));
