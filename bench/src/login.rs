@@ -4,18 +4,14 @@
 //! same, so nobody can tell which emails have accounts), and the memory the
 //! hashing takes (the process's peak resident set before and after).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use serde_json::{Value, json};
+use serde_json::json;
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
-use whatif_shared::pipeline::dispatch;
 use whatif_shared::ratelimit::RateLimits;
-use whatif_shared::routes::Route;
 
-use crate::{Options, Row, Stats, runtime_api};
+use crate::{Options, Row, Stats, call, route};
 
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "correct horse 1";
@@ -34,7 +30,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
 
     let body = json!({"email": EMAIL, "password": PASSWORD}).to_string();
     let started = Instant::now();
-    let status = call(&ctx, register, &options.workspace, &body).await?;
+    let status = call(&ctx, register, &options.workspace, &body, None).await?.0;
     let register_ms = ms(started.elapsed());
     if status != 201 {
         return Err(format!("auth-register answered {status}"));
@@ -58,7 +54,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         let mut times = Vec::with_capacity(SAMPLES);
         for i in 0..SAMPLES + 2 {
             let started = Instant::now();
-            let status = call(&ctx, login, &options.workspace, &body).await?;
+            let status = call(&ctx, login, &options.workspace, &body, None).await?.0;
             let elapsed = started.elapsed();
             if status != expected {
                 return Err(format!("{label}: auth-login answered {status}, expected {expected}"));
@@ -67,7 +63,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                 times.push(ms(elapsed)); // the first two warm the pool and caches
             }
             if expected != 200 && email == EMAIL {
-                call(&ctx, login, &options.workspace, &ok_body).await?;
+                call(&ctx, login, &options.workspace, &ok_body, None).await?;
             }
         }
         let s = Stats::of(&mut times).ok_or("no samples")?;
@@ -99,30 +95,6 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         rows.push(Row::new("login: peak memory added by hashing", format!("{grew:.1} MiB"), "", None));
     }
     Ok(rows)
-}
-
-fn route(function: &str) -> Result<&'static Route, String> {
-    whatif_local::routes().into_iter().find(|r| r.function == function).ok_or(format!("no route {function}"))
-}
-
-/// Sends `body` to `route` as API Gateway would (its committed event, new body).
-async fn call(
-    ctx: &Arc<AppContext>,
-    route: &'static Route,
-    workspace: &std::path::Path,
-    body: &str,
-) -> Result<u16, String> {
-    let mut event: Value = serde_json::from_slice(&runtime_api::event(workspace, route))
-        .map_err(|e| format!("events/{}.json does not parse: {e}", route.function))?;
-    event["body"] = json!(body);
-    if let Some(headers) = event["headers"].as_object_mut() {
-        headers.insert("content-length".into(), json!(body.len().to_string()));
-    }
-    let bytes = Bytes::from(event.to_string());
-    let parsed: lambda_http::request::LambdaRequest =
-        serde_json::from_slice(&bytes).map_err(|e| format!("the event does not parse: {e}"))?;
-    let response = dispatch(ctx, route, http::Request::from(parsed)).await;
-    Ok(response.status().as_u16())
 }
 
 /// The process's peak resident set (VmHWM), in KiB.

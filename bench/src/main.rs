@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|rps|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|rps|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -17,14 +17,21 @@
 //! the rps comparison with `wrk` uses).
 
 mod cold;
+mod engine;
 mod login;
 mod rps;
 mod runtime_api;
 mod warm;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::time::Duration;
+use whatif_shared::context::AppContext;
+use whatif_shared::pipeline::dispatch;
+use whatif_shared::routes::Route;
 
 pub struct Options {
     pub emulators: bool,
@@ -83,8 +90,45 @@ impl Stats {
     }
 }
 
+pub fn route(function: &str) -> Result<&'static Route, String> {
+    whatif_local::routes().into_iter().find(|r| r.function == function).ok_or(format!("no route {function}"))
+}
+
+/// Sends `body` to `route` in-process as API Gateway would (its committed
+/// event with this body, signed in with `token` when given); the status and
+/// the JSON answer.
+pub async fn call(
+    ctx: &Arc<AppContext>,
+    route: &'static Route,
+    workspace: &std::path::Path,
+    body: &str,
+    token: Option<&str>,
+) -> Result<(u16, Value), String> {
+    let mut event: Value = serde_json::from_slice(&runtime_api::event(workspace, route))
+        .map_err(|e| format!("events/{}.json does not parse: {e}", route.function))?;
+    event["body"] = json!(body);
+    if let Some(headers) = event["headers"].as_object_mut() {
+        headers.insert("content-length".into(), json!(body.len().to_string()));
+        headers.remove("idempotency-key");
+        match token {
+            Some(token) => headers.insert("authorization".into(), json!(format!("Bearer {token}"))),
+            None => headers.remove("authorization"),
+        };
+    }
+    let parsed: lambda_http::request::LambdaRequest =
+        serde_json::from_slice(event.to_string().as_bytes()).map_err(|e| format!("the event does not parse: {e}"))?;
+    let response = dispatch(ctx, route, http::Request::from(parsed)).await;
+    let answer = match response.body() {
+        lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        lambda_http::Body::Binary(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        lambda_http::Body::Empty => Value::Null,
+        _ => Value::Null,
+    };
+    Ok((response.status().as_u16(), answer))
+}
+
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|rps|all] [--emulators] [--samples N] [--iterations N] \
+    "usage: whatif-bench [cold|warm|login|engine|rps|all] [--emulators] [--samples N] [--iterations N] \
      [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
 }
 
@@ -123,10 +167,11 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "rps"],
+        "all" => vec!["cold", "warm", "login", "engine", "rps"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
+        "engine" => vec!["engine"],
         "rps" => vec!["rps"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
@@ -152,6 +197,7 @@ async fn main() -> ExitCode {
             "cold" => cold::run(&options).await,
             "warm" => warm::run(&options).await,
             "login" => login::run(&options).await,
+            "engine" => engine::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {
