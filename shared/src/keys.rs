@@ -117,6 +117,46 @@ pub fn scenario_tree_node(root_id: &str, depth: u32, scenario_id: &str) -> (Stri
     (scenario_tree(root_id), format!("{}{scenario_id}", scenario_tree_depth(depth)))
 }
 
+/// A scenario's history entry: `HIST#<owner>` / `<id>`, the scenario without
+/// its text (content, sections, choices), written with it in one transaction.
+/// Access: the owner's whole history in one partition query of small items,
+/// filtered, sorted and counted in memory (`GET /api/scenarios/my`, `/stats`).
+pub fn scenario_summary(user_id: &str, scenario_id: &str) -> Key {
+    Key::new(scenario_summaries(user_id), scenario_id)
+}
+
+/// The partition of an owner's history entries.
+pub fn scenario_summaries(user_id: &str) -> String {
+    format!("HIST#{user_id}")
+}
+
+/// A scenario's search terms: `TERMS#<owner>` / `<id>`, the distinct folded
+/// words of its title, topic, tags and content, written with it. Access: the
+/// owner's whole partition, matched in memory (`GET /api/scenarios/search`).
+pub fn scenario_terms(user_id: &str, scenario_id: &str) -> Key {
+    Key::new(scenario_terms_partition(user_id), scenario_id)
+}
+
+/// The partition of an owner's search terms.
+pub fn scenario_terms_partition(user_id: &str) -> String {
+    format!("TERMS#{user_id}")
+}
+
+/// One counted view: `VIEW#<scenarioId>#<yyyy-mm-dd>` / `<viewer>`, TTL 2 days;
+/// put with `NotExists`, so a viewer counts once per scenario and day.
+pub fn scenario_view(scenario_id: &str, day: &str, viewer: &str) -> Key {
+    Key::new(format!("VIEW#{scenario_id}#{day}"), viewer)
+}
+
+/// The partition of soft-deleted scenarios waiting for their purge.
+pub const PURGE_PARTITION: &str = "PURGE";
+
+/// A soft-deleted scenario: `PURGE` / `<deletedAt>#<owner>#<id>`. Access: the
+/// purge worker queries sort keys below `<now - 30 days>`; restore deletes it.
+pub fn scenario_purge(deleted_at: &str, user_id: &str, scenario_id: &str) -> Key {
+    Key::new(PURGE_PARTITION, format!("{deleted_at}#{user_id}#{scenario_id}"))
+}
+
 /// A cached generation: `GENCACHE#<sha256 hex>` / `CACHE`, TTL 24 h. The hash
 /// covers the normalised topic, the options, the language, the provider chain
 /// and the prompt version. Access: one get before a model call (an expired

@@ -183,7 +183,7 @@ fn is_combining_mark(c: char) -> bool {
 }
 
 /// The folded words of `text`: runs of letters and digits.
-fn words(text: &str) -> Vec<String> {
+pub fn words(text: &str) -> Vec<String> {
     fold(text).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 

@@ -397,6 +397,7 @@ fn build(ctx: &AppContext, d: Draft<'_>) -> Scenario {
         version: 1,
         created_at: now.clone(),
         updated_at: now,
+        deleted_at: None,
     }
 }
 

@@ -44,10 +44,13 @@ pub struct Scenario {
     pub topic: String,
     pub title: String,
     pub summary: String,
-    /// Markdown: one `##` heading and its body per section.
+    /// Markdown: one `##` heading and its body per section (empty in a history entry).
+    #[serde(default)]
     pub content: String,
+    #[serde(default)]
     pub sections: Vec<Section>,
     /// What could happen next (continue with a choice's id).
+    #[serde(default)]
     pub choices: Vec<Choice>,
     pub prompt_type: PromptType,
     #[schemars(with = "String")]
@@ -89,7 +92,71 @@ pub struct Scenario {
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
+    /// When its owner deleted it (restorable for 30 days); a deleted scenario
+    /// is gone for every read but restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
 }
+
+/// The fields a history listing leaves out (the scenario's text).
+pub const TEXT_FIELDS: [&str; 3] = ["content", "sections", "choices"];
+
+/// What the history keeps of a scenario to filter, sort and count it (about
+/// 200 bytes, so a whole history of thousands reads fast): one item per
+/// scenario, `HIST#<owner>` / `<id>`, written with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub id: String,
+    pub prompt_type: PromptType,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub is_favorite: bool,
+    #[serde(default)]
+    pub is_public: bool,
+    #[serde(default)]
+    pub rating: Option<u8>,
+    #[serde(default)]
+    pub view_count: u64,
+    #[serde(default)]
+    pub share_count: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+impl HistoryEntry {
+    pub fn of(s: &Scenario) -> Self {
+        HistoryEntry {
+            id: s.id.clone(),
+            prompt_type: s.prompt_type,
+            tags: s.tags.clone(),
+            is_favorite: s.is_favorite,
+            is_public: s.is_public,
+            rating: s.rating,
+            view_count: s.view_count,
+            share_count: s.share_count,
+            created_at: s.created_at.clone(),
+            updated_at: s.updated_at.clone(),
+            deleted_at: s.deleted_at.clone(),
+        }
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    fn fields(&self) -> ApiResult<Item> {
+        match serde_json::to_value(self).map_err(ApiError::internal)? {
+            Value::Object(item) => Ok(item),
+            _ => Err(ApiError::internal("a history entry does not serialise to an object")),
+        }
+    }
+}
+/// Counters: changed only by atomic `ADD`, never by an edit.
+const COUNTERS: [&str; 2] = ["viewCount", "shareCount"];
 
 impl Scenario {
     /// The item: the scenario's fields, the owner, and its keys.
@@ -126,23 +193,95 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Its history entry item, keyed for the owner's history.
+    pub fn entry_item(&self) -> ApiResult<Item> {
+        let mut item = HistoryEntry::of(self).fields()?;
+        let key = keys::scenario_summary(&self.owner_id, &self.id);
+        item.insert(PK.into(), key.pk.into());
+        item.insert(SK.into(), key.sk.into());
+        Ok(item)
+    }
+
+    /// Its search item: its history entry and its search terms, so a search
+    /// reads one partition.
+    pub fn terms_item(&self) -> ApiResult<Item> {
+        let mut item = self.terms_fields()?;
+        let key = keys::scenario_terms(&self.owner_id, &self.id);
+        item.insert(PK.into(), key.pk.into());
+        item.insert(SK.into(), key.sk.into());
+        Ok(item)
+    }
+
+    fn terms_fields(&self) -> ApiResult<Item> {
+        let mut item = HistoryEntry::of(self).fields()?;
+        item.insert(TERMS.into(), self.search_terms().into());
+        Ok(item)
+    }
+
+    /// The distinct folded words (lower case, no diacritics) of the title,
+    /// topic, tags, summary and content, space-separated, in first-seen order.
+    pub fn search_terms(&self) -> String {
+        let mut seen = std::collections::HashSet::new();
+        let texts = [&self.title, &self.topic, &self.summary, &self.content].into_iter().chain(self.tags.iter());
+        let mut out = String::new();
+        for word in texts.flat_map(|t| crate::screen::words(t)) {
+            if seen.insert(word.clone()) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&word);
+            }
+        }
+        out
+    }
+
+    /// The scenario's own attributes without its text (no keys).
+    fn fields(&self) -> ApiResult<Item> {
+        let Value::Object(mut item) = serde_json::to_value(self).map_err(ApiError::internal)? else {
+            return Err(ApiError::internal("a scenario does not serialise to an object"));
+        };
+        for field in TEXT_FIELDS {
+            item.remove(field);
+        }
+        Ok(item)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
     pub fn is_owned_by(&self, user_id: Option<&str>) -> bool {
         user_id.is_some_and(|u| !self.owner_id.is_empty() && u == self.owner_id)
     }
 
-    /// The owner, or anyone when public.
+    /// The owner, or anyone when public; nobody once deleted.
     pub fn is_visible_to(&self, user_id: Option<&str>) -> bool {
-        self.is_public || self.is_owned_by(user_id)
+        !self.is_deleted() && (self.is_public || self.is_owned_by(user_id))
     }
+}
+
+/// The attribute of a terms item that holds the terms.
+const TERMS: &str = "terms";
+
+/// The items a new scenario writes, in one transaction: itself (never
+/// overwriting), its history entry and its search terms.
+fn new_scenario_ops(scenario: &Scenario) -> ApiResult<Vec<TxOp>> {
+    Ok(vec![
+        TxOp::Put { item: scenario.to_item()?, cond: Some(Cond::NotExists) },
+        TxOp::Put { item: scenario.entry_item()?, cond: None },
+        TxOp::Put { item: scenario.terms_item()?, cond: None },
+    ])
+}
+
+fn exists_error() -> ApiError {
+    ApiError::conflict("SCENARIO_EXISTS", "A scenario with this id already exists")
 }
 
 /// Saves a new scenario. Never overwrites: an id that exists is a conflict.
 pub async fn save(ctx: &AppContext, scenario: &Scenario) -> ApiResult<()> {
-    match ctx.table.put(scenario.to_item()?, Some(Cond::NotExists)).await {
+    match ctx.table.transact(new_scenario_ops(scenario)?).await {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed) => {
-            Err(ApiError::conflict("SCENARIO_EXISTS", "A scenario with this id already exists"))
-        }
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(exists_error()),
         Err(e) => Err(e.into()),
     }
 }
@@ -160,20 +299,18 @@ pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
         Cond::AttrNotExists(NODE_COUNT.into()),
         Cond::Lt(NODE_COUNT.into(), Value::from(MAX_TREE_NODES as u64 - 1)),
     ]);
-    let ops = vec![
-        TxOp::Put { item: child.to_item()?, cond: Some(Cond::NotExists) },
-        TxOp::Update {
-            key: root.clone(),
-            update: Update::new().add(NODE_COUNT, 1),
-            cond: Some(Cond::And(vec![Cond::Exists, room])),
-        },
-    ];
+    let mut ops = new_scenario_ops(child)?;
+    ops.push(TxOp::Update {
+        key: root.clone(),
+        update: Update::new().add(NODE_COUNT, 1),
+        cond: Some(Cond::And(vec![Cond::Exists, room])),
+    });
+    let count = ops.len() - 1;
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(()),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
-            Err(ApiError::conflict("SCENARIO_EXISTS", "A scenario with this id already exists"))
-        }
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => match ctx.table.get(&root).await? {
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(exists_error()),
+        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&count) => match ctx.table.get(&root).await?
+        {
             Some(_) => Err(ApiError::unprocessable(
                 "TREE_FULL",
                 format!("A story tree holds at most {MAX_TREE_NODES} scenarios"),
@@ -184,20 +321,27 @@ pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
     }
 }
 
-/// The owner's scenario `id` (a strongly consistent read of its base key).
+/// The owner's scenario `id` (a strongly consistent read of its base key);
+/// `None` when missing or deleted.
 pub async fn get_owned(ctx: &AppContext, owner_id: &str, id: &str) -> ApiResult<Option<Scenario>> {
+    Ok(get_owned_even_deleted(ctx, owner_id, id).await?.filter(|s| !s.is_deleted()))
+}
+
+/// The owner's scenario `id`, deleted or not (restore, purge).
+pub async fn get_owned_even_deleted(ctx: &AppContext, owner_id: &str, id: &str) -> ApiResult<Option<Scenario>> {
     match ctx.table.get(&keys::scenario(owner_id, id)).await? {
         Some(item) => Scenario::from_item(item).map(Some),
         None => Ok(None),
     }
 }
 
-/// Any scenario by id (GSI1), whoever owns it. Check visibility before serving it.
+/// Any scenario by id (GSI1), whoever owns it; `None` when missing or
+/// deleted. Check visibility before serving it.
 pub async fn get_by_id(ctx: &AppContext, id: &str) -> ApiResult<Option<Scenario>> {
     let (pk, sk) = keys::scenario_by_id(id);
     let page = ctx.table.query(&Query::partition(Index::Gsi1, pk).sk(SortKey::Eq(sk)).limit(1)).await?;
     match page.items.into_iter().next() {
-        Some(item) => Scenario::from_item(item).map(Some),
+        Some(item) => Ok(Some(Scenario::from_item(item)?).filter(|s| !s.is_deleted())),
         None => Ok(None),
     }
 }
@@ -216,9 +360,11 @@ pub async fn get_visible(ctx: &AppContext, caller: Option<&str>, id: &str) -> Ap
     }
 }
 
-/// Every node of the tree rooted at `root_id`, by depth then age (the root first).
+/// Every node of the tree rooted at `root_id`, by depth then age (the root
+/// first), without the deleted ones.
 pub async fn tree_nodes(ctx: &AppContext, root_id: &str) -> ApiResult<Vec<Scenario>> {
-    query_all(ctx, Query::partition(Index::Gsi2, keys::scenario_tree(root_id))).await
+    let nodes = query_all(ctx, Query::partition(Index::Gsi2, keys::scenario_tree(root_id))).await?;
+    Ok(nodes.into_iter().filter(|n| !n.is_deleted()).collect())
 }
 
 /// The continuations of `node`, oldest first.
@@ -263,9 +409,87 @@ pub async fn version_chain(ctx: &AppContext, owner_id: &str, id: &str) -> ApiRes
     Ok(chain)
 }
 
-/// Makes the owner's scenario public or private; with `expected_version`, only
-/// when the stored version is that one (409 otherwise). 404 when the owner has
-/// no such scenario.
+/// Changes the owner's scenario `id` with `change` (which sees it, deleted or
+/// not, and may refuse), bumping its `version` and `updatedAt`, and rewrites
+/// its history entry and search terms with it, in one transaction (with
+/// `extra`, e.g. a purge marker). With `expected_version`, only when the
+/// stored version is that one: 409 `VERSION_MISMATCH` otherwise, never a lost
+/// update. Without it, a concurrent edit makes it read again and retry.
+/// Counters (views, shares) are never written here; they only grow by `ADD`.
+pub async fn edit(
+    ctx: &AppContext,
+    owner_id: &str,
+    id: &str,
+    expected_version: Option<u64>,
+    change: impl Fn(&mut Scenario) -> ApiResult<Vec<TxOp>>,
+) -> ApiResult<Scenario> {
+    for _ in 0..5 {
+        let Some(current) = get_owned_even_deleted(ctx, owner_id, id).await? else {
+            return Err(ApiError::not_found("Scenario"));
+        };
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(version_mismatch());
+        }
+        let mut next = current.clone();
+        let extra = change(&mut next)?;
+        next.version = current.version + 1;
+        next.updated_at = rfc3339(ctx.clock.now());
+        let mut ops = vec![
+            TxOp::Update {
+                key: keys::scenario(owner_id, id),
+                update: set_fields(&next)?,
+                cond: Some(Cond::And(vec![Cond::Exists, Cond::eq("version", current.version)])),
+            },
+            TxOp::Update {
+                key: keys::scenario_summary(owner_id, id),
+                update: set_all(HistoryEntry::of(&next).fields()?, next.deleted_at.is_none()),
+                cond: None,
+            },
+            TxOp::Update {
+                key: keys::scenario_terms(owner_id, id),
+                update: set_all(next.terms_fields()?, next.deleted_at.is_none()),
+                cond: None,
+            },
+        ];
+        ops.extend(extra);
+        match ctx.table.transact(ops).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
+                if expected_version.is_some() {
+                    return Err(version_mismatch());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("BUSY", "The scenario is being changed by other requests; try again").retry_after(1))
+}
+
+fn version_mismatch() -> ApiError {
+    ApiError::conflict("VERSION_MISMATCH", "The scenario was changed by another request; reload it and try again")
+}
+
+/// An update that sets every attribute of the scenario but its text, keys and counters.
+fn set_fields(scenario: &Scenario) -> ApiResult<Update> {
+    Ok(set_all(scenario.fields()?, scenario.deleted_at.is_none()))
+}
+
+/// An update that sets each of `fields` but the counters (and removes
+/// `deletedAt` when `live`).
+fn set_all(fields: Item, live: bool) -> Update {
+    let mut update = Update::new();
+    for (attr, value) in fields {
+        if !COUNTERS.contains(&attr.as_str()) {
+            update = update.set(&attr, value);
+        }
+    }
+    if live {
+        update = update.remove("deletedAt");
+    }
+    update
+}
+
+/// Makes the owner's scenario public or private (see [`edit`]).
 pub async fn set_public(
     ctx: &AppContext,
     owner_id: &str,
@@ -273,20 +497,119 @@ pub async fn set_public(
     is_public: bool,
     expected_version: Option<u64>,
 ) -> ApiResult<Scenario> {
-    let update = Update::new().set("isPublic", is_public).set("updatedAt", rfc3339(ctx.clock.now())).add("version", 1);
-    let cond = match expected_version {
-        Some(v) => Cond::And(vec![Cond::Exists, Cond::eq("version", v)]),
-        None => Cond::Exists,
-    };
-    match ctx.table.update(&keys::scenario(owner_id, id), update, Some(cond)).await {
-        Ok(item) => Scenario::from_item(item),
-        Err(StoreError::ConditionFailed) => match (expected_version, get_owned(ctx, owner_id, id).await?) {
-            (Some(_), Some(_)) => Err(ApiError::conflict(
-                "VERSION_MISMATCH",
-                "The scenario was changed by another request; reload it and try again",
-            )),
-            _ => Err(ApiError::not_found("Scenario")),
+    edit(ctx, owner_id, id, expected_version, |s| {
+        if s.is_deleted() {
+            return Err(ApiError::not_found("Scenario"));
+        }
+        s.is_public = is_public;
+        Ok(Vec::new())
+    })
+    .await
+}
+
+/// Counts one view of `scenario` by `viewer` on `day` (`yyyy-mm-dd`), once
+/// per viewer and day; returns whether this one counted.
+pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day: &str) -> ApiResult<bool> {
+    let mut marker = Item::new();
+    let key = keys::scenario_view(&scenario.id, day, viewer);
+    marker.insert(PK.into(), key.pk.into());
+    marker.insert(SK.into(), key.sk.into());
+    let expires = ctx.clock.now() + time::Duration::days(2);
+    marker.insert(whatif_shared::ports::table::TTL.into(), expires.unix_timestamp().into());
+    let ops = vec![
+        TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
+        TxOp::Update {
+            key: keys::scenario(&scenario.owner_id, &scenario.id),
+            update: Update::new().add("viewCount", 1),
+            cond: Some(Cond::Exists),
         },
+        TxOp::Update {
+            key: keys::scenario_summary(&scenario.owner_id, &scenario.id),
+            update: Update::new().add("viewCount", 1),
+            cond: Some(Cond::Exists),
+        },
+        TxOp::Update {
+            key: keys::scenario_terms(&scenario.owner_id, &scenario.id),
+            update: Update::new().add("viewCount", 1),
+            cond: Some(Cond::Exists),
+        },
+    ];
+    match ctx.table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The most history entries one owner's listing reads.
+pub const MAX_HISTORY: usize = 20_000;
+
+/// Every history entry of `owner_id` (deleted ones included; the caller filters).
+pub async fn history(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<HistoryEntry>> {
+    let mut query = Query::partition(Index::Primary, keys::scenario_summaries(owner_id));
+    let mut out = Vec::new();
+    loop {
+        let page = ctx.table.query(&query).await?;
+        for item in page.items {
+            let entry = serde_json::from_value(Value::Object(item))
+                .map_err(|e| ApiError::internal(format!("a history entry does not read: {e}")))?;
+            out.push(entry);
+        }
+        match page.next {
+            Some(next) if out.len() < MAX_HISTORY => query = query.start(Some(next)),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The owner's scenarios `ids` that exist and are not deleted, in the order of `ids`.
+pub async fn get_many(ctx: &AppContext, owner_id: &str, ids: &[String]) -> ApiResult<Vec<Scenario>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(100) {
+        let keys: Vec<_> = chunk.iter().map(|id| keys::scenario(owner_id, id)).collect();
+        for item in ctx.table.batch_get(&keys).await? {
+            let scenario = Scenario::from_item(item)?;
+            found.insert(scenario.id.clone(), scenario);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).filter(|s| !s.is_deleted()).collect())
+}
+
+/// Every search item of `owner_id`: each scenario's history entry and its terms.
+pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(HistoryEntry, String)>> {
+    let mut query = Query::partition(Index::Primary, keys::scenario_terms_partition(owner_id));
+    let mut out = Vec::new();
+    loop {
+        let page = ctx.table.query(&query).await?;
+        for mut item in page.items {
+            let terms = match item.remove(TERMS) {
+                Some(Value::String(terms)) => terms,
+                _ => String::new(),
+            };
+            let entry = serde_json::from_value(Value::Object(item))
+                .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
+            out.push((entry, terms));
+        }
+        match page.next {
+            Some(next) if out.len() < MAX_HISTORY => query = query.start(Some(next)),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Removes a scenario for good (when `cond` holds on it): itself, its
+/// history entry, its terms and `extra` (its purge marker), in one
+/// transaction; `false` when `cond` did not hold.
+pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, extra: Vec<TxOp>) -> ApiResult<bool> {
+    let mut ops = vec![
+        TxOp::Delete { key: keys::scenario(&scenario.owner_id, &scenario.id), cond },
+        TxOp::Delete { key: keys::scenario_summary(&scenario.owner_id, &scenario.id), cond: None },
+        TxOp::Delete { key: keys::scenario_terms(&scenario.owner_id, &scenario.id), cond: None },
+    ];
+    ops.extend(extra);
+    match ctx.table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
