@@ -1,6 +1,7 @@
 //! Test harness: spawn the real local server on a free port over a fresh
 //! data folder, and build API Gateway events like AWS sends them.
 
+pub mod api;
 pub mod fake_model;
 
 use std::net::SocketAddr;

@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|rps|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -18,6 +18,7 @@
 
 mod cold;
 mod engine;
+mod history;
 mod login;
 mod rps;
 mod runtime_api;
@@ -128,7 +129,7 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|rps|all] [--emulators] [--samples N] [--iterations N] \
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|all] [--emulators] [--samples N] [--iterations N] \
      [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
 }
 
@@ -167,11 +168,12 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "rps"],
+        "all" => vec!["cold", "warm", "login", "engine", "history", "rps"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
         "engine" => vec!["engine"],
+        "history" => vec!["history"],
         "rps" => vec!["rps"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
@@ -198,6 +200,7 @@ async fn main() -> ExitCode {
             "warm" => warm::run(&options).await,
             "login" => login::run(&options).await,
             "engine" => engine::run(&options).await,
+            "history" => history::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {

@@ -13,10 +13,17 @@ use whatif_shared::routes::Route;
 /// The route table: every service's rows, joined. The local server mounts it;
 /// the OpenAPI document and the infrastructure templates are made from it.
 pub fn routes() -> Vec<&'static Route> {
-    [whatif_platform::ROUTES, whatif_auth::ROUTES, whatif_users::ROUTES, whatif_jobs::ROUTES, whatif_generation::ROUTES]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        whatif_platform::ROUTES,
+        whatif_auth::ROUTES,
+        whatif_users::ROUTES,
+        whatif_jobs::ROUTES,
+        whatif_generation::ROUTES,
+        whatif_history::ROUTES,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The OpenAPI document of the whole table, as committed in `docs/openapi.json`.

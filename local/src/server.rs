@@ -66,6 +66,8 @@ impl Server {
                 let _ = worker_stopped.await;
             },
         )));
+        // The scheduled workers' twin: the purge of old deleted scenarios, hourly.
+        let _purge = AbortOnDrop(tokio::spawn(purge_hourly(ctx.clone())));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -90,6 +92,19 @@ impl Server {
         let _ = stop_worker.send(());
         let _ = (&mut worker.0).await;
         ctx.flush();
+    }
+}
+
+/// Runs `history-purge` at start and every hour, as its schedule does in AWS.
+async fn purge_hourly(ctx: Arc<AppContext>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match whatif_history::lifecycle::purge_expired(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "purged scenarios deleted over 30 days ago"),
+            Err(e) => tracing::error!(error = %e.message, "the purge of deleted scenarios failed"),
+        }
     }
 }
 

@@ -47,29 +47,41 @@ pub enum Trigger {
 /// The workers. Adding one is one entry here (its binary in its crate, and its
 /// `events/<name>.json`); the template, `cdk/workers.json` and its error alarm follow.
 /// A scheduled one is `trigger: Trigger::Schedule { expression: "rate(1 hour)" }`.
-pub const WORKERS: &[Worker] = &[Worker {
-    function: "jobs-worker",
-    trigger: Trigger::Queue { batch_size: 5 },
-    memory_mb: 1024,
-    timeout_seconds: 120,
-    // Every job kind of every service runs here (functions/workers `job_kinds`):
-    // the users' export (reads avatars/, writes exports/), account deletion
-    // (lists and deletes avatars/ and exports/, deletes the account's items),
-    // and generation (the models: their keys' secret and Bedrock).
-    access: &[
-        Access::TableRead,
-        Access::TableWrite,
-        Access::QueueConsume,
-        Access::BlobRead("avatars/"),
-        Access::BlobRead("exports/"),
-        Access::BlobWrite("avatars/"),
-        Access::BlobWrite("exports/"),
-        Access::SecretRead(MODEL_KEYS_SECRET),
-        Access::InvokeModel,
-    ],
-    ffmpeg: true,
-    description: "Runs the jobs of the job queue (partial batch failures)",
-}];
+pub const WORKERS: &[Worker] = &[
+    Worker {
+        function: "jobs-worker",
+        trigger: Trigger::Queue { batch_size: 5 },
+        memory_mb: 1024,
+        timeout_seconds: 120,
+        // Every job kind of every service runs here (functions/workers `job_kinds`):
+        // the users' export (reads avatars/, writes exports/), account deletion
+        // (lists and deletes avatars/ and exports/, deletes the account's items),
+        // and generation (the models: their keys' secret and Bedrock).
+        access: &[
+            Access::TableRead,
+            Access::TableWrite,
+            Access::QueueConsume,
+            Access::BlobRead("avatars/"),
+            Access::BlobRead("exports/"),
+            Access::BlobWrite("avatars/"),
+            Access::BlobWrite("exports/"),
+            Access::SecretRead(MODEL_KEYS_SECRET),
+            Access::InvokeModel,
+        ],
+        ffmpeg: true,
+        description: "Runs the jobs of the job queue (partial batch failures)",
+    },
+    Worker {
+        function: "history-purge",
+        trigger: Trigger::Schedule { expression: "rate(1 hour)" },
+        memory_mb: 256,
+        timeout_seconds: 300,
+        // Removes scenarios deleted over 30 days ago (their items and markers).
+        access: &[Access::TableRead, Access::TableWrite],
+        ffmpeg: false,
+        description: "Purges scenarios deleted over 30 days ago",
+    },
+];
 
 /// Receives of one job before it moves to the dead-letter queue (the redrive
 /// policy, and `WHATIF_QUEUE_MAX_RECEIVES` for the functions).

@@ -41,6 +41,7 @@ fn every_event_belongs_to_a_function() {
     for entry in std::fs::read_dir(events_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         let function = name.trim_end_matches(".json");
-        assert!(functions.contains(&function) || function.ends_with("-worker"), "events/{name} matches no function");
+        let worker = whatif_local::template::WORKERS.iter().any(|w| w.function == function);
+        assert!(functions.contains(&function) || worker, "events/{name} matches no function");
     }
 }

@@ -1,0 +1,6 @@
+//! The `history-bulk` Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    whatif_shared::lambda::serve(&whatif_history::BULK).await
+}

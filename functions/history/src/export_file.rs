@@ -1,0 +1,52 @@
+//! `GET /api/scenarios/{id}/export?format=md|json|txt|pdf|epub`: the
+//! scenario as a file, for its owner or, when public, anyone. Files up to
+//! [`INLINE_MAX_BYTES`] come back as an attachment; larger ones are written
+//! to the blob store and the answer is `{url, expiresAt, fileName,
+//! contentType, bytes}` with a 15-minute download link.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use whatif_generation::store;
+use whatif_shared::clock::rfc3339;
+use whatif_shared::context::AppContext;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+
+use crate::export::{self, Format};
+
+/// Larger files go through the blob store (API Gateway and Lambda cap a
+/// response at 6 MB, base64 makes binary a third larger).
+pub const INLINE_MAX_BYTES: usize = 1024 * 1024;
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let id = req.path_ulid("id")?.to_string();
+    let format = match req.query_param("format") {
+        None | Some("") => Format::Md,
+        Some(raw) => Format::parse(raw)
+            .ok_or_else(|| ApiError::validation("format", "must be one of md, json, txt, pdf, epub"))?,
+    };
+    if let Some((name, _)) = req.query.iter().find(|(k, _)| k != "format") {
+        return Err(ApiError::validation(name, "is not a parameter of this route"));
+    }
+    let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
+    let scenario = store::get_visible(&ctx, caller, &id).await?;
+    let bytes = export::render(&scenario, format).map_err(ApiError::internal)?;
+    let name = export::file_name(&scenario, format);
+    if bytes.len() <= INLINE_MAX_BYTES {
+        let disposition = format!("attachment; filename=\"{name}\"");
+        return Ok(Reply::bytes(http::StatusCode::OK, format.content_type(), bytes)
+            .header(http::header::CONTENT_DISPOSITION, &disposition));
+    }
+    let size = bytes.len();
+    let key = format!("exports/scenarios/{id}/v{}/{name}", scenario.version);
+    ctx.blobs.put(&key, bytes.into(), format.content_type()).await?;
+    let link = ctx.blobs.presign_get(&key, Duration::from_secs(900), Some(&name)).await?;
+    Ok(Reply::ok(json!({
+        "url": link.url,
+        "expiresAt": rfc3339(link.expires_at),
+        "fileName": name,
+        "contentType": format.content_type(),
+        "bytes": size,
+    })))
+}

@@ -1,0 +1,36 @@
+//! `GET /api/scenarios/{id}`: the scenario for its owner (with an `ETag` of
+//! its version, for `If-Match`), or for anyone when public. Someone else's
+//! private (or a deleted) scenario is 404, never 403. A view by someone other
+//! than the owner counts once per viewer and day.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use whatif_generation::store;
+use whatif_shared::context::AppContext;
+use whatif_shared::ratelimit;
+use whatif_shared::{ApiRequest, ApiResult, Reply};
+
+use crate::etag;
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let id = req.path_ulid("id")?.to_string();
+    let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
+    let mut scenario = store::get_visible(&ctx, caller, &id).await?;
+    if scenario.is_owned_by(caller) {
+        let tag = etag(scenario.version);
+        return Ok(Reply::ok(scenario).header(http::header::ETAG, &tag));
+    }
+    // The viewer is kept hashed (the marker lives two days).
+    let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
+    let viewer = hex(&Sha256::digest(format!("{id}:{subject}").as_bytes()));
+    let day = ctx.clock.now().date().to_string();
+    if store::count_view(&ctx, &scenario, &viewer[..32], &day).await? {
+        scenario.view_count += 1;
+    }
+    Ok(Reply::ok(scenario))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

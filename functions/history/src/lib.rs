@@ -1,0 +1,240 @@
+//! Scenario history routes (API.md, "History"). Each row below is one Lambda
+//! function; its handler is the module of the same name (`export_file` for
+//! `/export`, whose renderers are in `export`). `purge` is the scheduled
+//! worker that removes scenarios deleted over 30 days ago.
+
+pub mod bulk;
+pub mod delete;
+pub mod export;
+pub mod export_file;
+pub mod fields;
+pub mod get;
+pub mod lifecycle;
+pub mod list;
+pub mod listing;
+pub mod restore;
+pub mod search;
+pub mod stats;
+pub mod update;
+pub mod versions;
+
+use http::Method;
+use whatif_shared::auth::AuthLevel;
+use whatif_shared::handler;
+use whatif_shared::ratelimit::RateClass;
+use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::{ApiError, ApiRequest, ApiResult};
+
+const LISTING_QUERY: [QueryDoc; 10] = [
+    QueryDoc { name: "page", description: "1-based page (default 1)", required: false },
+    QueryDoc { name: "limit", description: "1–100 (default 20)", required: false },
+    QueryDoc {
+        name: "cursor",
+        description: "pagination.nextCursor of the previous page (instead of page)",
+        required: false,
+    },
+    QueryDoc { name: "sort", description: "createdAt (default), updatedAt, rating, viewCount", required: false },
+    QueryDoc { name: "order", description: "desc (default) or asc", required: false },
+    QueryDoc { name: "promptType", description: "only this promptType", required: false },
+    QueryDoc { name: "isFavorite", description: "true or false", required: false },
+    QueryDoc { name: "tags", description: "comma-separated; every one must be on the scenario", required: false },
+    QueryDoc { name: "dateFrom", description: "created on or after (2026-11-27 or RFC 3339)", required: false },
+    QueryDoc { name: "dateTo", description: "created on or before (a date counts whole)", required: false },
+];
+
+const SEARCH_QUERY: [QueryDoc; 11] = [
+    QueryDoc { name: "q", description: "1–100 characters; case and diacritics do not matter", required: true },
+    LISTING_QUERY[0],
+    LISTING_QUERY[1],
+    LISTING_QUERY[2],
+    LISTING_QUERY[3],
+    LISTING_QUERY[4],
+    LISTING_QUERY[5],
+    LISTING_QUERY[6],
+    LISTING_QUERY[7],
+    LISTING_QUERY[8],
+    LISTING_QUERY[9],
+];
+
+/// A history row: the general rate class, 256 MB, 10 s (a struct literal,
+/// so `&ROW` is `'static` in the functions' `main`).
+macro_rules! row {
+    ($function:literal, $method:expr, $path:literal, $auth:expr, $access:expr, $handler:expr, $doc:expr $(,)?) => {
+        Route {
+            function: $function,
+            method: $method,
+            path: $path,
+            auth: $auth,
+            rate: Some(RateClass::General),
+            idempotent: false,
+            memory_mb: 256,
+            timeout_secs: 10,
+            max_body: Some(16384),
+            access: $access,
+            handler: $handler,
+            doc: $doc,
+        }
+    };
+}
+
+const READ: &[Access] = &[Access::TableRead];
+const WRITE: &[Access] = &[Access::TableRead, Access::TableWrite];
+
+pub const LIST: Route = row!(
+    "history-list",
+    Method::GET,
+    "/api/scenarios/my",
+    AuthLevel::User,
+    READ,
+    handler!(list::handle),
+    RouteDoc {
+        query: &LISTING_QUERY,
+        ..RouteDoc::new("history", "My scenarios (without their text): filtered, sorted, paged")
+    },
+);
+
+pub const SEARCH: Route = row!(
+    "history-search",
+    Method::GET,
+    "/api/scenarios/search",
+    AuthLevel::User,
+    READ,
+    handler!(search::handle),
+    RouteDoc {
+        query: &SEARCH_QUERY,
+        ..RouteDoc::new("history", "Search my scenarios' title, topic, tags and content")
+    },
+);
+
+pub const STATS: Route = row!(
+    "history-stats",
+    Method::GET,
+    "/api/scenarios/stats",
+    AuthLevel::User,
+    READ,
+    handler!(stats::handle),
+    RouteDoc {
+        response: Some(|g| g.subschema_for::<stats::Stats>()),
+        ..RouteDoc::new("history", "Counts over my scenarios")
+    },
+);
+
+pub const BULK: Route = row!(
+    "history-bulk",
+    Method::PATCH,
+    "/api/scenarios/bulk",
+    AuthLevel::User,
+    WRITE,
+    handler!(bulk::handle),
+    RouteDoc {
+        request: Some(|g| g.subschema_for::<bulk::BulkBody>()),
+        response: Some(|g| g.subschema_for::<bulk::BulkAnswer>()),
+        ..RouteDoc::new("history", "One operation on up to 50 of my scenarios")
+    },
+);
+
+pub const GET: Route = row!(
+    "history-get",
+    Method::GET,
+    "/api/scenarios/{id}",
+    AuthLevel::Optional,
+    WRITE,
+    handler!(get::handle),
+    RouteDoc {
+        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        ..RouteDoc::new("history", "A scenario: its owner's (with an ETag), or a public one (counts a view)")
+    },
+);
+
+pub const UPDATE: Route = row!(
+    "history-update",
+    Method::PATCH,
+    "/api/scenarios/{id}",
+    AuthLevel::User,
+    WRITE,
+    handler!(update::handle),
+    RouteDoc {
+        request: Some(|g| g.subschema_for::<update::UpdateBody>()),
+        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
+    },
+);
+
+pub const DELETE: Route = row!(
+    "history-delete",
+    Method::DELETE,
+    "/api/scenarios/{id}",
+    AuthLevel::User,
+    WRITE,
+    handler!(delete::handle),
+    RouteDoc::new("history", "Delete my scenario (restorable for 30 days)"),
+);
+
+pub const RESTORE: Route = row!(
+    "history-restore",
+    Method::POST,
+    "/api/scenarios/{id}/restore",
+    AuthLevel::User,
+    WRITE,
+    handler!(restore::handle),
+    RouteDoc {
+        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        ..RouteDoc::new("history", "Undo a delete within 30 days")
+    },
+);
+
+pub const VERSIONS: Route = row!(
+    "history-versions",
+    Method::GET,
+    "/api/scenarios/{id}/versions",
+    AuthLevel::User,
+    READ,
+    handler!(versions::handle),
+    RouteDoc::new("history", "The regenerate chain of my scenario, oldest first"),
+);
+
+pub const EXPORT: Route = Route {
+    function: "history-export",
+    method: Method::GET,
+    path: "/api/scenarios/{id}/export",
+    auth: AuthLevel::Optional,
+    rate: Some(RateClass::General),
+    idempotent: false,
+    memory_mb: 512,
+    timeout_secs: 20,
+    max_body: None,
+    access: &[Access::TableRead, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
+    handler: handler!(export_file::handle),
+    doc: RouteDoc {
+        query: &[QueryDoc { name: "format", description: "md (default), json, txt, pdf, epub", required: false }],
+        raw: true,
+        ..RouteDoc::new("history", "The scenario as a file (attachment), or a download link for large files")
+    },
+};
+
+/// This service's rows of the route table.
+pub const ROUTES: &[Route] = &[LIST, SEARCH, STATS, BULK, GET, UPDATE, DELETE, RESTORE, VERSIONS, EXPORT];
+
+/// The `ETag` of a scenario version.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version a change is based on: `If-Match` (`"3"`, `W/"3"`; `*` is any)
+/// or the body's `version`; they must agree when both are given.
+pub fn expected_version(req: &ApiRequest, body: Option<u64>) -> ApiResult<Option<u64>> {
+    let header = match req.header("if-match").map(str::trim) {
+        None | Some("*") => None,
+        Some(raw) => {
+            let bare = raw.trim_start_matches("W/").trim_matches('"');
+            Some(
+                bare.parse::<u64>()
+                    .map_err(|_| ApiError::validation("If-Match", "must be an ETag this API gave out"))?,
+            )
+        }
+    };
+    match (header, body) {
+        (Some(h), Some(b)) if h != b => Err(ApiError::validation("version", "does not agree with If-Match")),
+        (h, b) => Ok(h.or(b)),
+    }
+}

@@ -1,0 +1,17 @@
+//! `GET /api/scenarios/my`: the caller's scenarios (without their text),
+//! filtered, sorted and paged; see [`crate::listing`].
+
+use std::sync::Arc;
+
+use whatif_generation::store;
+use whatif_shared::context::AppContext;
+use whatif_shared::{ApiRequest, ApiResult, Reply};
+
+use crate::listing::Listing;
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let user = req.user()?.user_id.clone();
+    let listing = Listing::from_request(&req, false)?;
+    let kept = store::history(&ctx, &user).await?.into_iter().filter(|s| listing.keeps(s)).collect();
+    Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))
+}

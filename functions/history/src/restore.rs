@@ -1,0 +1,15 @@
+//! `POST /api/scenarios/{id}/restore`: undoes the owner's soft delete within
+//! 30 days (404 after, 409 `NOT_DELETED` for a scenario that is not deleted).
+
+use std::sync::Arc;
+
+use whatif_shared::context::AppContext;
+use whatif_shared::{ApiRequest, ApiResult, Reply};
+
+use crate::lifecycle;
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let id = req.path_ulid("id")?.to_string();
+    let user = req.user()?.user_id.clone();
+    Ok(Reply::ok(lifecycle::restore(&ctx, &user, &id).await?).message("Scenario restored"))
+}

@@ -1,0 +1,100 @@
+//! Soft delete, restore and the purge, on a clock the test moves: a deleted
+//! scenario is restorable for 30 days, then the purge removes every item it
+//! had; a restored one is never purged.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use whatif_generation::scenario::{GenerationOptions, Topic};
+use whatif_generation::store;
+use whatif_history::lifecycle::{purge_expired, restore, soft_delete};
+use whatif_shared::clock::{FixedClock, UlidGen};
+use whatif_shared::config::Config;
+use whatif_shared::context::AppContext;
+use whatif_shared::keys;
+use whatif_shared::ports::table::{Index, Query};
+
+const OWNER: &str = "01OWNER";
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+async fn setup() -> (Arc<AppContext>, Arc<FixedClock>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(time::macros::datetime!(2026-11-27 12:00 UTC)));
+    let ctx = AppContext::connect_with(
+        Config::embedded(dir.path().to_path_buf()),
+        clock.clone(),
+        Arc::new(UlidGen::default()),
+    )
+    .await
+    .unwrap();
+    (ctx, clock, dir)
+}
+
+async fn scenario(ctx: &AppContext, topic: &str) -> String {
+    let env = HashMap::from([("WHATIF_MODEL_PROVIDERS".to_string(), "offline".to_string())]);
+    let engine = whatif_generation::engine::from_env(ctx, &env).unwrap();
+    let id = ctx.ids.ulid().to_string();
+    let topic = Topic::parse(topic).unwrap();
+    engine.generate(ctx, Some(OWNER), id, &topic, &GenerationOptions::default()).await.unwrap().scenario.id
+}
+
+/// Every item of the scenario: itself, its history entry, its terms.
+async fn items_of(ctx: &AppContext, id: &str) -> usize {
+    let mut n = 0;
+    for key in [keys::scenario(OWNER, id), keys::scenario_summary(OWNER, id), keys::scenario_terms(OWNER, id)] {
+        n += usize::from(ctx.table.get(&key).await.unwrap().is_some());
+    }
+    n
+}
+
+async fn markers(ctx: &AppContext) -> usize {
+    ctx.table.query(&Query::partition(Index::Primary, keys::PURGE_PARTITION)).await.unwrap().items.len()
+}
+
+#[tokio::test]
+async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_items() {
+    let (ctx, clock, _dir) = setup().await;
+    let id = scenario(&ctx, "What if the archive burned?").await;
+    let kept = scenario(&ctx, "What if the archive survived?").await;
+    assert_eq!(items_of(&ctx, &id).await, 3);
+    soft_delete(&ctx, OWNER, &id, None).await.unwrap();
+    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_none(), "gone for reads");
+    assert_eq!(soft_delete(&ctx, OWNER, &id, None).await.unwrap_err().status, 404, "deleting twice");
+    assert_eq!(markers(&ctx).await, 1);
+
+    clock.advance(29 * DAY);
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 0, "still restorable");
+    assert_eq!(items_of(&ctx, &id).await, 3);
+
+    clock.advance(DAY + Duration::from_secs(1));
+    assert_eq!(restore(&ctx, OWNER, &id).await.unwrap_err().status, 404, "too late to restore");
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 1);
+    assert_eq!(items_of(&ctx, &id).await, 0, "every item is gone");
+    assert_eq!(markers(&ctx).await, 0);
+    assert_eq!(items_of(&ctx, &kept).await, 3, "the others stay");
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 0, "nothing twice");
+}
+
+#[tokio::test]
+async fn a_restored_scenario_is_never_purged() {
+    let (ctx, clock, _dir) = setup().await;
+    let id = scenario(&ctx, "What if the archive was copied?").await;
+    soft_delete(&ctx, OWNER, &id, None).await.unwrap();
+    clock.advance(DAY);
+    let restored = restore(&ctx, OWNER, &id).await.unwrap();
+    assert!(restored.deleted_at.is_none());
+    assert_eq!(restore(&ctx, OWNER, &id).await.unwrap_err().status, 409, "not deleted");
+    assert_eq!(markers(&ctx).await, 0, "restore removes the marker");
+    clock.advance(60 * DAY);
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 0);
+    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_some());
+
+    // Deleted again later: only the new deletion counts.
+    soft_delete(&ctx, OWNER, &id, None).await.unwrap();
+    clock.advance(10 * DAY);
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 0);
+    clock.advance(21 * DAY);
+    assert_eq!(purge_expired(&ctx).await.unwrap(), 1);
+    assert_eq!(items_of(&ctx, &id).await, 0);
+}
