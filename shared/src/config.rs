@@ -28,6 +28,9 @@ pub struct Config {
     /// How long a received job stays hidden from other workers; a running job
     /// renews it every third of this (`WHATIF_JOB_VISIBILITY_SECS`, default 60).
     pub job_visibility_secs: u32,
+    /// Exports up to this size are answered inline; larger ones through the
+    /// blob store (`WHATIF_EXPORT_INLINE_MAX_BYTES`, default 1 MiB).
+    pub export_inline_max_bytes: usize,
     pub log_json: bool,
     /// OpenID Connect providers for `POST /api/auth/oauth/{provider}`.
     pub oidc: crate::oidc::OidcProviders,
@@ -142,6 +145,13 @@ impl Config {
                 reason: "must be 1..=43200 (SQS's limit)".into(),
             });
         }
+        let export_inline_max_bytes: usize = parse(env, "WHATIF_EXPORT_INLINE_MAX_BYTES", 1024 * 1024)?;
+        if !(1024..=4 * 1024 * 1024).contains(&export_inline_max_bytes) {
+            return Err(ConfigError::Invalid {
+                var: "WHATIF_EXPORT_INLINE_MAX_BYTES",
+                reason: "must be 1024..=4194304 (a response is at most 6 MB, and base64 adds a third)".into(),
+            });
+        }
         let log_json = match var("WHATIF_LOG_FORMAT") {
             Some("json") => true,
             Some("text") => false,
@@ -174,6 +184,7 @@ impl Config {
             rate_limits,
             queue_max_receives,
             job_visibility_secs,
+            export_inline_max_bytes,
             log_json,
         })
     }

@@ -475,3 +475,34 @@ async fn every_export_format_opens_with_the_text_in_it() {
 
     assert_eq!(get(&server, &format!("/api/scenarios/{id}/export?format=docx"), Some(&token)).await.status, 400);
 }
+
+#[tokio::test]
+async fn a_large_export_is_a_short_lived_link_to_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse("auth=1000/15m,general=100000/15m,generate=100000/1h").unwrap();
+    let server = TestServer::start_in(dir.path(), |config| {
+        config.rate_limits = limits;
+        // The EPUB (with its font, about 265 KB) is over this; the markdown is not.
+        config.export_inline_max_bytes = 64 * 1024;
+    })
+    .await;
+    let (token, _) = sign_up(&server, "big-exporter").await;
+    let (other, _) = sign_up(&server, "big-reader").await;
+    let id = id_of(&create(&server, &token, "What if every book had a twin?", "fantasy").await);
+    let md = get(&server, &format!("/api/scenarios/{id}/export?format=md"), Some(&token)).await;
+    assert!(md.header("content-disposition").is_some(), "small files stay inline");
+    let epub = get(&server, &format!("/api/scenarios/{id}/export?format=epub"), Some(&token)).await;
+    assert_eq!(epub.status, 200, "{epub:?}");
+    let link = epub.data().clone();
+    assert_eq!(link["contentType"], "application/epub+zip");
+    assert!(link["fileName"].as_str().unwrap().ends_with(".epub"));
+    assert!(link["expiresAt"].is_string());
+    let download = server.http.get(link["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    let bytes = download.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, link["bytes"].as_u64().unwrap());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("the EPUB opens");
+    assert_eq!(archive.by_index(0).unwrap().name().unwrap(), "mimetype");
+    // Someone else still cannot get a private scenario's export.
+    assert_eq!(get(&server, &format!("/api/scenarios/{id}/export?format=epub"), Some(&other)).await.status, 404);
+}

@@ -1,8 +1,9 @@
 //! `GET /api/scenarios/{id}/export?format=md|json|txt|pdf|epub`: the
 //! scenario as a file, for its owner or, when public, anyone. Files up to
-//! [`INLINE_MAX_BYTES`] come back as an attachment; larger ones are written
-//! to the blob store and the answer is `{url, expiresAt, fileName,
-//! contentType, bytes}` with a 15-minute download link.
+//! `WHATIF_EXPORT_INLINE_MAX_BYTES` (1 MiB; API Gateway and Lambda cap a
+//! response at 6 MB, and base64 makes binary a third larger) come back as an
+//! attachment; larger ones are written to the blob store and the answer is
+//! `{url, expiresAt, fileName, contentType, bytes}` with a 15-minute link.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,10 +15,6 @@ use whatif_shared::context::AppContext;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::export::{self, Format};
-
-/// Larger files go through the blob store (API Gateway and Lambda cap a
-/// response at 6 MB, base64 makes binary a third larger).
-pub const INLINE_MAX_BYTES: usize = 1024 * 1024;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("id")?.to_string();
@@ -33,7 +30,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let scenario = store::get_visible(&ctx, caller, &id).await?;
     let bytes = export::render(&scenario, format).map_err(ApiError::internal)?;
     let name = export::file_name(&scenario, format);
-    if bytes.len() <= INLINE_MAX_BYTES {
+    if bytes.len() <= ctx.config.export_inline_max_bytes {
         let disposition = format!("attachment; filename=\"{name}\"");
         return Ok(Reply::bytes(http::StatusCode::OK, format.content_type(), bytes)
             .header(http::header::CONTENT_DISPOSITION, &disposition));
