@@ -375,19 +375,29 @@ pub async fn children(ctx: &AppContext, node: &Scenario) -> ApiResult<Vec<Scenar
     Ok(nodes.into_iter().filter(|n| n.parent_id.as_deref() == Some(node.id.as_str())).collect())
 }
 
-async fn query_all(ctx: &AppContext, mut query: Query) -> ApiResult<Vec<Scenario>> {
+async fn query_all(ctx: &AppContext, query: Query) -> ApiResult<Vec<Scenario>> {
+    read_all(ctx, query, MAX_TREE_NODES, Scenario::from_item).await
+}
+
+/// Every item `query` finds, page after page, read by `read`; at most `cap`.
+async fn read_all<T>(
+    ctx: &AppContext,
+    mut query: Query,
+    cap: usize,
+    read: impl Fn(Item) -> ApiResult<T>,
+) -> ApiResult<Vec<T>> {
     let mut out = Vec::new();
     loop {
         let page = ctx.table.query(&query).await?;
         for item in page.items {
-            out.push(Scenario::from_item(item)?);
+            out.push(read(item)?);
         }
         match page.next {
-            Some(next) if out.len() < MAX_TREE_NODES => query = query.start(Some(next)),
+            Some(next) if out.len() < cap => query = query.start(Some(next)),
             _ => break,
         }
     }
-    out.truncate(MAX_TREE_NODES);
+    out.truncate(cap);
     Ok(out)
 }
 
@@ -546,20 +556,12 @@ pub const MAX_HISTORY: usize = 20_000;
 
 /// Every history entry of `owner_id` (deleted ones included; the caller filters).
 pub async fn history(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<HistoryEntry>> {
-    let mut query = Query::partition(Index::Primary, keys::scenario_summaries(owner_id));
-    let mut out = Vec::new();
-    loop {
-        let page = ctx.table.query(&query).await?;
-        for item in page.items {
-            let entry = serde_json::from_value(Value::Object(item))
-                .map_err(|e| ApiError::internal(format!("a history entry does not read: {e}")))?;
-            out.push(entry);
-        }
-        match page.next {
-            Some(next) if out.len() < MAX_HISTORY => query = query.start(Some(next)),
-            _ => return Ok(out),
-        }
-    }
+    let query = Query::partition(Index::Primary, keys::scenario_summaries(owner_id));
+    read_all(ctx, query, MAX_HISTORY, |item| {
+        serde_json::from_value(Value::Object(item))
+            .map_err(|e| ApiError::internal(format!("a history entry does not read: {e}")))
+    })
+    .await
 }
 
 /// The owner's scenarios `ids` that exist and are not deleted, in the order of `ids`.
@@ -577,24 +579,17 @@ pub async fn get_many(ctx: &AppContext, owner_id: &str, ids: &[String]) -> ApiRe
 
 /// Every search item of `owner_id`: each scenario's history entry and its terms.
 pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(HistoryEntry, String)>> {
-    let mut query = Query::partition(Index::Primary, keys::scenario_terms_partition(owner_id));
-    let mut out = Vec::new();
-    loop {
-        let page = ctx.table.query(&query).await?;
-        for mut item in page.items {
-            let terms = match item.remove(TERMS) {
-                Some(Value::String(terms)) => terms,
-                _ => String::new(),
-            };
-            let entry = serde_json::from_value(Value::Object(item))
-                .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
-            out.push((entry, terms));
-        }
-        match page.next {
-            Some(next) if out.len() < MAX_HISTORY => query = query.start(Some(next)),
-            _ => return Ok(out),
-        }
-    }
+    let query = Query::partition(Index::Primary, keys::scenario_terms_partition(owner_id));
+    read_all(ctx, query, MAX_HISTORY, |mut item| {
+        let terms = match item.remove(TERMS) {
+            Some(Value::String(terms)) => terms,
+            _ => String::new(),
+        };
+        let entry = serde_json::from_value(Value::Object(item))
+            .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
+        Ok((entry, terms))
+    })
+    .await
 }
 
 /// Removes a scenario for good (when `cond` holds on it): itself, its

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use whatif_generation::store;
+use whatif_shared::accounts::sessions;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
@@ -23,14 +23,10 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     // The viewer is kept hashed (the marker lives two days).
     let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
-    let viewer = hex(&Sha256::digest(format!("{id}:{subject}").as_bytes()));
+    let viewer = sessions::hash(&format!("{id}:{subject}"));
     let day = ctx.clock.now().date().to_string();
     if store::count_view(&ctx, &scenario, &viewer[..32], &day).await? {
         scenario.view_count += 1;
     }
     Ok(Reply::ok(scenario))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

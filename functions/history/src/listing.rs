@@ -17,12 +17,9 @@ use time::format_description::well_known::Rfc3339;
 use whatif_generation::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
 use whatif_generation::{PromptType, screen};
 use whatif_shared::context::AppContext;
-use whatif_shared::pagination::{Pagination, decode_cursor, encode_cursor};
+use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
 use whatif_shared::ports::table::Item;
 use whatif_shared::{ApiError, ApiRequest, ApiResult};
-
-pub const DEFAULT_LIMIT: u32 = 20;
-pub const MAX_LIMIT: u32 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,9 +43,13 @@ pub enum Order {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawQuery {
-    page: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    // Read by `PageRequest`; named here so they are not unknown.
+    #[serde(rename = "page")]
+    _page: Option<String>,
+    #[serde(rename = "limit")]
+    _limit: Option<String>,
+    #[serde(rename = "cursor")]
+    _cursor: Option<String>,
     #[serde(default)]
     sort: Option<SortField>,
     #[serde(default)]
@@ -84,20 +85,8 @@ impl Listing {
     /// Reads the query; `search` requires `q` (1–100 characters), the listing refuses it.
     pub fn from_request(req: &ApiRequest, search: bool) -> ApiResult<Self> {
         let raw: RawQuery = req.query_as()?;
-        let number = |name: &str, value: &Option<String>, default: u32, max: u32| -> ApiResult<u32> {
-            match value.as_deref() {
-                None | Some("") => Ok(default),
-                Some(v) => v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| ApiError::validation(name, format!("must be a whole number from 1 to {max}"))),
-            }
-        };
-        let cursor = match raw.cursor.as_deref() {
-            None | Some("") => None,
-            Some(c) => Some(read_cursor(&decode_cursor(c)?)?),
-        };
+        let paging = PageRequest::from_request(req)?;
+        let cursor = paging.cursor.as_ref().map(read_cursor).transpose()?;
         let is_favorite = match raw.is_favorite.as_deref() {
             None | Some("") => None,
             Some("true") => Some(true),
@@ -135,8 +124,8 @@ impl Listing {
             (false, None) => Vec::new(),
         };
         Ok(Listing {
-            page: number("page", &raw.page, 1, 1_000_000)?,
-            limit: number("limit", &raw.limit, DEFAULT_LIMIT, MAX_LIMIT)?,
+            page: paging.page,
+            limit: paging.limit,
             cursor,
             sort: raw.sort.unwrap_or_default(),
             order: raw.order.unwrap_or_default(),

@@ -40,14 +40,14 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let body: GenerateBody = req.json()?;
     let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
     let engine = engine(&ctx).await?;
-    // Screen before anything is queued, so a blocked topic is a 422 now, not a failed job.
-    engine.screen.check("topic", body.topic.as_str())?;
     if body.options.run_async && caller.is_none() {
         return Err(ApiError::unauthorized("Sign in to run a generation as a job (async)"));
     }
     if let Some(user) = caller
         && runs_as_job(&body.options)
     {
+        // Screened before anything is queued: a blocked topic is a 422 now, not a failed job.
+        engine.screen.check("topic", body.topic.as_str())?;
         let started: JobStarted = job::start(&ctx, user, &body.topic, &body.options, None).await?;
         return Ok(Reply::accepted(started).message("Generation started"));
     }
