@@ -1,6 +1,6 @@
 //! The OpenAI-compatible adapter against a fake chat-completions server.
 
-mod common;
+use crate::common;
 
 use common::{FOREVER, FakeServer, PATIENT, Reply, SHORT, request, scenario_json};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! The Bedrock Converse adapter against a fake server: the wire shape, the
 //! SigV4 headers (re-derived from what actually arrived), and the failures.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

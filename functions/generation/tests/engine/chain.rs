@@ -1,7 +1,7 @@
 //! The provider chain over real adapters and fake servers: fall-through,
 //! circuit breakers on an injected clock, the repair round, refusals.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

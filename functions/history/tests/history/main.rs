@@ -1,0 +1,4 @@
+//! The history crate's own tests in one binary.
+
+mod export_formats;
+mod lifecycle;

@@ -1,0 +1,15 @@
+//! One test binary for the whole black-box suite: each module was its own
+//! binary once, and linking a dozen copies of the AWS SDK cost minutes and
+//! gigabytes on a 2-core CI machine.
+
+mod accounts;
+mod conformance_aws;
+mod conformance_embedded;
+mod events;
+mod generation;
+mod history;
+mod jobs;
+mod oidc;
+mod openapi;
+mod pipeline;
+mod platform_http;
