@@ -21,15 +21,21 @@ pub fn public_jwks() -> Key {
     Key::new("CONFIG", "JWKS")
 }
 
+/// An account's partition, `USER#<id>`: its profile, status, sessions and
+/// scenarios. Access: the account's deletion reads it whole.
+pub fn user_partition(user_id: &str) -> String {
+    format!("USER#{user_id}")
+}
+
 /// An account's status, read on every authenticated request: `USER#<id>` / `STATUS`.
 /// Small on purpose (status, role, plan, tokensValidAfter), so the check stays cheap.
 pub fn account_status(user_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), "STATUS")
+    Key::new(user_partition(user_id), "STATUS")
 }
 
 /// An account: `USER#<id>` / `PROFILE`. Access: get by id.
 pub fn user_profile(user_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), "PROFILE")
+    Key::new(user_partition(user_id), "PROFILE")
 }
 
 /// Uniqueness of an email (lower-cased): `EMAIL#<email>` / `CLAIM` → userId.
@@ -51,7 +57,7 @@ pub fn oidc_claim(provider: &str, subject: &str) -> Key {
 /// A session (a refresh-token family): `USER#<id>` / `SESSION#<family>`.
 /// Access: query `SESSION#` to revoke them all.
 pub fn session(user_id: &str, family: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), format!("SESSION#{family}"))
+    Key::new(user_partition(user_id), format!("SESSION#{family}"))
 }
 
 /// The prefix of every session of an account.
@@ -75,7 +81,7 @@ pub fn job(job_id: &str) -> Key {
 
 /// The GSI1 key of a job, listing an owner's jobs by time.
 pub fn job_by_owner(user_id: &str, created_at: &str, job_id: &str) -> (String, String) {
-    (format!("USER#{user_id}"), format!("JOB#{created_at}#{job_id}"))
+    (user_partition(user_id), format!("JOB#{created_at}#{job_id}"))
 }
 
 // ---- scenarios (functions/generation) --------------------------------------------
@@ -94,7 +100,7 @@ pub const SCENARIO_PREFIX: &str = "SCN#";
 /// The regenerate chain follows `versionOf` (the previous version's id, same
 /// owner) back with gets on the owner's partition.
 pub fn scenario(user_id: &str, scenario_id: &str) -> Key {
-    Key::new(format!("USER#{user_id}"), format!("{SCENARIO_PREFIX}{scenario_id}"))
+    Key::new(user_partition(user_id), format!("{SCENARIO_PREFIX}{scenario_id}"))
 }
 
 /// The GSI1 key of a scenario, to get it by id: `SCN#<id>` / `SCN`.

@@ -18,7 +18,7 @@ use whatif_shared::error::{ApiError, ApiResult};
 use whatif_shared::keys;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{
-    Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, SortKey, TxOp, Update,
+    Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
 
 use crate::provider::TokenUsage;
@@ -590,6 +590,50 @@ pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(Hi
         Ok((entry, terms))
     })
     .await
+}
+
+/// The owner's scenarios, in their partition, oldest first.
+fn owned(owner_id: &str) -> Query {
+    Query::partition(Index::Primary, keys::user_partition(owner_id))
+        .sk(SortKey::BeginsWith(keys::SCENARIO_PREFIX.into()))
+}
+
+/// Every scenario of `owner_id`, deleted ones included (the data export).
+pub async fn all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<Scenario>> {
+    read_all(ctx, owned(owner_id), usize::MAX, Scenario::from_item).await
+}
+
+/// Removes every scenario of `owner_id` for good, each with its history
+/// entry, search item and purge marker (the account's deletion); returns how
+/// many. A page at a time, so a long history never sits in memory; a retry
+/// finds fewer and finishes the rest.
+pub async fn purge_all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<usize> {
+    let mut purged = 0;
+    loop {
+        let page = ctx.table.query(&owned(owner_id).limit(100)).await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for item in page.items {
+            let scenario = Scenario::from_item(item)?;
+            let marker = scenario
+                .deleted_at
+                .as_deref()
+                .map(|at| TxOp::Delete { key: keys::scenario_purge(at, owner_id, &scenario.id), cond: None });
+            purge(ctx, &scenario, None, marker.into_iter().collect()).await?;
+            purged += 1;
+        }
+    }
+    // Companions whose scenario is gone already (none, unless a write raced
+    // the deletion): the owner's history and search partitions end empty.
+    for partition in [keys::scenario_summaries(owner_id), keys::scenario_terms_partition(owner_id)] {
+        for item in read_all(ctx, Query::partition(Index::Primary, partition), usize::MAX, Ok).await? {
+            if let Some(key) = Key::of(&item) {
+                ctx.table.delete(&key, None).await?;
+            }
+        }
+    }
+    Ok(purged)
 }
 
 /// Removes a scenario for good (when `cond` holds on it): itself, its

@@ -36,7 +36,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             .header(http::header::CONTENT_DISPOSITION, &disposition));
     }
     let size = bytes.len();
-    let key = format!("exports/scenarios/{id}/v{}/{name}", scenario.version);
+    let key = format!("{}v{}/{name}", files_prefix(&scenario.owner_id, &id), scenario.version);
     ctx.blobs.put(&key, bytes.into(), format.content_type()).await?;
     let link = ctx.blobs.presign_get(&key, Duration::from_secs(900), Some(&name)).await?;
     Ok(Reply::ok(json!({
@@ -46,4 +46,11 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         "contentType": format.content_type(),
         "bytes": size,
     })))
+}
+
+/// Where a scenario's exported files live: under its owner's `exports/`
+/// prefix, so the account's deletion takes them, and the purge removes them
+/// with the scenario (in AWS a lifecycle rule also expires them after 7 days).
+pub fn files_prefix(owner_id: &str, scenario_id: &str) -> String {
+    format!("exports/{owner_id}/scenarios/{scenario_id}/")
 }

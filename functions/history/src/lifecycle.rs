@@ -6,6 +6,8 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use whatif_generation::store::{self, Scenario};
+
+use crate::export_file::files_prefix;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
@@ -75,6 +77,9 @@ pub async fn purge_expired(ctx: &AppContext) -> ApiResult<usize> {
                     // Unless it is restored meanwhile.
                     let still_deleted = Cond::eq("deletedAt", deleted_at);
                     if store::purge(ctx, &s, Some(still_deleted), vec![delete_marker]).await? {
+                        for file in ctx.blobs.list(&files_prefix(owner, id)).await? {
+                            ctx.blobs.delete(&file).await?;
+                        }
                         tracing::info!(scenario_id = id, "purged a scenario deleted over 30 days ago");
                         purged += 1;
                     }

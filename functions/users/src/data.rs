@@ -1,13 +1,15 @@
 //! Everything an account owns, for export and deletion. Each service that
 //! stores user data adds a `DataOwner` to `OWNERS`, so "export my data" and
-//! "delete my account" reach all of it. Today: the account itself (profile,
-//! status, claims, sessions, jobs) and its files (avatars, exports).
+//! "delete my account" reach all of it. Today: its scenarios (with their
+//! history entries, search items and purge markers), its files (avatars,
+//! exports) and the account itself (profile, status, claims, sessions, jobs).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use whatif_generation::store as scenario_store;
 use whatif_shared::accounts::store;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
@@ -31,6 +33,11 @@ pub struct DataOwner {
 
 /// Every owner; the account comes last, so the others can still read it.
 pub const OWNERS: &[DataOwner] = &[
+    DataOwner {
+        name: "scenarios",
+        export: |c, u| Box::pin(export_scenarios(c, u)),
+        delete: |c, u| Box::pin(delete_scenarios(c, u)),
+    },
     DataOwner {
         name: "files",
         export: |c, u| Box::pin(export_files(c, u)),
@@ -75,12 +82,12 @@ async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<
     account.remove("lockedUntil");
     let sessions = all(
         &ctx,
-        Query::partition(Index::Primary, format!("USER#{user_id}"))
+        Query::partition(Index::Primary, keys::user_partition(&user_id))
             .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into())),
     )
     .await?;
     let jobs =
-        all(&ctx, Query::partition(Index::Gsi1, format!("USER#{user_id}")).sk(SortKey::BeginsWith("JOB#".into())))
+        all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id)).sk(SortKey::BeginsWith("JOB#".into())))
             .await?;
     let sessions: Vec<Item> = sessions.into_iter().map(without_keys).collect();
     let jobs: Vec<Item> = jobs.into_iter().map(without_keys).collect();
@@ -93,7 +100,7 @@ async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<
 
 async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
     let mut keys_to_delete: Vec<Key> = Vec::new();
-    for session in all(&ctx, Query::partition(Index::Primary, format!("USER#{user_id}"))).await? {
+    for session in all(&ctx, Query::partition(Index::Primary, keys::user_partition(&user_id))).await? {
         if let Some(hash) = session.get("currentHash").and_then(Value::as_str) {
             keys_to_delete.push(keys::refresh_token(hash));
         }
@@ -101,7 +108,7 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
             keys_to_delete.push(key);
         }
     }
-    for job in all(&ctx, Query::partition(Index::Gsi1, format!("USER#{user_id}"))).await? {
+    for job in all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id))).await? {
         if let Some(key) = Key::of(&job) {
             keys_to_delete.push(key);
         }
@@ -140,6 +147,18 @@ async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
         Ok(_) | Err(whatif_shared::ports::StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.
+async fn export_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
+    let scenarios = scenario_store::all_of(&ctx, &user_id).await?;
+    Ok(vec![json_file("scenarios.json", &json!(scenarios))?])
+}
+
+async fn delete_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
+    let purged = scenario_store::purge_all_of(&ctx, &user_id).await?;
+    tracing::info!(user_id = %user_id, purged, "deleted the account's scenarios");
+    Ok(())
 }
 
 fn file_prefixes(user_id: &str) -> [String; 2] {

@@ -190,7 +190,7 @@ pub async fn revoke_all(ctx: &AppContext, user_id: &str, keep: Option<&str>) -> 
         let page = ctx
             .table
             .query(
-                &Query::partition(crate::ports::Index::Primary, format!("USER#{user_id}"))
+                &Query::partition(crate::ports::Index::Primary, crate::keys::user_partition(user_id))
                     .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into()))
                     .start(start),
             )

@@ -2,6 +2,7 @@
 //! binary once, and linking a dozen copies of the AWS SDK cost minutes and
 //! gigabytes on a 2-core CI machine.
 
+mod account_data;
 mod accounts;
 mod conformance_aws;
 mod conformance_embedded;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use whatif_generation::scenario::{GenerationOptions, Topic};
 use whatif_generation::store;
+use whatif_history::export_file::files_prefix;
 use whatif_history::lifecycle::{purge_expired, restore, soft_delete};
 use whatif_shared::clock::{FixedClock, UlidGen};
 use whatif_shared::config::Config;
@@ -58,6 +59,10 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
     let id = scenario(&ctx, "What if the archive burned?").await;
     let kept = scenario(&ctx, "What if the archive survived?").await;
     assert_eq!(items_of(&ctx, &id).await, 3);
+    for scenario in [&id, &kept] {
+        let file = format!("{}v1/export.pdf", files_prefix(OWNER, scenario));
+        ctx.blobs.put(&file, b"%PDF".to_vec().into(), "application/pdf").await.unwrap();
+    }
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();
     assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_none(), "gone for reads");
     assert_eq!(soft_delete(&ctx, OWNER, &id, None).await.unwrap_err().status, 404, "deleting twice");
@@ -72,7 +77,9 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
     assert_eq!(purge_expired(&ctx).await.unwrap(), 1);
     assert_eq!(items_of(&ctx, &id).await, 0, "every item is gone");
     assert_eq!(markers(&ctx).await, 0);
+    assert!(ctx.blobs.list(&files_prefix(OWNER, &id)).await.unwrap().is_empty(), "its exported files are gone");
     assert_eq!(items_of(&ctx, &kept).await, 3, "the others stay");
+    assert_eq!(ctx.blobs.list(&files_prefix(OWNER, &kept)).await.unwrap().len(), 1, "with their files");
     assert_eq!(purge_expired(&ctx).await.unwrap(), 0, "nothing twice");
 }
 

@@ -1,0 +1,155 @@
+//! What an account owns goes with it, over HTTP through the local server: the
+//! data export carries its scenarios, and deleting the account removes them
+//! with every item and file that came with them, while other accounts keep
+//! theirs.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use whatif_shared::context::AppContext;
+use whatif_shared::jobs::records;
+use whatif_shared::keys;
+use whatif_shared::ports::table::{Index, Query, SortKey};
+use whatif_shared::ratelimit::RateLimits;
+use whatif_tests::TestServer;
+use whatif_tests::api::{self, PASSWORD, get, patch, post, sign_up};
+
+async fn server() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse("auth=1000/15m,general=100000/15m,generate=100000/1h").unwrap();
+    let server = TestServer::start_in(dir.path(), |config| {
+        config.rate_limits = limits;
+        // Every scenario export becomes a file in the blob store.
+        config.export_inline_max_bytes = 0;
+    })
+    .await;
+    (server, dir)
+}
+
+/// A scenario for the caller (offline provider): its id.
+async fn create(server: &TestServer, token: &str, topic: &str) -> String {
+    let answer = post(server, "/api/generate", Some(token), json!({"topic": topic})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.data()["scenario"]["id"].as_str().unwrap().to_string()
+}
+
+/// Polls a job as its owner until it is final.
+async fn finished(server: &TestServer, token: &str, job_id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let job = get(server, &format!("/api/jobs/{job_id}"), Some(token)).await;
+        assert_eq!(job.status, 200, "{job:?}");
+        if ["succeeded", "failed"].contains(&job.data()["status"].as_str().unwrap_or_default()) {
+            return job.data().clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "job {job_id} never finished: {job:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How many items the table holds in `partition`.
+async fn items_in(ctx: &AppContext, partition: String) -> usize {
+    ctx.table.query(&Query::partition(Index::Primary, partition)).await.unwrap().items.len()
+}
+
+/// Purge markers in the table that name `user_id`.
+async fn purge_markers_of(ctx: &AppContext, user_id: &str) -> usize {
+    let markers = ctx.table.query(&Query::partition(Index::Primary, keys::PURGE_PARTITION)).await.unwrap().items;
+    markers.iter().filter(|m| m["sk"].as_str().unwrap_or_default().contains(user_id)).count()
+}
+
+async fn scenarios_of(ctx: &AppContext, user_id: &str) -> usize {
+    let query = Query::partition(Index::Primary, keys::user_partition(user_id))
+        .sk(SortKey::BeginsWith(keys::SCENARIO_PREFIX.into()));
+    ctx.table.query(&query).await.unwrap().items.len()
+}
+
+#[tokio::test]
+async fn the_data_export_carries_every_scenario_of_the_account() {
+    let (server, _dir) = server().await;
+    let (token, _) = sign_up(&server, "exporter").await;
+    let (other, _) = sign_up(&server, "bystander").await;
+    let kept = create(&server, &token, "What if trains ran on time?").await;
+    let binned = create(&server, &token, "What if the moon were closer?").await;
+    create(&server, &other, "What if someone else asked?").await;
+    let deleted =
+        api::send(&server, Method::DELETE, &format!("/api/scenarios/{binned}"), Some(&token), None, &[]).await;
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+
+    let started = get(&server, "/api/users/export", Some(&token)).await;
+    assert_eq!(started.status, 202, "{started:?}");
+    let job = finished(&server, &token, started.data()["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let url = job["result"]["file"]["downloadUrl"].as_str().expect("a download link");
+    let zip = server.http.get(url).send().await.unwrap().bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("the export is a zip");
+    let mut text = String::new();
+    archive.by_name("scenarios/scenarios.json").expect("the scenarios are in it").read_to_string(&mut text).unwrap();
+    let scenarios: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let ids: Vec<&str> = scenarios.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [kept.as_str(), binned.as_str()], "both of the account's scenarios, and no one else's");
+    assert!(scenarios[0]["content"].as_str().is_some_and(|c| !c.is_empty()), "with their text");
+    assert!(scenarios[1]["deletedAt"].is_string(), "a deleted one says so");
+    assert!(scenarios.iter().all(|s| s.get("userId").is_none() && s.get("pk").is_none()), "no table internals");
+    assert!(archive.by_name("account/account.json").is_ok());
+}
+
+#[tokio::test]
+async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_with_them() {
+    let (server, _dir) = server().await;
+    let (token, user_id) = sign_up(&server, "leaver").await;
+    let (other, other_id) = sign_up(&server, "stayer").await;
+    let public = create(&server, &token, "What if libraries never closed?").await;
+    let binned = create(&server, &token, "What if rain were warm?").await;
+    let theirs = create(&server, &other, "What if I stay?").await;
+    assert_eq!(
+        patch(&server, &format!("/api/scenarios/{public}"), Some(&token), json!({"isPublic": true})).await.status,
+        200
+    );
+    let deleted =
+        api::send(&server, Method::DELETE, &format!("/api/scenarios/{binned}"), Some(&token), None, &[]).await;
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+    // An exported file of the public scenario, read by someone else.
+    let export = get(&server, &format!("/api/scenarios/{public}/export?format=md"), Some(&other)).await;
+    assert_eq!(export.status, 200, "{export:?}");
+    let file_url = export.data()["url"].as_str().expect("a link to the file").to_string();
+    assert_eq!(server.http.get(&file_url).send().await.unwrap().status(), 200);
+    assert_eq!(get(&server, &format!("/api/scenarios/{public}"), Some(&other)).await.status, 200);
+
+    let closing = api::send(
+        &server,
+        Method::DELETE,
+        "/api/users/delete-account",
+        Some(&token),
+        Some(json!({"password": PASSWORD})),
+        &[],
+    )
+    .await;
+    assert_eq!(closing.status, 202, "{closing:?}");
+    let job_id = closing.data()["jobId"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    while records::get(&server.ctx, &job_id).await.unwrap().is_some() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the deletion job never finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let ctx = &server.ctx;
+    assert_eq!(get(&server, &format!("/api/scenarios/{public}"), Some(&other)).await.status, 404, "public no more");
+    assert_eq!(get(&server, &format!("/api/scenarios/{public}"), None).await.status, 404);
+    assert_eq!(scenarios_of(ctx, &user_id).await, 0, "no scenario of the account is left");
+    assert_eq!(items_in(ctx, keys::scenario_summaries(&user_id)).await, 0, "no history entry is left");
+    assert_eq!(items_in(ctx, keys::scenario_terms_partition(&user_id)).await, 0, "no search item is left");
+    assert_eq!(purge_markers_of(ctx, &user_id).await, 0, "no purge marker is left");
+    assert!(ctx.blobs.list(&format!("exports/{user_id}/")).await.unwrap().is_empty(), "no exported file is left");
+    assert_ne!(server.http.get(&file_url).send().await.unwrap().status(), 200, "the old link gives nothing");
+
+    // The other account has all it had.
+    assert_eq!(scenarios_of(ctx, &other_id).await, 1);
+    assert_eq!(items_in(ctx, keys::scenario_summaries(&other_id)).await, 1);
+    let mine = get(&server, "/api/scenarios/my", Some(&other)).await;
+    assert_eq!(mine.data()["scenarios"][0]["id"], theirs.as_str(), "{mine:?}");
+    let found = get(&server, "/api/scenarios/search?q=stay", Some(&other)).await;
+    assert_eq!(found.data()["scenarios"][0]["id"], theirs.as_str(), "{found:?}");
+}
