@@ -14,3 +14,4 @@ mod oidc;
 mod openapi;
 mod pipeline;
 mod platform_http;
+mod s3_access_denied;

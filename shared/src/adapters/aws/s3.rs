@@ -81,6 +81,22 @@ impl S3Blobs {
     }
 }
 
+impl S3Blobs {
+    /// Whether `key` itself exists, by a listing of that prefix.
+    async fn is_listed(&self, key: &str) -> StoreResult<bool> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(key)
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| sdk_error(SERVICE, &e))?;
+        Ok(out.contents().iter().any(|o| o.key() == Some(key)))
+    }
+}
+
 #[async_trait]
 impl BlobStore for S3Blobs {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> StoreResult<()> {
@@ -123,6 +139,12 @@ impl BlobStore for S3Blobs {
                 content_type: out.content_type().map(str::to_string),
             })),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            // Without an unconditional s3:ListBucket, S3 answers a missing key
+            // with 403, not 404, and our functions may only list their own
+            // prefixes. A listing of exactly this key tells the two apart.
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+                if self.is_listed(key).await? { Err(sdk_error(SERVICE, &err)) } else { Ok(None) }
+            }
             Err(err) => Err(sdk_error(SERVICE, &err)),
         }
     }
