@@ -153,6 +153,26 @@ impl Language {
         });
         if vietnamese { Language::Vi } else { Language::En }
     }
+
+    /// The caller's most preferred language we write, from an
+    /// `Accept-Language` header (`vi-VN,vi;q=0.9,en;q=0.8`): the supported
+    /// tag of highest weight, the first of equal ones; `None` when no tag is
+    /// supported or the header does not read.
+    pub fn preferred(accept_language: &str) -> Option<Language> {
+        let mut best: Option<(f32, Language)> = None;
+        for entry in accept_language.split(',').take(32) {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or_default().trim();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q=").map(|q| q.trim().parse::<f32>().ok()))
+                .unwrap_or(Some(1.0));
+            let (Some(weight), Ok(language)) = (weight, tag.parse::<Language>()) else { continue };
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
+        }
+        best.map(|(_, language)| language)
+    }
 }
 
 impl FromStr for Language {
@@ -738,6 +758,18 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preferred_language_comes_from_accept_language_by_weight() {
+        assert_eq!(Language::preferred("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7"), Some(Language::Vi));
+        assert_eq!(Language::preferred("fr-FR,fr;q=0.9,vi;q=0.5,en;q=0.8"), Some(Language::En));
+        assert_eq!(Language::preferred("en;q=0.2, vi"), Some(Language::Vi), "no q is 1");
+        assert_eq!(Language::preferred("de, fr;q=0.5"), None, "nothing we write");
+        assert_eq!(Language::preferred("vi;q=0, en;q=0.1"), Some(Language::En), "q=0 means not wanted");
+        assert_eq!(Language::preferred("*"), None);
+        assert_eq!(Language::preferred("vi;q=abc, en"), Some(Language::En), "a weight that does not read is skipped");
+        assert_eq!(Language::preferred(""), None);
+    }
 
     fn valid() -> Value {
         serde_json::json!({

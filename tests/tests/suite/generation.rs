@@ -569,6 +569,12 @@ async fn random_gives_a_curated_topic_and_its_scenario() {
     assert_eq!(bare.status, 200);
     assert!(bare.data()["topic"].is_string());
     assert!(bare.data().get("scenario").is_none());
+    assert_eq!(bare.data()["language"], "en", "English without a language or Accept-Language");
+    let browser = [("accept-language", "vi-VN,vi;q=0.9,en;q=0.8")];
+    let localized = api::send(&server, Method::GET, "/api/random?generate=false", None, None, &browser).await;
+    assert_eq!(localized.data()["language"], "vi", "{localized:?}");
+    let asked = api::send(&server, Method::GET, "/api/random?generate=false&language=en", None, None, &browser).await;
+    assert_eq!(asked.data()["language"], "en", "the parameter wins over the header");
     for bad in ["promptType=epic", "language=xx", "generate=maybe", "colour=red"] {
         assert_eq!(get(&server, &format!("/api/random?{bad}"), None).await.status, 400, "{bad}");
     }

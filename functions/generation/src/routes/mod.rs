@@ -68,7 +68,11 @@ pub const RANDOM: Route = Route {
                 description: "default, historical, scientific, social, fantasy, sci-fi, humor, horror-lite (random when absent)",
                 required: false,
             },
-            QueryDoc { name: "language", description: "en or vi (default en)", required: false },
+            QueryDoc {
+                name: "language",
+                description: "en or vi (default: the first of them in Accept-Language, else en)",
+                required: false,
+            },
             QueryDoc { name: "generate", description: "false: the topic alone, no scenario", required: false },
         ],
         ..RouteDoc::new("generation", "A random curated topic and a scenario generated for it")

@@ -1,5 +1,6 @@
 //! `GET /api/random`: a curated topic (by `promptType` and `language` when
-//! given) and, unless `generate=false`, a scenario generated for it (saved
+//! given; else in the first language of `Accept-Language` we write, else
+//! English) and, unless `generate=false`, a scenario generated for it (saved
 //! when signed in), as `{topic, promptType, language, scenario}`.
 
 use std::sync::Arc;
@@ -40,7 +41,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let query: RandomQuery = req.query_as()?;
     let random = ctx.ids.ulid().random() as u64;
     let prompt_type = query.prompt_type.unwrap_or(PromptType::ALL[(random % 8) as usize]);
-    let language = query.language.unwrap_or(Language::En);
+    let language =
+        query.language.or_else(|| req.header("accept-language").and_then(Language::preferred)).unwrap_or(Language::En);
     let topic = topics::pick(language, prompt_type, random >> 3).map_err(ApiError::internal)?;
     let scenario = if query.generate.unwrap_or(true) {
         let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
