@@ -571,6 +571,24 @@ export class WhatIfStack extends cdk.Stack {
         right: [this.cloudFrontMetric('4xxErrorRate', 'Average'), this.cloudFrontMetric('5xxErrorRate', 'Average')],
       }),
     );
+    // The functions write these as CloudWatch Embedded Metric Format lines
+    // (shared/src/metrics.rs), one series per provider.
+    const byProvider = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{WhatIf,provider} MetricName="${metricName}"', '${statistic}', 300)`,
+        label,
+        period: fiveMinutes,
+      });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Model tokens by provider', width: 8, left: [byProvider('TotalTokens', 'Sum', 'tokens')] }),
+      new cloudwatch.GraphWidget({ title: 'Model cost by provider (USD)', width: 8, left: [byProvider('CostUsd', 'Sum', 'cost')] }),
+      new cloudwatch.GraphWidget({
+        title: 'Model latency p95 (ms) and fall-throughs',
+        width: 8,
+        left: [byProvider('ModelLatency', 'p95', 'latency')],
+        right: [byProvider('Fallbacks', 'Sum', 'fall-throughs')],
+      }),
+    );
   }
 
   /** CloudFront's metrics are in us-east-1, whatever the stack's Region. */

@@ -344,6 +344,13 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
   // The queue's visibility timeout covers six runs of its slowest consumer.
   s.template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
   s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  // The generation metrics the functions write in Embedded Metric Format.
+  const dashboard = Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'))[0];
+  const body = JSON.stringify(dashboard.Properties.DashboardBody);
+  assert.ok(body.includes("SEARCH('{WhatIf,provider}"), 'a search over the WhatIf namespace by provider');
+  for (const metric of ['TotalTokens', 'CostUsd', 'ModelLatency', 'Fallbacks']) {
+    assert.ok(body.includes(`MetricName=\\\\\\"${metric}`), `the dashboard graphs ${metric}`);
+  }
 });
 
 test('a missing zip is an error unless placeholders are allowed', () => {

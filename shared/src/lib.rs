@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keys;
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 pub mod pagination;

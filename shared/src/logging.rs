@@ -1,7 +1,16 @@
 //! Structured logs: one JSON object per line (CloudWatch-friendly), with the
 //! request id of the current request on every line. `RUST_LOG` filters.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tracing_subscriber::EnvFilter;
+
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Whether the installed subscriber writes JSON lines (as in Lambda).
+pub fn is_json() -> bool {
+    JSON.load(Ordering::Relaxed)
+}
 
 /// Installs the global subscriber once; later calls do nothing.
 pub fn init(json: bool) {
@@ -13,5 +22,7 @@ pub fn init(json: bool) {
         builder.compact().try_init()
     };
     // Already installed (tests, or a second init): keep the first.
-    let _ = result;
+    if result.is_ok() {
+        JSON.store(json, Ordering::Relaxed);
+    }
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::{ApiError, ApiResult};
+use whatif_shared::metrics::{Observation, Unit};
 
 use crate::cache::{self, CachedGeneration};
 use crate::chain::{Generation, GenerationError, ProviderChain};
@@ -270,22 +271,24 @@ impl Generator {
         Ok((generation.scenario, generation.provider, generation.model, generation.usage))
     }
 
-    /// One log line per model answer, the metrics of a generation: provider,
-    /// model, tokens, latency, cost (when priced), repair and fallbacks.
+    /// One metric observation per model answer (CloudWatch EMF in Lambda):
+    /// tokens, latency and cost (when priced) by provider, with the model,
+    /// repair and fall-throughs.
     fn record(&self, generation: &Generation, started: std::time::Instant) {
-        tracing::info!(
-            metric = "generation",
-            provider = %generation.provider,
-            model = %generation.model,
-            prompt_tokens = generation.usage.prompt,
-            completion_tokens = generation.usage.completion,
-            total_tokens = generation.usage.total,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            cost_usd = self.prices.cost(&generation.provider, generation.usage),
-            repaired = generation.repaired,
-            fallbacks = generation.attempts.len(),
-            "model answered"
-        );
+        let cost = self.prices.cost(&generation.provider, generation.usage);
+        let mut observation = Observation::new("generation")
+            .dimension("provider", generation.provider.as_str())
+            .value("PromptTokens", f64::from(generation.usage.prompt), Unit::Count)
+            .value("CompletionTokens", f64::from(generation.usage.completion), Unit::Count)
+            .value("TotalTokens", f64::from(generation.usage.total), Unit::Count)
+            .value("ModelLatency", started.elapsed().as_secs_f64() * 1000.0, Unit::Milliseconds)
+            .value("Fallbacks", generation.attempts.len() as f64, Unit::Count)
+            .value("Repairs", f64::from(u8::from(generation.repaired)), Unit::Count)
+            .property("model", generation.model.as_str());
+        if let Some(cost) = cost {
+            observation = observation.value("CostUsd", cost, Unit::None);
+        }
+        observation.emit();
     }
 
     async fn save_for(&self, ctx: &AppContext, caller: Option<&str>, scenario: &Scenario) -> ApiResult<bool> {

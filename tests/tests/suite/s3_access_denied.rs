@@ -38,11 +38,8 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         (Method::HEAD, _) => Response::builder().status(403).body(Full::new(Bytes::new())),
         (Method::GET, "") => {
             let query = req.uri().query().unwrap_or_default();
-            let prefix = query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("prefix="))
-                .map(|p| percent_decode(p))
-                .unwrap_or_default();
+            let prefix =
+                query.split('&').find_map(|pair| pair.strip_prefix("prefix=")).map(percent_decode).unwrap_or_default();
             let keys: Vec<&str> = EXISTING.iter().copied().filter(|k| k.starts_with(&prefix)).take(1).collect();
             let contents: String =
                 keys.iter().map(|k| format!("<Contents><Key>{k}</Key><Size>3</Size></Contents>")).collect();

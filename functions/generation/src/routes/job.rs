@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobError, JobKind, JobMessage, JobStatus, records};
+use whatif_shared::metrics::{Observation, Unit};
 use whatif_shared::{ApiError, ApiResult};
 
 use crate::engine::engine;
@@ -119,14 +120,14 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
 }
 
 async fn succeed(ctx: &AppContext, job_id: &str, scenario: Scenario, latency_ms: u64) -> Result<(), JobError> {
-    tracing::info!(
-        metric = "generation_job",
-        provider = %scenario.provider,
-        total_tokens = scenario.tokens.total,
-        cost_usd = scenario.cost_usd,
-        latency_ms,
-        "generation job succeeded"
-    );
+    let mut observation = Observation::new("generation_job")
+        .dimension("provider", scenario.provider.as_str())
+        .value("JobTokens", f64::from(scenario.tokens.total), Unit::Count)
+        .value("JobLatency", latency_ms as f64, Unit::Milliseconds);
+    if let Some(cost) = scenario.cost_usd {
+        observation = observation.value("JobCostUsd", cost, Unit::None);
+    }
+    observation.emit();
     let result = json!({
         "scenarioId": scenario.id,
         "scenario": scenario,
