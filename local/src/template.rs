@@ -418,6 +418,7 @@ fn resources(functions: &[Function]) -> Y {
     res.push(("MediaBucketPolicy".into(), media_bucket_policy()));
     res.push(("JobQueue".into(), job_queue(functions)));
     res.push(("JobDeadLetterQueue".into(), dead_letter_queue()));
+    res.push(("JobQueuePolicy".into(), queue_policy()));
     res.push(("SigningKeySecret".into(), signing_key_secret()));
     res.push(("ModelKeysSecret".into(), model_keys_secret()));
     res.push(("AlarmTopic".into(), alarm_topic()));
@@ -826,6 +827,36 @@ fn job_queue(functions: &[Function]) -> Y {
                     map([
                         ("deadLetterTargetArn", get_att("JobDeadLetterQueue", "Arn")),
                         ("maxReceiveCount", int(MAX_RECEIVES.into())),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+/// Both queues refuse requests that are not over TLS, like the bucket.
+fn queue_policy() -> Y {
+    map([
+        ("Type", s("AWS::SQS::QueuePolicy")),
+        (
+            "Properties",
+            map([
+                ("Queues", list([r("JobQueue"), r("JobDeadLetterQueue")])),
+                (
+                    "PolicyDocument",
+                    map([
+                        ("Version", s("2012-10-17")),
+                        (
+                            "Statement",
+                            list([map([
+                                ("Sid", s("TlsOnly")),
+                                ("Effect", s("Deny")),
+                                ("Principal", s("*")),
+                                ("Action", s("sqs:*")),
+                                ("Resource", list([get_att("JobQueue", "Arn"), get_att("JobDeadLetterQueue", "Arn")])),
+                                ("Condition", map([("Bool", map([("aws:SecureTransport", s("false"))]))])),
+                            ])]),
+                        ),
                     ]),
                 ),
             ]),
@@ -1363,6 +1394,18 @@ mod tests {
             assert_eq!(props.get("FunctionResponseTypes"), Some(&list([s("ReportBatchItemFailures")])));
             let alarm = format!("{}ErrorsAlarm", pascal(worker.function));
             assert!(res.iter().any(|(k, _)| *k == alarm), "no {alarm}");
+        }
+    }
+
+    #[test]
+    fn both_queues_refuse_requests_without_tls() {
+        let res = resources();
+        let (_, policy) = res.iter().find(|(k, _)| k == "JobQueuePolicy").expect("JobQueuePolicy");
+        let props = policy.get("Properties").unwrap();
+        assert_eq!(props.get("Queues"), Some(&list([r("JobQueue"), r("JobDeadLetterQueue")])));
+        let words = props.get("PolicyDocument").unwrap().strings();
+        for word in ["Deny", "sqs:*", "aws:SecureTransport", "false"] {
+            assert!(words.contains(&word), "{word} in {words:?}");
         }
     }
 
