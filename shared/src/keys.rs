@@ -136,16 +136,30 @@ pub fn scenario_summaries(user_id: &str) -> String {
     format!("HIST#{user_id}")
 }
 
-/// A scenario's search terms: `TERMS#<owner>` / `<id>`, the distinct folded
-/// words of its title, topic, tags and content, written with it. Access: the
-/// owner's whole partition, matched in memory (`GET /api/scenarios/search`).
+/// How many partitions hold one owner's search items. Search reads them all
+/// at once, so a long history costs a couple of round trips on DynamoDB, not
+/// one per megabyte of items in a row.
+pub const TERMS_SHARDS: u32 = 8;
+
+/// A scenario's search terms: `TERMS#<owner>#<shard>` / `<id>`, the distinct
+/// folded words of its title, topic, tags and content, written with it; the
+/// shard (0..[`TERMS_SHARDS`]) is a hash of the id. Access: the owner's
+/// [`scenario_terms_partitions`] read in parallel and matched in memory
+/// (`GET /api/scenarios/search`).
 pub fn scenario_terms(user_id: &str, scenario_id: &str) -> Key {
-    Key::new(scenario_terms_partition(user_id), scenario_id)
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = scenario_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    Key::new(scenario_terms_partition(user_id, hash % TERMS_SHARDS), scenario_id)
 }
 
-/// The partition of an owner's search terms.
-pub fn scenario_terms_partition(user_id: &str) -> String {
-    format!("TERMS#{user_id}")
+/// One partition of an owner's search terms.
+pub fn scenario_terms_partition(user_id: &str, shard: u32) -> String {
+    format!("TERMS#{user_id}#{shard}")
+}
+
+/// Every partition of an owner's search terms.
+pub fn scenario_terms_partitions(user_id: &str) -> Vec<String> {
+    (0..TERMS_SHARDS).map(|shard| scenario_terms_partition(user_id, shard)).collect()
 }
 
 /// One counted view: `VIEW#<scenarioId>#<yyyy-mm-dd>` / `<viewer>`, TTL 2 days;
@@ -169,4 +183,21 @@ pub fn scenario_purge(deleted_at: &str, user_id: &str, scenario_id: &str) -> Key
 /// entry counts as absent), one put after it.
 pub fn generation_cache(hash: &str) -> Key {
     Key::new(format!("GENCACHE#{hash}"), "CACHE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_items_spread_over_every_shard_and_each_stays_in_its_own() {
+        let ids: Vec<String> = (0..200).map(|i| format!("01JD{i:022}")).collect();
+        let partitions: std::collections::HashSet<String> = ids.iter().map(|id| scenario_terms("u1", id).pk).collect();
+        assert_eq!(partitions.len(), TERMS_SHARDS as usize, "every shard is used");
+        let all: std::collections::HashSet<String> = scenario_terms_partitions("u1").into_iter().collect();
+        assert_eq!(partitions, all, "and search reads exactly those");
+        assert_eq!(scenario_terms("u1", &ids[7]), scenario_terms("u1", &ids[7]), "one id, one key");
+        // FNV-1a 32 of "01ABC" is 0x84b4c66e (computed independently), mod 8 = 6.
+        assert_eq!(scenario_terms("u1", "01ABC").pk, "TERMS#u1#6", "stable across builds (FNV-1a)");
+    }
 }

@@ -577,19 +577,25 @@ pub async fn get_many(ctx: &AppContext, owner_id: &str, ids: &[String]) -> ApiRe
     Ok(ids.iter().filter_map(|id| found.remove(id)).filter(|s| !s.is_deleted()).collect())
 }
 
-/// Every search item of `owner_id`: each scenario's history entry and its terms.
+/// Every search item of `owner_id`: each scenario's history entry and its
+/// terms, oldest first. The shards are read at once.
 pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(HistoryEntry, String)>> {
-    let query = Query::partition(Index::Primary, keys::scenario_terms_partition(owner_id));
-    read_all(ctx, query, MAX_HISTORY, |mut item| {
-        let terms = match item.remove(TERMS) {
-            Some(Value::String(terms)) => terms,
-            _ => String::new(),
-        };
-        let entry = serde_json::from_value(Value::Object(item))
-            .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
-        Ok((entry, terms))
-    })
-    .await
+    let shards = keys::scenario_terms_partitions(owner_id).into_iter().map(|partition| {
+        read_all(ctx, Query::partition(Index::Primary, partition), MAX_HISTORY, |mut item| {
+            let terms = match item.remove(TERMS) {
+                Some(Value::String(terms)) => terms,
+                _ => String::new(),
+            };
+            let entry: HistoryEntry = serde_json::from_value(Value::Object(item))
+                .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
+            Ok((entry, terms))
+        })
+    });
+    let mut index: Vec<(HistoryEntry, String)> =
+        futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
+    index.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
+    index.truncate(MAX_HISTORY);
+    Ok(index)
 }
 
 /// The owner's scenarios, in their partition, oldest first.
@@ -626,7 +632,9 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<usize> 
     }
     // Companions whose scenario is gone already (none, unless a write raced
     // the deletion): the owner's history and search partitions end empty.
-    for partition in [keys::scenario_summaries(owner_id), keys::scenario_terms_partition(owner_id)] {
+    let partitions =
+        std::iter::once(keys::scenario_summaries(owner_id)).chain(keys::scenario_terms_partitions(owner_id));
+    for partition in partitions {
         for item in read_all(ctx, Query::partition(Index::Primary, partition), usize::MAX, Ok).await? {
             if let Some(key) = Key::of(&item) {
                 ctx.table.delete(&key, None).await?;

@@ -140,7 +140,9 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     assert_eq!(get(&server, &format!("/api/scenarios/{public}"), None).await.status, 404);
     assert_eq!(scenarios_of(ctx, &user_id).await, 0, "no scenario of the account is left");
     assert_eq!(items_in(ctx, keys::scenario_summaries(&user_id)).await, 0, "no history entry is left");
-    assert_eq!(items_in(ctx, keys::scenario_terms_partition(&user_id)).await, 0, "no search item is left");
+    for partition in keys::scenario_terms_partitions(&user_id) {
+        assert_eq!(items_in(ctx, partition).await, 0, "no search item is left");
+    }
     assert_eq!(purge_markers_of(ctx, &user_id).await, 0, "no purge marker is left");
     assert!(ctx.blobs.list(&format!("exports/{user_id}/")).await.unwrap().is_empty(), "no exported file is left");
     assert_ne!(server.http.get(&file_url).send().await.unwrap().status(), 200, "the old link gives nothing");
