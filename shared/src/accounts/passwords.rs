@@ -3,16 +3,17 @@
 //! time whether or not the email exists.
 //!
 //! Hashing runs on a few threads of its own, one per CPU, not on the blocking
-//! pool: a burst of sign-ins queues for them instead of taking a thread (and
-//! a 19 MiB block that the allocator keeps afterwards) per request, so a
-//! long-running process stays small.
+//! pool, and each thread keeps its 19 MiB of Argon2 memory between hashes: a
+//! burst of sign-ins queues for them instead of taking a thread and a fresh
+//! block per request, so a long-running process stays small.
 
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 
 use crate::error::{ApiError, ApiResult};
@@ -21,6 +22,61 @@ fn hasher() -> Argon2<'static> {
     // 19 MiB, t = 2, p = 1: OWASP's first recommended configuration.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+thread_local! {
+    /// This thread's Argon2 memory, kept between hashes.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `argon2` over `password` and `salt` into `out`, in this thread's memory.
+fn argon2_into(argon2: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+    MEMORY.with_borrow_mut(|blocks| {
+        let needed = argon2.params().block_count();
+        if blocks.len() < needed {
+            blocks.resize(needed, Block::default());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
+    })
+}
+
+/// A new PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`).
+fn hash_now(password: &str, salt: &SaltString) -> Result<String, argon2::password_hash::Error> {
+    let argon2 = hasher();
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(&argon2, password.as_bytes(), salt_raw, &mut out)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches the PHC string `stored`, with the parameters
+/// it names; false when it does not read.
+fn matches_now(password: &str, stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed)) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_raw) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let mut out = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params);
+    // `Output`'s comparison takes the same time wherever the bytes differ.
+    argon2_into(&argon2, password.as_bytes(), salt_raw, &mut out).is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 type Task = Box<dyn FnOnce() + Send>;
@@ -63,12 +119,7 @@ async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
 /// Hashes on a hashing thread (it takes tens of milliseconds on purpose).
 pub async fn hash(password: &str) -> ApiResult<String> {
     let password = password.to_string();
-    on_hashing_thread(move || {
-        let salt = new_salt();
-        hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await?
-    .map_err(ApiError::internal)
+    on_hashing_thread(move || hash_now(&password, &new_salt())).await?.map_err(ApiError::internal)
 }
 
 /// Checks `password` against `stored` (or, when there is no account, against a
@@ -80,11 +131,7 @@ pub async fn verify(password: &str, stored: Option<&str>) -> ApiResult<bool> {
         None => dummy_hash().to_string(),
     };
     let password = password.to_string();
-    let matched = on_hashing_thread(move || match PasswordHash::new(&stored) {
-        Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
-    })
-    .await?;
+    let matched = on_hashing_thread(move || matches_now(&password, &stored)).await?;
     Ok(real && matched)
 }
 
@@ -97,10 +144,7 @@ fn new_salt() -> SaltString {
 
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = new_salt();
-        hasher().hash_password(b"no account has this password", &salt).map(|h| h.to_string()).unwrap_or_default()
-    })
+    DUMMY.get_or_init(|| hash_now("no account has this password", &new_salt()).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -114,6 +158,27 @@ mod tests {
         assert!(verify("correct horse 1", Some(&h)).await.unwrap());
         assert!(!verify("wrong horse 1", Some(&h)).await.unwrap());
         assert!(!verify("correct horse 1", None).await.unwrap());
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crates_own_hashing_both_ways() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_now("correct horse 1", &new_salt()).unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(hasher().verify_password(b"correct horse 1", &parsed).is_ok(), "the crate verifies ours");
+        assert!(hasher().verify_password(b"correct horse 2", &parsed).is_err());
+        let theirs = hasher().hash_password(b"correct horse 1", &new_salt()).unwrap().to_string();
+        assert!(matches_now("correct horse 1", &theirs), "we verify the crate's");
+        assert!(!matches_now("correct horse 2", &theirs));
+        // Other parameters (an older or a future setting) verify with their own.
+        let light = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8 * 1024, 1, 1, None).unwrap());
+        let older = light.hash_password(b"correct horse 1", &new_salt()).unwrap().to_string();
+        assert!(matches_now("correct horse 1", &older) && !matches_now("correct horse 3", &older));
+        for garbage in
+            ["", "$argon2id$", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$", "$bcrypt$whatever", &ours[..ours.len() - 4]]
+        {
+            assert!(!matches_now("correct horse 1", garbage), "{garbage:?}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
