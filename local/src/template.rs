@@ -154,6 +154,11 @@ impl Function {
     fn is_worker(&self) -> bool {
         !matches!(self.event, Event::Http { .. })
     }
+
+    /// Queue consumers get an execution role of their own (see `function`).
+    fn has_own_role(&self) -> bool {
+        matches!(self.event, Event::Queue { .. })
+    }
 }
 
 fn functions() -> Vec<Function> {
@@ -409,6 +414,9 @@ fn resources(functions: &[Function]) -> Y {
     let mut res: Vec<(String, Y)> = Vec::new();
     for f in functions {
         res.push((format!("{}LogGroup", pascal(f.name)), log_group(f)));
+        if f.has_own_role() {
+            res.push((role_id(f), execution_role(f)));
+        }
         res.push((f.logical_id(), function(f)));
     }
     res.push(("HttpApi".into(), http_api()));
@@ -464,7 +472,17 @@ fn function(f: &Function) -> Y {
     if f.ffmpeg {
         props.push(("Layers", fn_if("HasFfmpegLayer", list([r("FfmpegLayerArn")]), r("AWS::NoValue"))));
     }
-    props.push(("Policies", list([map([("Version", s("2012-10-17")), ("Statement", Y::List(statements(f.access)))])])));
+    if f.has_own_role() {
+        // SAM would give a queue consumer's generated role the managed
+        // AWSLambdaSQSQueueExecutionRole (every queue of the account) on top
+        // of its policies; a role of its own holds only what it needs.
+        props.push(("Role", get_att(&role_id(f), "Arn")));
+    } else {
+        props.push((
+            "Policies",
+            list([map([("Version", s("2012-10-17")), ("Statement", Y::List(statements(f.access)))])]),
+        ));
+    }
     let (event_name, event) = match &f.event {
         Event::Http { method, path } => (
             "Api",
@@ -500,6 +518,40 @@ fn function(f: &Function) -> Y {
         ("Type", s("AWS::Serverless::Function")),
         ("Metadata", map([("BuildMethod", s("rust-cargolambda")), ("BuildProperties", map([("Binary", s(f.name))]))])),
         ("Properties", map(props)),
+    ])
+}
+
+fn role_id(f: &Function) -> String {
+    format!("{}Role", pascal(f.name))
+}
+
+/// The execution role of a function that has one of its own: its statements,
+/// writing to its own log group, and X-Ray (which has no resource scoping).
+fn execution_role(f: &Function) -> Y {
+    let mut granted = statements(f.access);
+    let log_group = get_att(&format!("{}LogGroup", pascal(f.name)), "Arn");
+    granted.push(statement("Logs", &["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_group], None));
+    granted.push(statement("Tracing", &["xray:PutTraceSegments", "xray:PutTelemetryRecords"], vec![s("*")], None));
+    let trust = map([
+        ("Effect", s("Allow")),
+        ("Principal", map([("Service", s("lambda.amazonaws.com"))])),
+        ("Action", s("sts:AssumeRole")),
+    ]);
+    map([
+        ("Type", s("AWS::IAM::Role")),
+        (
+            "Properties",
+            map([
+                ("AssumeRolePolicyDocument", map([("Version", s("2012-10-17")), ("Statement", list([trust]))])),
+                (
+                    "Policies",
+                    list([map([
+                        ("PolicyName", s("least-privilege")),
+                        ("PolicyDocument", map([("Version", s("2012-10-17")), ("Statement", Y::List(granted))])),
+                    ])]),
+                ),
+            ]),
+        ),
     ])
 }
 
@@ -1233,8 +1285,17 @@ mod tests {
         res
     }
 
-    fn policy_strings(function: &Y) -> Vec<String> {
-        let policies = function.get("Properties").and_then(|p| p.get("Policies")).expect("Policies");
+    /// The strings of a function's IAM policies: inline, or its own role's.
+    fn policy_strings(res: &[(String, Y)], function: &Y) -> Vec<String> {
+        let props = function.get("Properties").expect("Properties");
+        let policies = match props.get("Role") {
+            Some(role) => {
+                let name = role.strings().into_iter().find(|s| s.ends_with("Role")).expect("a role name");
+                let (_, role) = res.iter().find(|(k, _)| k == name).expect("the function's role");
+                role.get("Properties").and_then(|p| p.get("Policies")).expect("Policies")
+            }
+            None => props.get("Policies").expect("Policies"),
+        };
         policies.strings().into_iter().map(str::to_string).collect()
     }
 
@@ -1302,7 +1363,7 @@ mod tests {
         for (function, access) in all_functions {
             let id = format!("{}Function", pascal(function));
             let (_, f) = res.iter().find(|(k, _)| *k == id).unwrap();
-            let strings = policy_strings(f);
+            let strings = policy_strings(&res, f);
             let reads = strings.iter().any(|s| s.contains(&secret));
             let asks = access
                 .iter()
@@ -1394,6 +1455,17 @@ mod tests {
             assert_eq!(props.get("FunctionResponseTypes"), Some(&list([s("ReportBatchItemFailures")])));
             let alarm = format!("{}ErrorsAlarm", pascal(worker.function));
             assert!(res.iter().any(|(k, _)| *k == alarm), "no {alarm}");
+            // Its own role: no managed policy from SAM, the queue it consumes, its log group.
+            let role_name = format!("{}Role", pascal(worker.function));
+            assert_eq!(f.get("Properties").and_then(|p| p.get("Role")), Some(&get_att(&role_name, "Arn")));
+            assert!(f.get("Properties").and_then(|p| p.get("Policies")).is_none(), "SAM must not make a role");
+            let (_, role) = res.iter().find(|(k, _)| *k == role_name).expect("the worker's role");
+            assert!(role.get("Properties").and_then(|p| p.get("ManagedPolicyArns")).is_none());
+            let strings = policy_strings(&res, f);
+            for needed in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "JobQueue", "logs:PutLogEvents"] {
+                assert!(strings.iter().any(|s| s == needed), "{needed} in {strings:?}");
+            }
+            assert!(strings.contains(&format!("{}LogGroup", pascal(worker.function))), "only its own log group");
         }
     }
 
