@@ -144,14 +144,25 @@ impl Language {
 
     /// Vietnamese when the text carries its diacritics (letters such as ă, đ,
     /// ơ, ư, or any precomposed letter of the Vietnamese block, or their
-    /// combining hook, horn and dot below); English otherwise.
+    /// combining hook, horn and dot below) on at least a third of its words;
+    /// English otherwise. Nearly every Vietnamese syllable is marked, so an
+    /// English question that names Hà Nội or Đà Nẵng stays English.
     pub fn detect(text: &str) -> Language {
-        let vietnamese = text.chars().any(|c| {
+        let vietnamese_only = |c: char| {
             matches!(c, 'ă' | 'Ă' | 'đ' | 'Đ' | 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ĩ' | 'Ĩ' | 'ũ' | 'Ũ')
                 || ('\u{1EA0}'..='\u{1EF9}').contains(&c)
                 || matches!(c, '\u{0309}' | '\u{031B}' | '\u{0323}')
-        });
-        if vietnamese { Language::Vi } else { Language::En }
+        };
+        if !text.chars().any(vietnamese_only) {
+            return Language::En;
+        }
+        let combining = |c: char| ('\u{0300}'..='\u{036F}').contains(&c);
+        let marked =
+            |c: char| vietnamese_only(c) || combining(c) || c.to_lowercase().any(|l| "àáâãèéêìíòóôõùúý".contains(l));
+        let words: Vec<&str> =
+            text.split(|c: char| !c.is_alphabetic() && !combining(c)).filter(|w| !w.is_empty()).collect();
+        let marked_words = words.iter().filter(|w| w.chars().any(marked)).count();
+        if marked_words * 3 >= words.len() { Language::Vi } else { Language::En }
     }
 
     /// The caller's most preferred language we write, from an
@@ -880,6 +891,12 @@ mod tests {
         // Decomposed: u + horn.
         assert_eq!(Language::detect("thu\u{031B}"), Language::Vi);
         assert_eq!(Language::detect("What if cafés were free?"), Language::En);
+        // An English question naming a Vietnamese place stays English.
+        assert_eq!(Language::detect("What if Hà Nội had a metro in 1990?"), Language::En);
+        assert_eq!(Language::detect("What if Đà Nẵng became the capital of the world?"), Language::En);
+        // Short Vietnamese with unmarked syllables is still Vietnamese.
+        assert_eq!(Language::detect("Nếu mai là thứ hai?"), Language::Vi);
+        assert_eq!(Language::detect("Nếu Hà Nội có tàu điện ngầm từ năm 1990?"), Language::Vi);
         let spec = GenerationOptions::default().resolve(Topic::parse("Nếu loài người sống trên sao Hỏa").unwrap());
         assert_eq!(spec.language, Language::Vi);
         assert_eq!(spec.max_tokens, Length::Medium.default_max_tokens());
