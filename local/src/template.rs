@@ -76,8 +76,9 @@ pub const WORKERS: &[Worker] = &[
         trigger: Trigger::Schedule { expression: "rate(1 hour)" },
         memory_mb: 256,
         timeout_seconds: 300,
-        // Removes scenarios deleted over 30 days ago (their items and markers).
-        access: &[Access::TableRead, Access::TableWrite],
+        // Removes scenarios deleted over 30 days ago: their items and markers,
+        // and their exported files (listed and deleted under exports/).
+        access: &[Access::TableRead, Access::TableWrite, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
         ffmpeg: false,
         description: "Purges scenarios deleted over 30 days ago",
     },
@@ -1466,6 +1467,18 @@ mod tests {
                 assert!(strings.iter().any(|s| s == needed), "{needed} in {strings:?}");
             }
             assert!(strings.contains(&format!("{}LogGroup", pascal(worker.function))), "only its own log group");
+        }
+    }
+
+    #[test]
+    fn the_purge_may_list_and_delete_exported_files() {
+        // functions/history/src/lifecycle.rs removes a purged scenario's files
+        // under exports/<owner>/scenarios/<id>/; without these, AWS denies it.
+        let res = resources();
+        let (_, purge) = res.iter().find(|(k, _)| k == "HistoryPurgeFunction").expect("HistoryPurgeFunction");
+        let strings = policy_strings(&res, purge);
+        for needed in ["s3:ListBucket", "exports/*", "s3:DeleteObject"] {
+            assert!(strings.iter().any(|s| s == needed), "{needed} in {strings:?}");
         }
     }
 
