@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use whatif_generation::routes::job;
+use whatif_generation::scenario::{GenerationOptions, Topic};
 use whatif_shared::context::AppContext;
-use whatif_shared::jobs::records;
+use whatif_shared::jobs::{JobStatus, records};
 use whatif_shared::keys;
-use whatif_shared::ports::table::{Index, Query, SortKey};
+use whatif_shared::ports::table::{Cond, Index, Query, SortKey, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_tests::TestServer;
 use whatif_tests::api::{self, PASSWORD, get, patch, post, sign_up};
@@ -154,4 +156,33 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     assert_eq!(mine.data()["scenarios"][0]["id"], theirs.as_str(), "{mine:?}");
     let found = get(&server, "/api/scenarios/search?q=stay", Some(&other)).await;
     assert_eq!(found.data()["scenarios"][0]["id"], theirs.as_str(), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_generation_queued_before_the_account_was_banned_writes_nothing() {
+    let (server, _dir) = server().await;
+    let (_, user_id) = sign_up(&server, "banned-later").await;
+    // What a moderator's ban writes: the account and its status item, together.
+    let ban = |key| TxOp::Update { key, update: Update::new().set("status", "banned"), cond: Some(Cond::Exists) };
+    server
+        .ctx
+        .table
+        .transact(vec![ban(keys::user_profile(&user_id)), ban(keys::account_status(&user_id))])
+        .await
+        .unwrap();
+    // A generation the account queued just before (its request was already
+    // past the token check): the worker picks it up after the ban.
+    let topic = Topic::parse("What if I had behaved?").unwrap();
+    let late = job::start(&server.ctx, &user_id, &topic, &GenerationOptions::default(), None).await.unwrap();
+    let started = Instant::now();
+    let job = loop {
+        let job = records::get(&server.ctx, &late.job_id).await.unwrap().expect("the job record");
+        if job.status.is_final() {
+            break job;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the job never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+    assert_eq!(scenarios_of(&server.ctx, &user_id).await, 0, "nothing was written for a banned account");
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use whatif_shared::accounts;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobError, JobKind, JobMessage, JobStatus, records};
 use whatif_shared::metrics::{Observation, Unit};
@@ -84,6 +85,12 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     };
     if job.status.is_final() {
         return Ok(());
+    }
+    // An account closed, suspended or banned since the job was queued gets
+    // nothing more written for it.
+    match accounts::store::get_user(&ctx, &job.user_id).await.map_err(retry)? {
+        Some(user) => accounts::store::ensure_active(&user).map_err(|e| JobError::Fail(e.message))?,
+        None => return Err(JobError::Fail("the account no longer exists".into())),
     }
     let input: JobInput = serde_json::from_value(job.input.clone())
         .map_err(|e| JobError::Fail(format!("the job's input does not read: {e}")))?;
