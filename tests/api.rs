@@ -1,5 +1,7 @@
 //! Calling the API over HTTP as a client does: one request, its answer.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -83,4 +85,18 @@ pub async fn sign_up(server: &TestServer, tag: &str) -> (String, String) {
     let token = answer.data()["accessToken"].as_str().expect("a token").to_string();
     let id = answer.data()["user"]["id"].as_str().expect("an id").to_string();
     (token, id)
+}
+
+/// Polls a job until it is final (or 30 s pass).
+pub async fn finished(server: &TestServer, token: &str, job_id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let job = get(server, &format!("/api/jobs/{job_id}"), Some(token)).await;
+        assert_eq!(job.status, 200, "{job:?}");
+        if ["succeeded", "failed", "cancelled"].contains(&job.data()["status"].as_str().unwrap_or_default()) {
+            return job.data().clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "job {job_id} never finished: {job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

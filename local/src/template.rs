@@ -835,32 +835,27 @@ fn media_bucket() -> Y {
 }
 
 fn media_bucket_policy() -> Y {
-    map([
-        ("Type", s("AWS::S3::BucketPolicy")),
-        (
-            "Properties",
-            map([
-                ("Bucket", r("MediaBucket")),
-                (
-                    "PolicyDocument",
-                    map([
-                        ("Version", s("2012-10-17")),
-                        (
-                            "Statement",
-                            list([map([
-                                ("Sid", s("TlsOnly")),
-                                ("Effect", s("Deny")),
-                                ("Principal", s("*")),
-                                ("Action", s("s3:*")),
-                                ("Resource", list([get_att("MediaBucket", "Arn"), sub("${MediaBucket.Arn}/*")])),
-                                ("Condition", map([("Bool", map([("aws:SecureTransport", s("false"))]))])),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
-    ])
+    tls_only_policy(
+        "AWS::S3::BucketPolicy",
+        ("Bucket", r("MediaBucket")),
+        "s3:*",
+        vec![get_att("MediaBucket", "Arn"), sub("${MediaBucket.Arn}/*")],
+    )
+}
+
+/// A resource policy (`kind`, attached by `target`) that denies `action` on
+/// `resources` to any request not made over TLS.
+fn tls_only_policy(kind: &str, target: (&str, Y), action: &str, resources: Vec<Y>) -> Y {
+    let deny = map([
+        ("Sid", s("TlsOnly")),
+        ("Effect", s("Deny")),
+        ("Principal", s("*")),
+        ("Action", s(action)),
+        ("Resource", Y::List(resources)),
+        ("Condition", map([("Bool", map([("aws:SecureTransport", s("false"))]))])),
+    ]);
+    let document = map([("Version", s("2012-10-17")), ("Statement", list([deny]))]);
+    map([("Type", s(kind)), ("Properties", map([target, ("PolicyDocument", document)]))])
 }
 
 fn job_queue(functions: &[Function]) -> Y {
@@ -889,32 +884,12 @@ fn job_queue(functions: &[Function]) -> Y {
 
 /// Both queues refuse requests that are not over TLS, like the bucket.
 fn queue_policy() -> Y {
-    map([
-        ("Type", s("AWS::SQS::QueuePolicy")),
-        (
-            "Properties",
-            map([
-                ("Queues", list([r("JobQueue"), r("JobDeadLetterQueue")])),
-                (
-                    "PolicyDocument",
-                    map([
-                        ("Version", s("2012-10-17")),
-                        (
-                            "Statement",
-                            list([map([
-                                ("Sid", s("TlsOnly")),
-                                ("Effect", s("Deny")),
-                                ("Principal", s("*")),
-                                ("Action", s("sqs:*")),
-                                ("Resource", list([get_att("JobQueue", "Arn"), get_att("JobDeadLetterQueue", "Arn")])),
-                                ("Condition", map([("Bool", map([("aws:SecureTransport", s("false"))]))])),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
-    ])
+    tls_only_policy(
+        "AWS::SQS::QueuePolicy",
+        ("Queues", list([r("JobQueue"), r("JobDeadLetterQueue")])),
+        "sqs:*",
+        vec![get_att("JobQueue", "Arn"), get_att("JobDeadLetterQueue", "Arn")],
+    )
 }
 
 fn dead_letter_queue() -> Y {

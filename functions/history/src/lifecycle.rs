@@ -77,9 +77,7 @@ pub async fn purge_expired(ctx: &AppContext) -> ApiResult<usize> {
                     // Unless it is restored meanwhile.
                     let still_deleted = Cond::eq("deletedAt", deleted_at);
                     if store::purge(ctx, &s, Some(still_deleted), vec![delete_marker]).await? {
-                        for file in ctx.blobs.list(&files_prefix(owner, id)).await? {
-                            ctx.blobs.delete(&file).await?;
-                        }
+                        ctx.blobs.delete_all(&files_prefix(owner, id)).await?;
                         tracing::info!(scenario_id = id, "purged a scenario deleted over 30 days ago");
                         purged += 1;
                     }

@@ -178,9 +178,7 @@ async fn export_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<Ex
 
 async fn delete_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
     for prefix in file_prefixes(&user_id) {
-        for key in ctx.blobs.list(&prefix).await? {
-            ctx.blobs.delete(&key).await?;
-        }
+        ctx.blobs.delete_all(&prefix).await?;
     }
     Ok(())
 }

@@ -83,7 +83,7 @@ type Task = Box<dyn FnOnce() + Send>;
 
 /// Runs `work` on the hashing threads (started on first use) and waits for it.
 async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<Task>>> = OnceLock::new();
+    static QUEUE: OnceLock<mpsc::Sender<Task>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
         let (sender, receiver) = mpsc::channel::<Task>();
         let receiver = Arc::new(Mutex::new(receiver));
@@ -102,17 +102,13 @@ async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 
                 tracing::error!(error = %e, "cannot start a password-hashing thread");
             }
         }
-        Mutex::new(sender)
+        sender
     });
     let (done, result) = tokio::sync::oneshot::channel();
     let task: Task = Box::new(move || {
         let _ = done.send(work());
     });
-    queue
-        .lock()
-        .map_err(|_| ApiError::internal("the password-hashing queue is poisoned"))?
-        .send(task)
-        .map_err(|_| ApiError::internal("no password-hashing thread is running"))?;
+    queue.send(task).map_err(|_| ApiError::internal("no password-hashing thread is running"))?;
     result.await.map_err(|_| ApiError::internal("a password-hashing task failed"))
 }
 

@@ -40,6 +40,13 @@ pub trait BlobStore: Send + Sync {
     async fn delete(&self, key: &str) -> StoreResult<()>;
     /// Keys under `prefix`, in key order.
     async fn list(&self, prefix: &str) -> StoreResult<Vec<String>>;
+    /// Deletes every key under `prefix` (a retry finishes what a failure left).
+    async fn delete_all(&self, prefix: &str) -> StoreResult<()> {
+        for key in self.list(prefix).await? {
+            self.delete(&key).await?;
+        }
+        Ok(())
+    }
     /// A GET URL; with `download_name` the response is an attachment of that name.
     async fn presign_get(&self, key: &str, ttl: Duration, download_name: Option<&str>) -> StoreResult<Presigned>;
     /// A PUT URL that accepts only `content_type`.

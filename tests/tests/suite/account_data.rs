@@ -16,7 +16,9 @@ use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Query, SortKey, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_tests::TestServer;
-use whatif_tests::api::{self, PASSWORD, get, patch, post, sign_up};
+use whatif_tests::api::{self, PASSWORD, finished, get, patch, post, sign_up};
+
+use crate::accounts::wait_for_deletion;
 
 async fn server() -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -35,20 +37,6 @@ async fn create(server: &TestServer, token: &str, topic: &str) -> String {
     let answer = post(server, "/api/generate", Some(token), json!({"topic": topic})).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     answer.data()["scenario"]["id"].as_str().unwrap().to_string()
-}
-
-/// Polls a job as its owner until it is final.
-async fn finished(server: &TestServer, token: &str, job_id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let job = get(server, &format!("/api/jobs/{job_id}"), Some(token)).await;
-        assert_eq!(job.status, 200, "{job:?}");
-        if ["succeeded", "failed"].contains(&job.data()["status"].as_str().unwrap_or_default()) {
-            return job.data().clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "job {job_id} never finished: {job:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// How many items the table holds in `partition`.
@@ -130,12 +118,7 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     )
     .await;
     assert_eq!(closing.status, 202, "{closing:?}");
-    let job_id = closing.data()["jobId"].as_str().unwrap().to_string();
-    let started = Instant::now();
-    while records::get(&server.ctx, &job_id).await.unwrap().is_some() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the deletion job never finished");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_deletion(&server, closing.data()["jobId"].as_str().unwrap()).await;
 
     let ctx = &server.ctx;
     assert_eq!(get(&server, &format!("/api/scenarios/{public}"), Some(&other)).await.status, 404, "public no more");

@@ -622,7 +622,7 @@ async fn account_life(running: &Running) {
 /// Waits until the deletion job has run. A deleted account's tokens are
 /// refused, so its owner cannot poll `GET /api/jobs/{id}`: this reads the job
 /// record, which the job deletes with the rest of the account's items.
-async fn wait_for_deletion(server: &TestServer, job_id: &str) {
+pub(crate) async fn wait_for_deletion(server: &TestServer, job_id: &str) {
     for _ in 0..600 {
         match records::get(&server.ctx, job_id).await.expect("read the job") {
             None => return,

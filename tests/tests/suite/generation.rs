@@ -12,7 +12,7 @@ use whatif_shared::keys::SCENARIO_PREFIX;
 use whatif_shared::ports::table::{Index, Query, SortKey};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_tests::TestServer;
-use whatif_tests::api::{self, Answer, get, sign_up};
+use whatif_tests::api::{self, Answer, finished, get, sign_up};
 use whatif_tests::fake_model::{FakeModel, Mode};
 
 async fn post(server: &TestServer, path: &str, token: Option<&str>, body: Value) -> Answer {
@@ -52,20 +52,6 @@ fn use_engine(server: &TestServer, env: &HashMap<String, String>) {
 
 fn offline() -> HashMap<String, String> {
     HashMap::from([("WHATIF_MODEL_PROVIDERS".to_string(), "offline".to_string())])
-}
-
-/// Polls a job until it is final (or 30 s pass).
-async fn finished(server: &TestServer, token: &str, job_id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let job = get(server, &format!("/api/jobs/{job_id}"), Some(token)).await;
-        assert_eq!(job.status, 200, "{job:?}");
-        if ["succeeded", "failed", "cancelled"].contains(&job.data()["status"].as_str().unwrap_or_default()) {
-            return job.data().clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "job {job_id} never finished: {job:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn wait_for_status(server: &TestServer, token: &str, job_id: &str, status: &str) {

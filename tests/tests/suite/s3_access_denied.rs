@@ -38,8 +38,11 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         (Method::HEAD, _) => Response::builder().status(403).body(Full::new(Bytes::new())),
         (Method::GET, "") => {
             let query = req.uri().query().unwrap_or_default();
-            let prefix =
-                query.split('&').find_map(|pair| pair.strip_prefix("prefix=")).map(percent_decode).unwrap_or_default();
+            let prefix = query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("prefix="))
+                .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
+                .unwrap_or_default();
             let keys: Vec<&str> = EXISTING.iter().copied().filter(|k| k.starts_with(&prefix)).take(1).collect();
             let contents: String =
                 keys.iter().map(|k| format!("<Contents><Key>{k}</Key><Size>3</Size></Contents>")).collect();
@@ -57,24 +60,6 @@ async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         _ => status(400, "<Error><Code>InvalidRequest</Code></Error>".into()),
     };
     Ok(response.expect("a valid response"))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("UTF-8")
 }
 
 async fn fake_s3() -> String {
