@@ -69,7 +69,7 @@ async fn measure(backend: &str, ctx: &Arc<AppContext>, budget: bool) -> Result<V
         let mut times = Vec::with_capacity(SAMPLES);
         for i in 0..SAMPLES + 2 {
             let started = Instant::now();
-            let reply = (route.handler)(ctx.clone(), request(route, query)).await.map_err(|e| e.message)?;
+            let reply = (route.handler.run)(ctx.clone(), request(route, query)).await.map_err(|e| e.message)?;
             if i >= 2 {
                 times.push(ms(started.elapsed()));
             }

@@ -13,7 +13,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::error::ApiError;
 use whatif_shared::pipeline;
 
-use crate::server::{status_only, to_hyper};
+use crate::response::{status_only, to_hyper};
 
 /// The largest upload through a presigned PUT (S3 allows 5 GB; locally we keep it sane).
 const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;

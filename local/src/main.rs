@@ -3,7 +3,8 @@
 //! ```text
 //! whatif-local [serve] [--aws]   run the API (embedded store; --aws: the AWS adapters)
 //! whatif-local openapi [--write] print the OpenAPI document (or write docs/openapi.json)
-//! whatif-local routes [--write]  print the route table as JSON (or write cdk/routes.json and cdk/workers.json)
+//! whatif-local routes [--write]  print every route, its function and its code (or write docs/routes.md)
+//! whatif-local cdk [--write]     print the route table as JSON (or write cdk/routes.json and cdk/workers.json)
 //! whatif-local template [--write] print the SAM template (or write template.yaml)
 //! ```
 
@@ -11,11 +12,29 @@ use std::process::ExitCode;
 
 use whatif_shared::config::Config;
 
+const USAGE: &str = "\
+usage: whatif-local [COMMAND] [--aws]
+
+  serve                    run the whole API on http://127.0.0.1:3000 (the default)
+  openapi [--write]        print the OpenAPI document (or write docs/openapi.json)
+  routes [--write]         print every route, its function and its code (or write docs/routes.md)
+  cdk [--write]            print the route table as JSON (or write cdk/routes.json, cdk/workers.json)
+  template [--write]       print the SAM template (or write template.yaml)
+  keys rotate              a new access-token signing key
+  promote-admin EMAIL      make an existing account an admin
+
+  --aws                    use the AWS adapters (AWS_* and WHATIF_* variables) instead of ./.whatif
+";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = args.iter().find(|a| !a.starts_with("--")).map(String::as_str).unwrap_or("serve");
     let flag = |name: &str| args.iter().any(|a| a == name);
+    if flag("--help") || flag("-h") || command == "help" {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match command {
         "serve" => serve(flag("--aws")).await,
         "openapi" => {
@@ -27,6 +46,14 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         "routes" => {
+            let table = whatif_local::routes_markdown();
+            if flag("--write") {
+                return write("docs/routes.md", &table);
+            }
+            print!("{table}");
+            ExitCode::SUCCESS
+        }
+        "cdk" => {
             let routes = format!("{}\n", whatif_local::routes_json());
             if flag("--write") {
                 let written = write("cdk/routes.json", &routes);
@@ -59,7 +86,7 @@ async fn main() -> ExitCode {
             (_, Err(code)) => code,
         },
         other => {
-            eprintln!("unknown command {other:?}; use serve, openapi, routes, template, keys rotate or promote-admin");
+            eprint!("unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)
         }
     }

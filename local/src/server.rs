@@ -6,9 +6,10 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -20,7 +21,13 @@ use whatif_shared::context::{AppContext, StartError};
 use whatif_shared::error::ApiError;
 use whatif_shared::jobs::{self, Lease};
 use whatif_shared::pipeline;
-use whatif_shared::routes::Route;
+use whatif_shared::routes::{Access, Route};
+use whatif_shared::service::{Catalog, Service, WorkerRun};
+
+use crate::response::to_hyper;
+
+/// What a scheduled worker runs (`WorkerRun::Scheduled`).
+type ScheduledJob = fn(Arc<AppContext>) -> whatif_shared::service::BoxFuture<whatif_shared::ApiResult<String>>;
 
 /// A bound, ready server.
 pub struct Server {
@@ -28,6 +35,18 @@ pub struct Server {
     pub addr: SocketAddr,
     listener: TcpListener,
     routes: Arc<Vec<&'static Route>>,
+    catalog: Catalog,
+}
+
+/// Everything a service's routes may touch, once per grant (leaked: once per process).
+fn service_access(service: &Service) -> &'static [Access] {
+    let mut all: Vec<Access> = Vec::new();
+    for access in service.routes.iter().flat_map(|r| r.access.iter()) {
+        if !all.contains(access) {
+            all.push(*access);
+        }
+    }
+    all.leak()
 }
 
 /// The most a request body may be before the pipeline sees it (routes then
@@ -46,28 +65,50 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
     }
     // On the embedded backend this also makes the signing keys on the first start.
     let ctx = AppContext::connect(config).await?;
-    // A bad model setting stops the start here, not the first generation.
-    whatif_generation::engine::start(&ctx).await.map_err(|e| StartError(format!("generation: {e}")))?;
-    Ok(Server { ctx, addr, listener, routes: Arc::new(crate::routes()) })
+    let catalog = whatif_app::install();
+    // Each service's start hook runs here, as at a Lambda function's init, with
+    // what its routes may touch: a bad setting stops the start, not a request.
+    for service in catalog.services {
+        if let Some(start) = service.start {
+            let access = service_access(service);
+            let scoped = whatif_shared::service::scoped(&ctx, service.name, access);
+            start(scoped, access).await.map_err(StartError)?;
+        }
+    }
+    Ok(Server { ctx, addr, listener, routes: Arc::new(catalog.routes().collect()), catalog })
 }
 
 impl Server {
     /// Serves, and runs the job worker in-process, until `shutdown` resolves;
     /// then lets the worker finish its jobs and flushes the embedded store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let Server { ctx, listener, routes, .. } = self;
+        let Server { ctx, listener, routes, catalog, .. } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        // The job worker, in-process, with what its Lambda function may touch.
+        let jobs_ctx = match catalog.workers().find(|w| matches!(w.run, WorkerRun::Jobs)) {
+            Some(w) => whatif_shared::service::scoped(&ctx, w.function, catalog.worker_access(w).leak()),
+            None => ctx.clone(),
+        };
         // Dropping this future (a crash, in tests) stops the worker with it.
         let mut worker = AbortOnDrop(tokio::spawn(jobs::run_worker(
-            ctx.clone(),
-            whatif_workers::job_kinds(),
+            jobs_ctx,
+            catalog.job_kinds(),
             Lease::from_config(&ctx.config),
             async {
                 let _ = worker_stopped.await;
             },
         )));
-        // The scheduled workers' twin: the purge of old deleted scenarios, hourly.
-        let _purge = AbortOnDrop(tokio::spawn(purge_hourly(ctx.clone())));
+        // The scheduled workers, on their schedules (and once at start).
+        let _schedules: Vec<AbortOnDrop> = catalog
+            .workers()
+            .filter_map(|w| match (w.run, w.trigger.every()) {
+                (WorkerRun::Scheduled(job), Some(every)) => {
+                    let scoped = whatif_shared::service::scoped(&ctx, w.function, w.access);
+                    Some(AbortOnDrop(tokio::spawn(on_schedule(scoped, w.function, every, job))))
+                }
+                _ => None,
+            })
+            .collect();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -95,15 +136,14 @@ impl Server {
     }
 }
 
-/// Runs `history-purge` at start and every hour, as its schedule does in AWS.
-async fn purge_hourly(ctx: Arc<AppContext>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+/// Runs a scheduled worker at start and then `every`, as its schedule does in AWS.
+async fn on_schedule(ctx: Arc<AppContext>, function: &'static str, every: Duration, job: ScheduledJob) {
+    let mut timer = tokio::time::interval(every);
     loop {
-        every.tick().await;
-        match whatif_history::lifecycle::purge_expired(&ctx).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "purged scenarios deleted over 30 days ago"),
-            Err(e) => tracing::error!(error = %e.message, "the purge of deleted scenarios failed"),
+        timer.tick().await;
+        match job(ctx.clone()).await {
+            Ok(done) => tracing::debug!(function, "{done}"),
+            Err(e) => tracing::error!(function, error = %e.message, "a scheduled worker failed"),
         }
     }
 }
@@ -190,21 +230,4 @@ pub fn find<'r>(
         Some((route, params)) if params.len() == fewest => (Some(route), params, methods),
         _ => (None, Vec::new(), methods),
     }
-}
-
-pub(crate) fn to_hyper(response: Response<lambda_http::Body>) -> Response<Full<Bytes>> {
-    let (parts, body) = response.into_parts();
-    let bytes = match body {
-        lambda_http::Body::Empty => Bytes::new(),
-        lambda_http::Body::Text(text) => Bytes::from(text),
-        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
-        _ => Bytes::new(),
-    };
-    Response::from_parts(parts, Full::new(bytes))
-}
-
-pub(crate) fn status_only(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = status;
-    response
 }

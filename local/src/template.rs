@@ -1,5 +1,5 @@
 //! `template.yaml`: the AWS SAM template of the whole system, rendered from the
-//! route table (`crate::routes()`) and the worker rows (`WORKERS`).
+//! list of services (`whatif_app::SERVICES`): their routes and workers.
 //!
 //! One `AWS::Serverless::Function` per route (and per worker), each with its
 //! own least-privilege policy made from the row's `access`; the HTTP API, the
@@ -13,80 +13,17 @@
 //! so the file is also plain YAML that any parser reads.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use whatif_shared::routes::Access;
-
-/// A function no route calls: a job-queue consumer or a scheduled job.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Worker {
-    /// Its name: its binary (`functions/<crate>/src/bin/<name>.rs`), its Lambda, its `events/<name>.json`.
-    pub function: &'static str,
-    pub trigger: Trigger,
-    pub memory_mb: u32,
-    pub timeout_seconds: u32,
-    /// What it may touch beyond what every function gets (as for routes).
-    pub access: &'static [Access],
-    /// Gets the `FfmpegLayerArn` layer (when that parameter is set).
-    pub ffmpeg: bool,
-    pub description: &'static str,
-}
-
-/// What starts a worker.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Trigger {
-    /// Batches from the job queue (partial failures reported per message).
-    #[serde(rename_all = "camelCase")]
-    Queue { batch_size: u32 },
-    /// An EventBridge schedule, e.g. `rate(1 hour)` or `cron(0 3 * * ? *)`.
-    Schedule { expression: &'static str },
-}
-
-/// The workers. Adding one is one entry here (its binary in its crate, and its
-/// `events/<name>.json`); the template, `cdk/workers.json` and its error alarm follow.
-/// A scheduled one is `trigger: Trigger::Schedule { expression: "rate(1 hour)" }`.
-pub const WORKERS: &[Worker] = &[
-    Worker {
-        function: "jobs-worker",
-        trigger: Trigger::Queue { batch_size: 5 },
-        memory_mb: 1024,
-        timeout_seconds: 120,
-        // Every job kind of every service runs here (functions/workers `job_kinds`):
-        // the users' export (reads avatars/, writes exports/), account deletion
-        // (lists and deletes avatars/ and exports/, deletes the account's items),
-        // and generation (the models: their keys' secret and Bedrock).
-        access: &[
-            Access::TableRead,
-            Access::TableWrite,
-            Access::QueueConsume,
-            Access::BlobRead("avatars/"),
-            Access::BlobRead("exports/"),
-            Access::BlobWrite("avatars/"),
-            Access::BlobWrite("exports/"),
-            Access::SecretRead(MODEL_KEYS_SECRET),
-            Access::InvokeModel,
-        ],
-        ffmpeg: true,
-        description: "Runs the jobs of the job queue (partial batch failures)",
-    },
-    Worker {
-        function: "history-purge",
-        trigger: Trigger::Schedule { expression: "rate(1 hour)" },
-        memory_mb: 256,
-        timeout_seconds: 300,
-        // Removes scenarios deleted over 30 days ago: their items and markers,
-        // and their exported files (listed and deleted under exports/).
-        access: &[Access::TableRead, Access::TableWrite, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
-        ffmpeg: false,
-        description: "Purges scenarios deleted over 30 days ago",
-    },
-];
+use whatif_shared::service::Trigger;
 
 /// Receives of one job before it moves to the dead-letter queue (the redrive
 /// policy, and `WHATIF_QUEUE_MAX_RECEIVES` for the functions).
-pub const MAX_RECEIVES: u32 = 5;
+pub const MAX_RECEIVES: u32 = whatif_jobs::MAX_RECEIVES;
+
+/// Where the one release artifact is: `scripts/build-lambdas` builds
+/// `whatif-lambda` into this folder's `bootstrap`, and every function deploys it.
+pub const CODE_URI: &str = "target/lambda/whatif-lambda/";
 
 /// The secret that holds the token-signing keys (its name after `SecretsPrefix`).
 pub const SIGNING_KEYS_SECRET: &str = "signing-keys";
@@ -122,9 +59,19 @@ pub fn render() -> String {
     out
 }
 
-/// The worker rows as JSON, as committed in `cdk/workers.json`.
+/// The worker rows as JSON, as committed in `cdk/workers.json`, each with
+/// the access it is given (the job worker's joins its job kinds').
 pub fn workers_json() -> String {
-    let mut text = serde_json::to_string_pretty(WORKERS).unwrap_or_default();
+    let catalog = whatif_app::catalog();
+    let rows: Vec<serde_json::Value> = catalog
+        .workers()
+        .map(|w| {
+            let mut row = serde_json::to_value(w).unwrap_or_default();
+            row["access"] = serde_json::to_value(catalog.worker_access(w)).unwrap_or_default();
+            row
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&rows).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -132,11 +79,10 @@ pub fn workers_json() -> String {
 /// One function of the template: a route's or a worker's.
 struct Function {
     name: &'static str,
-    crate_dir: String,
     description: String,
     memory_mb: u32,
     timeout_secs: u32,
-    access: &'static [Access],
+    access: Vec<Access>,
     ffmpeg: bool,
     event: Event,
 }
@@ -163,26 +109,25 @@ impl Function {
 }
 
 fn functions() -> Vec<Function> {
-    let mut all: Vec<Function> = crate::routes()
-        .into_iter()
+    let catalog = whatif_app::catalog();
+    let mut all: Vec<Function> = catalog
+        .routes()
         .map(|r| Function {
             name: r.function,
-            crate_dir: crate_dir(r.function),
             description: format!("{} {}: {}", r.method, r.path, r.doc.summary),
             memory_mb: r.memory_mb,
             timeout_secs: r.timeout_secs,
-            access: r.access,
+            access: r.access.to_vec(),
             ffmpeg: false,
             event: Event::Http { method: r.method.as_str().to_string(), path: r.path },
         })
         .collect();
-    all.extend(WORKERS.iter().map(|w| Function {
+    all.extend(catalog.workers().map(|w| Function {
         name: w.function,
-        crate_dir: crate_dir(w.function),
         description: w.description.to_string(),
         memory_mb: w.memory_mb,
         timeout_secs: w.timeout_seconds,
-        access: w.access,
+        access: catalog.worker_access(w),
         ffmpeg: w.ffmpeg,
         event: match w.trigger {
             Trigger::Queue { batch_size } => Event::Queue { batch_size },
@@ -190,33 +135,6 @@ fn functions() -> Vec<Function> {
         },
     }));
     all
-}
-
-/// The workspace root (this crate is its `local/`).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// The crate a function is built from, relative to the workspace root: the
-/// service crate under `functions/` with `src/bin/<function>.rs` (the
-/// convention every service follows, so a new service needs no entry here).
-pub fn crate_of(function: &str) -> Option<String> {
-    let functions = workspace_root().join("functions");
-    let mut crates: Vec<String> = std::fs::read_dir(&functions)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    crates.sort();
-    crates
-        .into_iter()
-        .find(|c| functions.join(c).join("src/bin").join(format!("{function}.rs")).is_file())
-        .map(|c| format!("functions/{c}"))
-}
-
-/// `crate_of`, or a path that says what is missing (a test fails on it).
-fn crate_dir(function: &str) -> String {
-    crate_of(function).unwrap_or_else(|| format!("functions/NO-CRATE-HAS-src/bin/{function}.rs"))
 }
 
 /// `jobs-worker` -> `JobsWorker`.
@@ -402,7 +320,8 @@ fn globals() -> Y {
     map([(
         "Function",
         map([
-            ("Handler", s("bootstrap")),
+            // Every function runs the one binary; its Handler names its row.
+            ("CodeUri", s(CODE_URI)),
             ("Runtime", s("provided.al2023")),
             ("Architectures", list([s("arm64")])),
             ("Tracing", s("Active")),
@@ -457,7 +376,7 @@ fn function(f: &Function) -> Y {
     let mut props = vec![
         ("FunctionName", sub(&format!("whatif-${{Stage}}-{}", f.name))),
         ("Description", s(&truncate(&f.description, 256))),
-        ("CodeUri", s(&f.crate_dir)),
+        ("Handler", s(f.name)),
         ("MemorySize", int(f.memory_mb.into())),
         ("Timeout", int(f.timeout_secs.into())),
         (
@@ -481,7 +400,7 @@ fn function(f: &Function) -> Y {
     } else {
         props.push((
             "Policies",
-            list([map([("Version", s("2012-10-17")), ("Statement", Y::List(statements(f.access)))])]),
+            list([map([("Version", s("2012-10-17")), ("Statement", Y::List(statements(&f.access)))])]),
         ));
     }
     let (event_name, event) = match &f.event {
@@ -515,11 +434,7 @@ fn function(f: &Function) -> Y {
         ),
     };
     props.push(("Events", map([(event_name, event)])));
-    map([
-        ("Type", s("AWS::Serverless::Function")),
-        ("Metadata", map([("BuildMethod", s("rust-cargolambda")), ("BuildProperties", map([("Binary", s(f.name))]))])),
-        ("Properties", map(props)),
-    ])
+    map([("Type", s("AWS::Serverless::Function")), ("Properties", map(props))])
 }
 
 fn role_id(f: &Function) -> String {
@@ -529,7 +444,7 @@ fn role_id(f: &Function) -> String {
 /// The execution role of a function that has one of its own: its statements,
 /// writing to its own log group, and X-Ray (which has no resource scoping).
 fn execution_role(f: &Function) -> Y {
-    let mut granted = statements(f.access);
+    let mut granted = statements(&f.access);
     let log_group = get_att(&format!("{}LogGroup", pascal(f.name)), "Arn");
     granted.push(statement("Logs", &["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_group], None));
     granted.push(statement("Tracing", &["xray:PutTraceSegments", "xray:PutTelemetryRecords"], vec![s("*")], None));
@@ -1250,6 +1165,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use whatif_shared::service::Worker;
 
     fn workspace_file(path: &str) -> String {
         let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
@@ -1300,14 +1216,15 @@ mod tests {
             .filter(|(_, v)| v.get("Type").and_then(Y::as_str) == Some("AWS::Serverless::Function"))
             .collect();
         let routes = crate::routes();
-        assert_eq!(functions.len(), routes.len() + WORKERS.len());
+        assert_eq!(functions.len(), routes.len() + whatif_app::catalog().workers().count());
         for route in &routes {
             let id = format!("{}Function", pascal(route.function));
             let (_, f) = functions.iter().find(|(k, _)| *k == id).unwrap_or_else(|| panic!("no {id}"));
-            assert_eq!(f.get("Metadata").and_then(|m| m.get("BuildMethod")), Some(&s("rust-cargolambda")));
-            let binary = f.get("Metadata").and_then(|m| m.get("BuildProperties")).and_then(|b| b.get("Binary"));
-            assert_eq!(binary, Some(&s(route.function)));
+            // The one artifact (Globals' CodeUri); the handler names the row.
+            assert_eq!(f.get("Metadata"), None, "{id} would be built on its own");
             let props = f.get("Properties").unwrap();
+            assert_eq!(props.get("CodeUri"), None, "{id} has a code location of its own");
+            assert_eq!(props.get("Handler"), Some(&s(route.function)));
             assert_eq!(props.get("MemorySize"), Some(&int(route.memory_mb.into())));
             assert_eq!(props.get("Timeout"), Some(&int(route.timeout_secs.into())));
             let event = props.get("Events").and_then(|e| e.get("Api")).and_then(|e| e.get("Properties")).unwrap();
@@ -1319,23 +1236,26 @@ mod tests {
     }
 
     #[test]
-    fn every_function_is_built_from_its_crate() {
-        let names = crate::routes().into_iter().map(|r| r.function).chain(WORKERS.iter().map(|w| w.function));
-        for function in names {
-            let dir = crate_of(function).unwrap_or_else(|| panic!("no functions/*/src/bin/{function}.rs"));
-            assert!(workspace_root().join(&dir).join("Cargo.toml").is_file(), "{dir} is not a crate");
+    fn every_function_runs_the_one_artifact_from_globals() {
+        let template = render();
+        assert_eq!(template.matches("CodeUri:").count(), 1, "one code location");
+        assert!(template.contains(&format!("CodeUri: {CODE_URI}")));
+        assert!(!template.contains("BuildMethod"), "sam build would compile per function");
+        let catalog = whatif_app::catalog();
+        for name in catalog.function_names() {
+            assert!(template.contains(&format!("Handler: {name}\n")), "{name} has no handler");
         }
-        assert_eq!(crate_of("health").as_deref(), Some("functions/platform"));
     }
 
     #[test]
     fn only_functions_that_ask_can_read_secrets_or_invoke_models() {
         let res = resources();
         let secret = format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}-");
+        let catalog = whatif_app::catalog();
         let all_functions = crate::routes()
             .into_iter()
-            .map(|r| (r.function, r.access))
-            .chain(WORKERS.iter().map(|w| (w.function, w.access)));
+            .map(|r| (r.function, r.access.to_vec()))
+            .chain(catalog.workers().map(|w| (w.function, catalog.worker_access(w))));
         for (function, access) in all_functions {
             let id = format!("{}Function", pascal(function));
             let (_, f) = res.iter().find(|(k, _)| *k == id).unwrap();
@@ -1400,7 +1320,7 @@ mod tests {
 
     #[test]
     fn every_worker_has_its_event() {
-        for worker in WORKERS {
+        for worker in whatif_app::catalog().workers() {
             let path = format!("events/{}.json", worker.function);
             let event: serde_json::Value = serde_json::from_str(&workspace_file(&path)).expect("JSON");
             match worker.trigger {
@@ -1419,7 +1339,7 @@ mod tests {
     fn queue_workers_report_partial_batch_failures_and_have_an_error_alarm() {
         let res = resources();
         let queue_workers: Vec<&Worker> =
-            WORKERS.iter().filter(|w| matches!(w.trigger, Trigger::Queue { .. })).collect();
+            whatif_app::catalog().workers().filter(|w| matches!(w.trigger, Trigger::Queue { .. })).collect();
         assert!(!queue_workers.is_empty(), "the job queue has a consumer");
         for worker in queue_workers {
             let id = format!("{}Function", pascal(worker.function));
@@ -1473,11 +1393,10 @@ mod tests {
     fn scheduled_workers_get_a_schedule() {
         let f = Function {
             name: "cleanup-worker",
-            crate_dir: "functions/workers".into(),
             description: "Cleans up".into(),
             memory_mb: 256,
             timeout_secs: 60,
-            access: &[Access::TableRead],
+            access: vec![Access::TableRead],
             ffmpeg: false,
             event: Event::Schedule { expression: "rate(1 hour)" },
         };

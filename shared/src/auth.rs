@@ -46,6 +46,17 @@ pub enum AuthLevel {
 }
 
 impl AuthLevel {
+    /// API.md's name for it (also its JSON form).
+    pub const fn name(self) -> &'static str {
+        match self {
+            AuthLevel::None => "none",
+            AuthLevel::Optional => "optional",
+            AuthLevel::User => "user",
+            AuthLevel::Moderator => "moderator",
+            AuthLevel::Admin => "admin",
+        }
+    }
+
     /// The least role that passes, for levels that need a caller.
     pub fn min_role(self) -> Option<Role> {
         match self {

@@ -58,6 +58,8 @@ pub type JobHandler = fn(Arc<AppContext>, JobMessage) -> JobFuture;
 pub struct JobKind {
     pub name: &'static str,
     pub handler: JobHandler,
+    /// What the job touches; the job worker's IAM is the union of its kinds'.
+    pub access: &'static [crate::routes::Access],
 }
 
 /// How long a received message stays hidden, and how often a running job

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod ports;
 pub mod ratelimit;
 pub mod routes;
+pub mod service;
 pub mod tokens;
 
 #[cfg(any(test, feature = "test-util"))]

@@ -58,6 +58,7 @@ async fn run(
     source_ip: Option<IpAddr>,
     rate: &mut Option<Decision>,
 ) -> ApiResult<Reply> {
+    check_route_key(route, &req)?;
     let path_params = req.path_parameters().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let query =
         req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
@@ -110,7 +111,7 @@ async fn run(
         }
         _ => None,
     };
-    let result = (route.handler)(ctx.clone(), api).await;
+    let result = (route.handler.run)(ctx.clone(), api).await;
     if let Some(claim) = claim {
         let stored = match &result {
             Ok(reply) => idempotency::complete(&*ctx.table, claim, reply).await,
@@ -162,6 +163,21 @@ fn gateway_context(req: &lambda_http::Request) -> (Option<String>, Option<IpAddr
             (c.request_id.clone(), c.http.source_ip.as_deref().and_then(|ip| ip.parse().ok()))
         }
         _ => (None, None),
+    }
+}
+
+/// Every function deploys the same binary, so an event meant for another
+/// route (a miswired integration) must not run this route's handler: it is a
+/// server error that names both, in the log.
+fn check_route_key(route: &Route, req: &lambda_http::Request) -> ApiResult<()> {
+    let Some(RequestContext::ApiGatewayV2(c)) = req.request_context_ref() else { return Ok(()) };
+    match c.route_key.as_deref() {
+        Some(key) if key != route.route_key() => Err(ApiError::internal(format!(
+            "function {} serves `{}`, but was sent an event for `{key}`",
+            route.function,
+            route.route_key()
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -15,9 +15,41 @@ use crate::http::{ApiRequest, Reply};
 use crate::ratelimit::RateClass;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = ApiResult<Reply>> + Send>>;
-pub type Handler = fn(Arc<AppContext>, ApiRequest) -> HandlerFuture;
+pub type HandlerFn = fn(Arc<AppContext>, ApiRequest) -> HandlerFuture;
 
-/// One route = one Lambda function.
+/// A route's handler and where its code is (made by [`handler!`]).
+#[derive(Clone, Copy)]
+pub struct Handler {
+    pub run: HandlerFn,
+    /// The handler as written in its row, e.g. `get::handle`.
+    pub name: &'static str,
+    /// The file that holds the row (`file!()`), from which the handler's own
+    /// file is found: `functions/history/src/lib.rs` + `get::handle` ->
+    /// `functions/history/src/get.rs`.
+    pub row_file: &'static str,
+}
+
+impl Handler {
+    /// The handler's source file, relative to the workspace root.
+    pub fn file(&self) -> String {
+        let dir = self.row_file.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut segments: Vec<&str> = self.name.split("::").collect();
+        segments.pop(); // the function itself
+        if segments.is_empty() {
+            return self.row_file.to_string();
+        }
+        format!("{dir}/{}.rs", segments.join("/"))
+    }
+}
+
+/// One route = one Lambda function. Rows are written with the builder below,
+/// stating only what differs from [`Route::new`]'s defaults:
+///
+/// ```ignore
+/// pub const GET: Route = Route::get("history-get", "/api/scenarios/{id}", handler!(get::handle))
+///     .access(READ)
+///     .doc(RouteDoc::new("history", "One of my scenarios"));
+/// ```
 #[derive(Clone)]
 pub struct Route {
     /// The function's name: its binary, its Lambda, its `events/<name>.json`.
@@ -101,6 +133,88 @@ impl RouteDoc {
 }
 
 impl Route {
+    /// A route with the defaults every row starts from: signed-in callers
+    /// only, the general rate class, not idempotent, 128 MB, 10 s, the
+    /// configured body limit, no access beyond the pipeline's, no summary.
+    pub const fn new(function: &'static str, method: Method, path: &'static str, handler: Handler) -> Self {
+        Self {
+            function,
+            method,
+            path,
+            auth: AuthLevel::User,
+            rate: Some(RateClass::General),
+            idempotent: false,
+            memory_mb: 128,
+            timeout_secs: 10,
+            max_body: None,
+            access: &[],
+            handler,
+            doc: RouteDoc::new("", ""),
+        }
+    }
+
+    pub const fn get(function: &'static str, path: &'static str, handler: Handler) -> Self {
+        Self::new(function, Method::GET, path, handler)
+    }
+
+    pub const fn post(function: &'static str, path: &'static str, handler: Handler) -> Self {
+        Self::new(function, Method::POST, path, handler)
+    }
+
+    pub const fn put(function: &'static str, path: &'static str, handler: Handler) -> Self {
+        Self::new(function, Method::PUT, path, handler)
+    }
+
+    pub const fn patch(function: &'static str, path: &'static str, handler: Handler) -> Self {
+        Self::new(function, Method::PATCH, path, handler)
+    }
+
+    pub const fn delete(function: &'static str, path: &'static str, handler: Handler) -> Self {
+        Self::new(function, Method::DELETE, path, handler)
+    }
+
+    pub const fn auth(mut self, auth: AuthLevel) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// `None`: not rate limited (platform routes).
+    pub const fn rate(mut self, rate: Option<RateClass>) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// Honours `Idempotency-Key`.
+    pub const fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    pub const fn memory(mut self, mb: u32) -> Self {
+        self.memory_mb = mb;
+        self
+    }
+
+    pub const fn timeout(mut self, secs: u32) -> Self {
+        self.timeout_secs = secs;
+        self
+    }
+
+    pub const fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
+    }
+
+    pub const fn access(mut self, access: &'static [Access]) -> Self {
+        self.access = access;
+        self
+    }
+
+    pub const fn doc(mut self, doc: RouteDoc) -> Self {
+        self.doc = doc;
+        self
+    }
+
     /// Matches a request path against this route's template; returns the path
     /// parameters (percent-decoded) when it fits.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
@@ -134,7 +248,8 @@ impl Route {
     }
 }
 
-/// Wraps an `async fn(Arc<AppContext>, ApiRequest) -> ApiResult<Reply>` as a `Handler`.
+/// Wraps an `async fn(Arc<AppContext>, ApiRequest) -> ApiResult<Reply>` as a
+/// `Handler`, noting where it is written (for `whatif-local routes`).
 #[macro_export]
 macro_rules! handler {
     ($f:path) => {{
@@ -144,6 +259,6 @@ macro_rules! handler {
         ) -> $crate::routes::HandlerFuture {
             ::std::boxed::Box::pin($f(ctx, req))
         }
-        boxed as $crate::routes::Handler
+        $crate::routes::Handler { run: boxed, name: stringify!($f), row_file: file!() }
     }};
 }

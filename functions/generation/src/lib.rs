@@ -34,7 +34,7 @@ pub mod topics;
 pub use chain::{ChainConfig, Generation, GenerationError, ProviderChain};
 pub use prompts::PROMPT_VERSION;
 pub use provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel, TokenUsage};
-pub use routes::{JOBS, ROUTES};
+pub use routes::{JOBS, ROUTES, SERVICE};
 pub use scenario::{GeneratedScenario, GenerationOptions, Language, Length, PromptType, ScenarioSpec, Topic};
 pub use screen::{Blocked, Screen};
 pub use service::{Generated, Generator, NextStep, Tree};

@@ -4,6 +4,7 @@
 //! worker that removes scenarios deleted over 30 days ago.
 
 pub mod bulk;
+pub mod data;
 pub mod delete;
 pub mod export;
 pub mod export_file;
@@ -18,11 +19,10 @@ pub mod stats;
 pub mod update;
 pub mod versions;
 
-use http::Method;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
-use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 use whatif_shared::{ApiError, ApiRequest, ApiResult};
 
 const LISTING_QUERY: [QueryDoc; 10] = [
@@ -56,164 +56,107 @@ const SEARCH_QUERY: [QueryDoc; 11] = [
     LISTING_QUERY[9],
 ];
 
-/// A history row: the general rate class, 256 MB, 10 s (a struct literal,
-/// so `&ROW` is `'static` in the functions' `main`).
-macro_rules! row {
-    ($function:literal, $method:expr, $path:literal, $auth:expr, $access:expr, $handler:expr, $doc:expr $(,)?) => {
-        Route {
-            function: $function,
-            method: $method,
-            path: $path,
-            auth: $auth,
-            rate: Some(RateClass::General),
-            idempotent: false,
-            memory_mb: 256,
-            timeout_secs: 10,
-            max_body: Some(16384),
-            access: $access,
-            handler: $handler,
-            doc: $doc,
-        }
-    };
+/// A history row: 256 MB (the listing and search hold pages of items) and a
+/// 16 KiB body limit; the rest as every row.
+const fn row(route: Route) -> Route {
+    route.memory(256).max_body(16384)
 }
 
 const READ: &[Access] = &[Access::TableRead];
 const WRITE: &[Access] = &[Access::TableRead, Access::TableWrite];
 
-pub const LIST: Route = row!(
-    "history-list",
-    Method::GET,
-    "/api/scenarios/my",
-    AuthLevel::User,
-    READ,
-    handler!(list::handle),
-    RouteDoc {
+pub const LIST: Route =
+    row(Route::get("history-list", "/api/scenarios/my", handler!(list::handle))).access(READ).doc(RouteDoc {
         query: &LISTING_QUERY,
         ..RouteDoc::new("history", "My scenarios (without their text): filtered, sorted, paged")
-    },
-);
+    });
 
-pub const SEARCH: Route = row!(
-    "history-search",
-    Method::GET,
-    "/api/scenarios/search",
-    AuthLevel::User,
-    READ,
-    handler!(search::handle),
-    RouteDoc {
+pub const SEARCH: Route =
+    row(Route::get("history-search", "/api/scenarios/search", handler!(search::handle))).access(READ).doc(RouteDoc {
         query: &SEARCH_QUERY,
         ..RouteDoc::new("history", "Search my scenarios' title, topic, tags and content")
-    },
-);
+    });
 
-pub const STATS: Route = row!(
-    "history-stats",
-    Method::GET,
-    "/api/scenarios/stats",
-    AuthLevel::User,
-    READ,
-    handler!(stats::handle),
-    RouteDoc {
+pub const STATS: Route =
+    row(Route::get("history-stats", "/api/scenarios/stats", handler!(stats::handle))).access(READ).doc(RouteDoc {
         response: Some(|g| g.subschema_for::<stats::Stats>()),
         ..RouteDoc::new("history", "Counts over my scenarios")
-    },
-);
+    });
 
-pub const BULK: Route = row!(
-    "history-bulk",
-    Method::PATCH,
-    "/api/scenarios/bulk",
-    AuthLevel::User,
-    WRITE,
-    handler!(bulk::handle),
-    RouteDoc {
+pub const BULK: Route =
+    row(Route::patch("history-bulk", "/api/scenarios/bulk", handler!(bulk::handle))).access(WRITE).doc(RouteDoc {
         request: Some(|g| g.subschema_for::<bulk::BulkBody>()),
         response: Some(|g| g.subschema_for::<bulk::BulkAnswer>()),
         ..RouteDoc::new("history", "One operation on up to 50 of my scenarios")
-    },
-);
+    });
 
-pub const GET: Route = row!(
-    "history-get",
-    Method::GET,
-    "/api/scenarios/{id}",
-    AuthLevel::Optional,
-    WRITE,
-    handler!(get::handle),
-    RouteDoc {
+pub const GET: Route = row(Route::get("history-get", "/api/scenarios/{id}", handler!(get::handle)))
+    .auth(AuthLevel::Optional)
+    .access(WRITE)
+    .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
         ..RouteDoc::new("history", "A scenario: its owner's (with an ETag), or a public one (counts a view)")
-    },
-);
+    });
 
-pub const UPDATE: Route = row!(
-    "history-update",
-    Method::PATCH,
-    "/api/scenarios/{id}",
-    AuthLevel::User,
-    WRITE,
-    handler!(update::handle),
-    RouteDoc {
+pub const UPDATE: Route =
+    row(Route::patch("history-update", "/api/scenarios/{id}", handler!(update::handle))).access(WRITE).doc(RouteDoc {
         request: Some(|g| g.subschema_for::<update::UpdateBody>()),
         response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
         ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
-    },
-);
+    });
 
-pub const DELETE: Route = row!(
-    "history-delete",
-    Method::DELETE,
-    "/api/scenarios/{id}",
-    AuthLevel::User,
-    WRITE,
-    handler!(delete::handle),
-    RouteDoc::new("history", "Delete my scenario (restorable for 30 days)"),
-);
+pub const DELETE: Route = row(Route::delete("history-delete", "/api/scenarios/{id}", handler!(delete::handle)))
+    .access(WRITE)
+    .doc(RouteDoc::new("history", "Delete my scenario (restorable for 30 days)"));
 
-pub const RESTORE: Route = row!(
-    "history-restore",
-    Method::POST,
-    "/api/scenarios/{id}/restore",
-    AuthLevel::User,
-    WRITE,
-    handler!(restore::handle),
-    RouteDoc {
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
-        ..RouteDoc::new("history", "Undo a delete within 30 days")
-    },
-);
+pub const RESTORE: Route =
+    row(Route::post("history-restore", "/api/scenarios/{id}/restore", handler!(restore::handle))).access(WRITE).doc(
+        RouteDoc {
+            response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+            ..RouteDoc::new("history", "Undo a delete within 30 days")
+        },
+    );
 
-pub const VERSIONS: Route = row!(
-    "history-versions",
-    Method::GET,
-    "/api/scenarios/{id}/versions",
-    AuthLevel::User,
-    READ,
-    handler!(versions::handle),
-    RouteDoc::new("history", "The regenerate chain of my scenario, oldest first"),
-);
+pub const VERSIONS: Route =
+    row(Route::get("history-versions", "/api/scenarios/{id}/versions", handler!(versions::handle)))
+        .access(READ)
+        .doc(RouteDoc::new("history", "The regenerate chain of my scenario, oldest first"));
 
-pub const EXPORT: Route = Route {
-    function: "history-export",
-    method: Method::GET,
-    path: "/api/scenarios/{id}/export",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::General),
-    idempotent: false,
-    memory_mb: 512,
-    timeout_secs: 20,
-    max_body: None,
-    access: &[Access::TableRead, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
-    handler: handler!(export_file::handle),
-    doc: RouteDoc {
+pub const EXPORT: Route = Route::get("history-export", "/api/scenarios/{id}/export", handler!(export_file::handle))
+    .auth(AuthLevel::Optional)
+    .memory(512)
+    .timeout(20)
+    .access(&[Access::TableRead, Access::BlobRead("exports/"), Access::BlobWrite("exports/")])
+    .doc(RouteDoc {
         query: &[QueryDoc { name: "format", description: "md (default), json, txt, pdf, epub", required: false }],
         raw: true,
         ..RouteDoc::new("history", "The scenario as a file (attachment), or a download link for large files")
-    },
-};
+    });
 
 /// This service's rows of the route table.
 pub const ROUTES: &[Route] = &[LIST, SEARCH, STATS, BULK, GET, UPDATE, DELETE, RESTORE, VERSIONS, EXPORT];
+
+/// The scheduled purge of scenarios deleted over 30 days ago: their items and
+/// markers, and their exported files (listed and deleted under `exports/`).
+pub const PURGE: Worker = Worker {
+    function: "history-purge",
+    trigger: Trigger::Schedule { expression: "rate(1 hour)" },
+    memory_mb: 256,
+    timeout_seconds: 300,
+    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
+    ffmpeg: false,
+    description: "Purges scenarios deleted over 30 days ago",
+    run: WorkerRun::Scheduled(|ctx| {
+        Box::pin(async move {
+            let purged = lifecycle::purge_expired(&ctx).await?;
+            Ok(format!("purged {purged} scenarios deleted over 30 days ago"))
+        })
+    }),
+};
+
+/// The history service: my scenarios over time, and what they are exported as.
+pub const SERVICE: Service =
+    Service { routes: ROUTES, workers: &[PURGE], owns: data::OWNERS, ..Service::new("history") };
 
 /// The `ETag` of a scenario version.
 pub fn etag(version: u64) -> String {

@@ -3,47 +3,45 @@
 pub mod cancel;
 pub mod get;
 
-use http::Method;
-use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
-use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, Route, RouteDoc};
+use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 
-pub const GET: Route = Route {
-    function: "jobs-get",
-    method: Method::GET,
-    path: "/api/jobs/{jobId}",
-    auth: AuthLevel::User,
-    rate: Some(RateClass::General),
-    idempotent: false,
-    memory_mb: 128,
-    timeout_secs: 10,
-    max_body: None,
-    access: &[Access::TableRead, Access::BlobRead("exports/")],
-    handler: handler!(get::handle),
-    doc: RouteDoc {
+pub const GET: Route = Route::get("jobs-get", "/api/jobs/{jobId}", handler!(get::handle))
+    .access(&[Access::TableRead, Access::BlobRead("exports/")])
+    .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<whatif_shared::jobs::JobRecord>()),
         ..RouteDoc::new("jobs", "A job's status, progress and result (owner only)")
-    },
-};
+    });
 
-pub const CANCEL: Route = Route {
-    function: "jobs-cancel",
-    method: Method::POST,
-    path: "/api/jobs/{jobId}/cancel",
-    auth: AuthLevel::User,
-    rate: Some(RateClass::General),
-    idempotent: false,
-    memory_mb: 128,
-    timeout_secs: 10,
-    max_body: Some(1024),
-    access: &[Access::TableRead, Access::TableWrite],
-    handler: handler!(cancel::handle),
-    doc: RouteDoc {
+pub const CANCEL: Route = Route::post("jobs-cancel", "/api/jobs/{jobId}/cancel", handler!(cancel::handle))
+    .max_body(1024)
+    .access(&[Access::TableRead, Access::TableWrite])
+    .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<whatif_shared::jobs::JobRecord>()),
         ..RouteDoc::new("jobs", "Stop a queued or running job (owner only); finished work is kept")
-    },
-};
+    });
 
 /// This service's rows of the route table.
 pub const ROUTES: &[Route] = &[GET, CANCEL];
+
+/// Receives of one job before it moves to the dead-letter queue (the redrive
+/// policy, and `WHATIF_QUEUE_MAX_RECEIVES` for the functions).
+pub const MAX_RECEIVES: u32 = 5;
+
+/// The job worker: runs every service's job kinds from the job queue, with
+/// partial batch failures. Its access is its own (consuming the queue) and,
+/// joined in by the catalog, that of every job kind and data owner.
+pub const WORKER: Worker = Worker {
+    function: "jobs-worker",
+    trigger: Trigger::Queue { batch_size: 5 },
+    memory_mb: 1024,
+    timeout_seconds: 120,
+    access: &[Access::QueueConsume],
+    ffmpeg: true,
+    description: "Runs the jobs of the job queue (partial batch failures)",
+    run: WorkerRun::Jobs,
+};
+
+/// The jobs service: a job's status and cancellation, and the worker that runs them.
+pub const SERVICE: Service = Service { routes: ROUTES, workers: &[WORKER], ..Service::new("jobs") };

@@ -1,58 +1,40 @@
-//! Everything an account owns, for export and deletion. Each service that
-//! stores user data adds a `DataOwner` to `OWNERS`, so "export my data" and
-//! "delete my account" reach all of it. Today: its scenarios (with their
-//! history entries, search items and purge markers), its files (avatars,
-//! exports) and the account itself (profile, status, claims, sessions, jobs).
+//! What the users service stores of an account, for the data export and the
+//! account deletion: its files (avatars, exports) and the account itself
+//! (profile, status, claims, sessions, jobs). Other services declare their
+//! own `DataOwner`s in their manifests; the export and deletion jobs run
+//! every service's (`whatif_shared::service::Catalog::data_owners`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use whatif_generation::store as scenario_store;
 use whatif_shared::accounts::store;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
+use whatif_shared::routes::Access;
+use whatif_shared::service::{ACCOUNT_OWNER, DataOwner, ExportFile};
 use whatif_shared::{ApiError, ApiResult};
 
-/// One file of an export.
-pub struct ExportFile {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-type Fut<T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send>>;
-
-pub struct DataOwner {
-    pub name: &'static str,
-    pub export: fn(Arc<AppContext>, String) -> Fut<Vec<ExportFile>>,
-    /// Idempotent: a retried deletion finds less and finishes the rest.
-    pub delete: fn(Arc<AppContext>, String) -> Fut<()>,
-}
-
-/// Every owner; the account comes last, so the others can still read it.
+/// This service's owners; the account's runs after every other service's.
 pub const OWNERS: &[DataOwner] = &[
-    DataOwner {
-        name: "scenarios",
-        export: |c, u| Box::pin(export_scenarios(c, u)),
-        delete: |c, u| Box::pin(delete_scenarios(c, u)),
-    },
     DataOwner {
         name: "files",
         export: |c, u| Box::pin(export_files(c, u)),
         delete: |c, u| Box::pin(delete_files(c, u)),
+        access: &[
+            Access::BlobRead("avatars/"),
+            Access::BlobWrite("avatars/"),
+            Access::BlobRead("exports/"),
+            Access::BlobWrite("exports/"),
+        ],
     },
     DataOwner {
-        name: "account",
+        name: ACCOUNT_OWNER,
         export: |c, u| Box::pin(export_account(c, u)),
         delete: |c, u| Box::pin(delete_account(c, u)),
+        access: &[Access::TableRead, Access::TableWrite],
     },
 ];
-
-fn json_file(name: &str, value: &Value) -> ApiResult<ExportFile> {
-    Ok(ExportFile { name: name.to_string(), bytes: serde_json::to_vec_pretty(value).map_err(ApiError::internal)? })
-}
 
 /// Every item of a partition (or an index partition), all pages.
 async fn all(ctx: &AppContext, query: Query) -> ApiResult<Vec<Item>> {
@@ -92,9 +74,9 @@ async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<
     let sessions: Vec<Item> = sessions.into_iter().map(without_keys).collect();
     let jobs: Vec<Item> = jobs.into_iter().map(without_keys).collect();
     Ok(vec![
-        json_file("account.json", &Value::Object(account))?,
-        json_file("sessions.json", &json!(sessions))?,
-        json_file("jobs.json", &json!(jobs))?,
+        ExportFile::json("account.json", &Value::Object(account))?,
+        ExportFile::json("sessions.json", &json!(sessions))?,
+        ExportFile::json("jobs.json", &json!(jobs))?,
     ])
 }
 
@@ -147,18 +129,6 @@ async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
         Ok(_) | Err(whatif_shared::ports::StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.
-async fn export_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
-    let scenarios = scenario_store::all_of(&ctx, &user_id).await?;
-    Ok(vec![json_file("scenarios.json", &json!(scenarios))?])
-}
-
-async fn delete_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
-    let purged = scenario_store::purge_all_of(&ctx, &user_id).await?;
-    tracing::info!(user_id = %user_id, purged, "deleted the account's scenarios");
-    Ok(())
 }
 
 fn file_prefixes(user_id: &str) -> [String; 2] {

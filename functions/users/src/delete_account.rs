@@ -18,7 +18,6 @@ use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
-use crate::data::OWNERS;
 use crate::profile::current;
 
 pub const KIND: &str = "account-delete";
@@ -72,7 +71,8 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
         Some(_) => return Err(JobError::Fail("the account is not closed".into())),
     }
     records::update(&ctx, &job.id, JobStatus::Running, 10, None, None).await.map_err(retry)?;
-    for owner in OWNERS {
+    let owners = whatif_shared::service::installed().map_err(retry)?.data_owners();
+    for owner in owners {
         (owner.delete)(ctx.clone(), job.user_id.clone()).await.map_err(retry)?;
     }
     tracing::info!(user_id = %job.user_id, "account deleted");

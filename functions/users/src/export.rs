@@ -10,7 +10,7 @@ use whatif_shared::jobs::records;
 use whatif_shared::jobs::{JobError, JobMessage, JobStatus};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
-use crate::data::{ExportFile, OWNERS};
+use whatif_shared::service::ExportFile;
 
 pub const KIND: &str = "account-export";
 
@@ -32,7 +32,8 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     }
     records::update(&ctx, &job.id, JobStatus::Running, 10, None, None).await.map_err(retry)?;
     let mut files = Vec::new();
-    for owner in OWNERS {
+    let owners = whatif_shared::service::installed().map_err(retry)?.data_owners();
+    for owner in owners {
         let mut owned = (owner.export)(ctx.clone(), job.user_id.clone()).await.map_err(retry)?;
         for file in &mut owned {
             file.name = format!("{}/{}", owner.name, file.name);

@@ -36,10 +36,10 @@ fn slow(_ctx: Arc<AppContext>, _m: JobMessage) -> JobFuture {
 }
 
 static KINDS: [JobKind; 4] = [
-    JobKind { name: "counted", handler: counted },
-    JobKind { name: "retry", handler: always_retry },
-    JobKind { name: "hopeless", handler: hopeless },
-    JobKind { name: "slow", handler: slow },
+    JobKind { name: "counted", handler: counted, access: &[] },
+    JobKind { name: "retry", handler: always_retry, access: &[] },
+    JobKind { name: "hopeless", handler: hopeless, access: &[] },
+    JobKind { name: "slow", handler: slow, access: &[] },
 ];
 
 const LEASE: Lease = Lease { visibility: Duration::from_secs(1), heartbeat: Duration::from_millis(300) };

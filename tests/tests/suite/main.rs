@@ -15,3 +15,4 @@ mod openapi;
 mod pipeline;
 mod platform_http;
 mod s3_access_denied;
+mod worker_batch;

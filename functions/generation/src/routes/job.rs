@@ -26,7 +26,8 @@ use crate::store::{self, Scenario};
 
 pub const KIND: &str = "generation";
 
-pub const JOB: JobKind = JobKind { name: KIND, handler: |ctx, message| Box::pin(run(ctx, message)) };
+pub const JOB: JobKind =
+    JobKind { name: KIND, handler: |ctx, message| Box::pin(run(ctx, message)), access: super::JOB_ACCESS };
 
 /// How often a running job looks for its cancellation.
 pub const CANCEL_CHECK: Duration = Duration::from_millis(500);

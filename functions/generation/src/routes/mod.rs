@@ -10,12 +10,15 @@ pub mod random;
 pub mod regenerate;
 pub mod tree;
 
-use http::Method;
+use std::sync::Arc;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::jobs::JobKind;
 use whatif_shared::ratelimit::RateClass;
+
+use whatif_shared::context::AppContext;
 use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::service::{BoxFuture, Service};
 
 /// The secret with the providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
 pub const MODEL_KEYS_SECRET: &str = "model-keys";
@@ -26,41 +29,30 @@ const MODELS: [Access; 2] = [Access::SecretRead(MODEL_KEYS_SECRET), Access::Invo
 /// API Gateway gives up after 29 s; the chain's timeouts should fit in it.
 const SYNC_TIMEOUT: u32 = 30;
 
-pub const GENERATE: Route = Route {
-    function: "generation-generate",
-    method: Method::POST,
-    path: "/api/generate",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::Generate),
-    idempotent: true,
-    memory_mb: 256,
-    timeout_secs: SYNC_TIMEOUT,
-    max_body: Some(8192),
-    access: &[Access::TableRead, Access::TableWrite, Access::QueueSend, MODELS[0], MODELS[1]],
-    handler: handler!(generate::handle),
-    doc: RouteDoc {
+pub const GENERATE: Route = Route::post("generation-generate", "/api/generate", handler!(generate::handle))
+    .auth(AuthLevel::Optional)
+    .rate(Some(RateClass::Generate))
+    .idempotent()
+    .memory(256)
+    .timeout(SYNC_TIMEOUT)
+    .max_body(8192)
+    .access(&[Access::TableRead, Access::TableWrite, Access::QueueSend, MODELS[0], MODELS[1]])
+    .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<generate::GenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
         ..RouteDoc::new(
             "generation",
             "Generate a scenario (200), or queue it as a job (202 {jobId, status, pollUrl}) when signed in and async or long",
         )
-    },
-};
+    });
 
-pub const RANDOM: Route = Route {
-    function: "generation-random",
-    method: Method::GET,
-    path: "/api/random",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::Generate),
-    idempotent: false,
-    memory_mb: 256,
-    timeout_secs: SYNC_TIMEOUT,
-    max_body: None,
-    access: &[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]],
-    handler: handler!(random::handle),
-    doc: RouteDoc {
+pub const RANDOM: Route = Route::get("generation-random", "/api/random", handler!(random::handle))
+    .auth(AuthLevel::Optional)
+    .rate(Some(RateClass::Generate))
+    .memory(256)
+    .timeout(SYNC_TIMEOUT)
+    .access(&[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]])
+    .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<random::RandomAnswer>()),
         query: &[
             QueryDoc {
@@ -76,106 +68,71 @@ pub const RANDOM: Route = Route {
             QueryDoc { name: "generate", description: "false: the topic alone, no scenario", required: false },
         ],
         ..RouteDoc::new("generation", "A random curated topic and a scenario generated for it")
-    },
-};
+    });
 
-pub const REGENERATE: Route = Route {
-    function: "generation-regenerate",
-    method: Method::POST,
-    path: "/api/regenerate",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::Generate),
-    idempotent: false,
-    memory_mb: 256,
-    timeout_secs: SYNC_TIMEOUT,
-    max_body: Some(8192),
-    access: &[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]],
-    handler: handler!(regenerate::handle),
-    doc: RouteDoc {
+pub const REGENERATE: Route = Route::post("generation-regenerate", "/api/regenerate", handler!(regenerate::handle))
+    .auth(AuthLevel::Optional)
+    .rate(Some(RateClass::Generate))
+    .memory(256)
+    .timeout(SYNC_TIMEOUT)
+    .max_body(8192)
+    .access(&[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]])
+    .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<regenerate::RegenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
         ..RouteDoc::new("generation", "A new version of a scenario, linked to the previous one (versionOf)")
-    },
-};
+    });
 
-pub const BATCH: Route = Route {
-    function: "generation-batch",
-    method: Method::POST,
-    path: "/api/batch-generate",
-    auth: AuthLevel::User,
-    rate: Some(RateClass::Generate),
-    idempotent: true,
-    memory_mb: 256,
-    timeout_secs: 10,
-    max_body: Some(16384),
-    access: &[Access::TableRead, Access::TableWrite, Access::QueueSend, MODELS[0], MODELS[1]],
-    handler: handler!(batch::handle),
-    doc: RouteDoc {
+pub const BATCH: Route = Route::post("generation-batch", "/api/batch-generate", handler!(batch::handle))
+    .rate(Some(RateClass::Generate))
+    .idempotent()
+    .memory(256)
+    .max_body(16384)
+    .access(&[Access::TableRead, Access::TableWrite, Access::QueueSend, MODELS[0], MODELS[1]])
+    .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<batch::BatchBody>()),
         response: Some(|g| g.subschema_for::<batch::BatchAnswer>()),
         success_status: 202,
         ..RouteDoc::new("generation", "Queue one generation job per topic (1–5)")
-    },
-};
+    });
 
-pub const CONTINUE: Route = Route {
-    function: "generation-continue",
-    method: Method::POST,
-    path: "/api/scenarios/{id}/continue",
-    auth: AuthLevel::User,
-    rate: Some(RateClass::Generate),
-    idempotent: false,
-    memory_mb: 256,
-    timeout_secs: SYNC_TIMEOUT,
-    max_body: Some(4096),
-    access: &[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]],
-    handler: handler!(continue_scenario::handle),
-    doc: RouteDoc {
-        request: Some(|g| g.subschema_for::<continue_scenario::ContinueBody>()),
-        response: Some(|g| g.subschema_for::<continue_scenario::ContinueAnswer>()),
-        success_status: 201,
-        ..RouteDoc::new("generation", "Continue the story down one of its choices (or a custom one): a child scenario")
-    },
-};
+pub const CONTINUE: Route =
+    Route::post("generation-continue", "/api/scenarios/{id}/continue", handler!(continue_scenario::handle))
+        .rate(Some(RateClass::Generate))
+        .memory(256)
+        .timeout(SYNC_TIMEOUT)
+        .max_body(4096)
+        .access(&[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]])
+        .doc(RouteDoc {
+            request: Some(|g| g.subschema_for::<continue_scenario::ContinueBody>()),
+            response: Some(|g| g.subschema_for::<continue_scenario::ContinueAnswer>()),
+            success_status: 201,
+            ..RouteDoc::new(
+                "generation",
+                "Continue the story down one of its choices (or a custom one): a child scenario",
+            )
+        });
 
-pub const TREE: Route = Route {
-    function: "generation-tree",
-    method: Method::GET,
-    path: "/api/scenarios/{id}/tree",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::General),
-    idempotent: false,
-    memory_mb: 256,
-    timeout_secs: 10,
-    max_body: None,
-    access: &[Access::TableRead],
-    handler: handler!(tree::handle),
-    doc: RouteDoc {
+pub const TREE: Route = Route::get("generation-tree", "/api/scenarios/{id}/tree", handler!(tree::handle))
+    .auth(AuthLevel::Optional)
+    .memory(256)
+    .access(&[Access::TableRead])
+    .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<crate::service::Tree>()),
         ..RouteDoc::new(
             "generation",
             "The branch tree of a scenario from its root, with the path to it (owner, or public nodes)",
         )
-    },
-};
+    });
 
-pub const PROVIDERS: Route = Route {
-    function: "generation-providers",
-    method: Method::GET,
-    path: "/api/generation/providers",
-    auth: AuthLevel::Optional,
-    rate: Some(RateClass::General),
-    idempotent: false,
-    memory_mb: 128,
-    timeout_secs: 10,
-    max_body: None,
-    access: &[MODELS[0]],
-    handler: handler!(providers::handle),
-    doc: RouteDoc {
-        response: Some(|g| g.subschema_for::<providers::ProvidersAnswer>()),
-        ..RouteDoc::new("generation", "The configured model providers, in order, and their health (no secrets)")
-    },
-};
+pub const PROVIDERS: Route =
+    Route::get("generation-providers", "/api/generation/providers", handler!(providers::handle))
+        .auth(AuthLevel::Optional)
+        .access(&[MODELS[0]])
+        .doc(RouteDoc {
+            response: Some(|g| g.subschema_for::<providers::ProvidersAnswer>()),
+            ..RouteDoc::new("generation", "The configured model providers, in order, and their health (no secrets)")
+        });
 
 /// This service's rows of the route table.
 pub const ROUTES: &[Route] = &[GENERATE, RANDOM, REGENERATE, BATCH, CONTINUE, TREE, PROVIDERS];
@@ -183,5 +140,21 @@ pub const ROUTES: &[Route] = &[GENERATE, RANDOM, REGENERATE, BATCH, CONTINUE, TR
 /// This service's job kinds (run by the jobs worker).
 pub const JOBS: &[JobKind] = &[job::JOB];
 
-/// What the worker needs for these jobs (for its IAM policy).
+/// What a generation job touches: the scenario it writes, and the models.
 pub const JOB_ACCESS: &[Access] = &[Access::TableRead, Access::TableWrite, MODELS[0], MODELS[1]];
+
+/// The generation service: scenarios written by the models, and the engine
+/// that calls them, built at start by the functions that may read the keys.
+pub const SERVICE: Service = Service { routes: ROUTES, jobs: JOBS, start: Some(start), ..Service::new("generation") };
+
+/// The start-up hook: a function that calls the models (it may read their
+/// keys) builds the engine at init, so a bad model setting stops the start
+/// rather than answer 500 later; the others have nothing to start.
+fn start(ctx: Arc<AppContext>, access: &'static [Access]) -> BoxFuture<Result<(), String>> {
+    Box::pin(async move {
+        if access.contains(&MODELS[0]) {
+            crate::engine::start(&ctx).await.map_err(|e| format!("generation: {e}"))?;
+        }
+        Ok(())
+    })
+}

@@ -1,6 +1,0 @@
-//! The `auth-oauth` Lambda function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    whatif_shared::lambda::serve(&whatif_auth::OAUTH).await
-}

@@ -1,6 +1,0 @@
-//! The `auth-verify-email` Lambda function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    whatif_shared::lambda::serve(&whatif_auth::VERIFY_EMAIL).await
-}

@@ -1,6 +1,0 @@
-//! The `generation-continue` Lambda function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    whatif_shared::lambda::serve(&whatif_generation::routes::CONTINUE).await
-}

@@ -1,6 +1,0 @@
-//! The `generation-providers` Lambda function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    whatif_shared::lambda::serve(&whatif_generation::routes::PROVIDERS).await
-}

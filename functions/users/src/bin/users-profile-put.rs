@@ -1,6 +1,0 @@
-//! The `users-profile-put` Lambda function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    whatif_shared::lambda::serve(&whatif_users::PROFILE_PUT).await
-}
