@@ -52,23 +52,20 @@ struct Measured {
     status: u16,
 }
 
+/// The one release binary every function runs.
+const LAMBDA_BIN: &str = "whatif-lambda";
+
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
-    let (routes, missing): (Vec<&Route>, Vec<&Route>) =
-        whatif_local::routes().into_iter().partition(|r| options.bin_dir.join(r.function).is_file());
-    if !missing.is_empty() {
-        let bins: Vec<String> = missing.iter().map(|r| format!("--bin {}", r.function)).collect();
-        let message = format!(
-            "no release binary in {} for: {}\n  build them first, from {}:\n    cargo build --release {}",
-            options.bin_dir.display(),
-            missing.iter().map(|r| r.function).collect::<Vec<_>>().join(", "),
+    // Every function runs the one binary; its handler name picks the row.
+    let bin = options.bin_dir.join(LAMBDA_BIN);
+    if !bin.is_file() {
+        return Err(format!(
+            "no release binary at {}\n  build it first, from {}:\n    cargo build --release -p whatif-app --bin {LAMBDA_BIN}",
+            bin.display(),
             options.workspace.display(),
-            bins.join(" ")
-        );
-        if routes.is_empty() {
-            return Err(message);
-        }
-        println!("WARNING: {message}\n  (those functions are skipped)");
+        ));
     }
+    let routes = whatif_local::routes();
     let pin = if options.pin { pin_cpu() } else { None };
     println!(
         "== cold start: {} samples per function (after 1 unmeasured start), binaries in {}",
@@ -102,7 +99,6 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             "function", "init ms: min median p95", "first resp.: min median p95", "RSS MB", "status"
         );
         for route in &routes {
-            let bin = options.bin_dir.join(route.function);
             let event = runtime_api::event(&options.workspace, route);
             match measure(&bin, route, &event, backend, pin, options.samples).await {
                 Ok(Measured { init, first, peak_rss_kb, status }) => {
@@ -247,6 +243,8 @@ fn lambda_env(route: &Route, api: SocketAddr, bin: &Path) -> Vec<(String, String
     let task_root = bin.parent().unwrap_or(Path::new("/")).display().to_string();
     [
         ("AWS_LAMBDA_RUNTIME_API", api.to_string()),
+        // What Lambda sets from the function's configured handler.
+        ("_HANDLER", route.function.to_string()),
         ("AWS_LAMBDA_FUNCTION_NAME", route.function.to_string()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),

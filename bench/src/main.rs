@@ -12,9 +12,10 @@
 //!   --no-pin           do not pin cold-start children to one CPU
 //! ```
 //!
-//! Cold starts run the release function binaries: build them first with
-//! `cargo build --release --bins` (the same command builds `whatif-local`, which
-//! the rps comparison with `wrk` uses).
+//! Cold starts run the one release binary every function deploys, as each
+//! function (its `_HANDLER`): build it first with
+//! `cargo build --release -p whatif-app --bin whatif-lambda` (and
+//! `-p whatif-local` for the rps comparison with `wrk`).
 
 mod cold;
 mod engine;

@@ -293,6 +293,9 @@ export class WhatIfStack extends cdk.Stack {
       ? lambda.LayerVersion.fromLayerVersionArn(this, 'FfmpegLayer', props.ffmpegLayerArn)
       : undefined;
 
+    // One artifact for every function: the whatif-lambda binary, which serves
+    // the row its handler names. One asset, uploaded once.
+    const code = this.artifact(props);
     const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, access: Access[], withFfmpeg: boolean) => {
       const id = pascal(name);
       const fn = new lambda.Function(this, `${id}Function`, {
@@ -300,8 +303,8 @@ export class WhatIfStack extends cdk.Stack {
         description: description.length > 256 ? `${description.slice(0, 253)}...` : description,
         runtime: lambda.Runtime.PROVIDED_AL2023,
         architecture: lambda.Architecture.ARM_64,
-        handler: 'bootstrap',
-        code: this.codeFor(name, props),
+        handler: name,
+        code,
         memorySize: memoryMb,
         timeout: cdk.Duration.seconds(timeoutSeconds),
         tracing: lambda.Tracing.ACTIVE,
@@ -354,9 +357,9 @@ export class WhatIfStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'SigningKeySecretArn', { value: this.signingKeys.secretArn });
   }
 
-  /** The zip cargo-lambda built, or (when allowed) an empty placeholder package. */
-  private codeFor(name: string, props: WhatIfStackProps): lambda.Code {
-    const zip = path.join(props.lambdaDir, name, 'bootstrap.zip');
+  /** The zip cargo-lambda built (every function's), or (when allowed) an empty placeholder package. */
+  private artifact(props: WhatIfStackProps): lambda.Code {
+    const zip = path.join(props.lambdaDir, 'whatif-lambda', 'bootstrap.zip');
     if (fs.existsSync(zip)) return lambda.Code.fromAsset(zip);
     if (!props.allowMissingCode) {
       cdk.Annotations.of(this).addError(

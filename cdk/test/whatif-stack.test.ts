@@ -67,12 +67,17 @@ test('routes.json is the route table, with health and openapi', () => {
 test('one function per route and worker, each arm64 on provided.al2023 with its memory and timeout', () => {
   const fns = functions(dev.template);
   assert.equal(Object.keys(fns).length, routes.length + workers.length);
+  const names = new Set([...routes.map((r: RouteRow) => r.function), ...workers.map((w: any) => w.function)]);
+  const assets = new Set<string>();
   for (const fn of Object.values(fns)) {
     assert.deepEqual(fn.Properties.Architectures, ['arm64']);
-    assert.equal(fn.Properties.Handler, 'bootstrap');
+    // The one binary serves the row its handler names.
+    assert.ok(names.has(fn.Properties.Handler), `${fn.Properties.Handler} is a function of the table`);
+    assets.add(JSON.stringify(fn.Properties.Code));
     assert.deepEqual(fn.Properties.TracingConfig, { Mode: 'Active' });
     assert.equal(fn.Properties.LoggingConfig.LogFormat, 'JSON');
   }
+  assert.equal(assets.size, 1, 'every function deploys the same artifact');
   for (const route of routes) {
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: `whatif-dev-${route.function}`,
