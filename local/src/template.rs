@@ -22,8 +22,8 @@ use whatif_shared::service::Trigger;
 pub const MAX_RECEIVES: u32 = whatif_jobs::MAX_RECEIVES;
 
 /// Where the one release artifact is: `scripts/build-lambdas` builds
-/// `whatif-lambda` into this folder's `bootstrap`, and every function deploys it.
-pub const CODE_URI: &str = "target/lambda/whatif-lambda/";
+/// `whatif-lambda` into this zip, and every function deploys it.
+pub const CODE_URI: &str = "target/lambda/whatif-lambda/bootstrap.zip";
 
 /// The secret that holds the token-signing keys (its name after `SecretsPrefix`).
 pub const SIGNING_KEYS_SECRET: &str = "signing-keys";
