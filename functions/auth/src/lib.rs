@@ -16,12 +16,13 @@ pub mod verify_email;
 
 use http::Method;
 use whatif_shared::auth::AuthLevel;
+use whatif_shared::config::secrets::SIGNING_KEYS;
 use whatif_shared::handler;
 use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, Route, RouteDoc};
 
 /// Functions that issue tokens read the private signing keys; nothing else may.
-const ISSUES_TOKENS: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SecretRead("signing-keys")];
+const ISSUES_TOKENS: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SecretRead(SIGNING_KEYS)];
 const TABLE: &[Access] = &[Access::TableRead, Access::TableWrite];
 const TABLE_AND_MAIL: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SendEmail];
 
@@ -36,7 +37,7 @@ pub const REGISTER: Route = Route {
     memory_mb: 512,
     timeout_secs: 10,
     max_body: Some(4096),
-    access: &[Access::TableRead, Access::TableWrite, Access::SecretRead("signing-keys"), Access::SendEmail],
+    access: &[Access::TableRead, Access::TableWrite, Access::SecretRead(SIGNING_KEYS), Access::SendEmail],
     handler: handler!(register::handle),
     doc: RouteDoc {
         request: Some(|g| g.subschema_for::<register::RegisterBody>()),
