@@ -1,9 +1,10 @@
 // The route table and the worker rows, as `whatif-local routes --write` writes
-// them (cdk/routes.json, cdk/workers.json), and what they mean for IAM.
+// them (cdk/routes.json, cdk/workers.json), with the constants the Rust code
+// and this app share (cdk/constants.json).
 //
-// The IAM mapping is the same as the SAM template's (local/src/template.rs):
-// every function gets what the request pipeline needs, plus one group of
-// statements per capability in its `access` list.
+// Each row carries its IAM statements (`policy`), made in Rust from its
+// `access` (shared/src/iam.rs, which the SAM template renders too); this file
+// only turns their abstract resources and conditions into this stack's ARNs.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +24,32 @@ export type Access =
   | { kind: 'sendEmail' }
   | { kind: 'invokeModel' };
 
+/** A statement's resource (shared/src/iam.rs `Resource`). */
+export type PolicyResource =
+  | { kind: 'table' }
+  | { kind: 'tableIndexes' }
+  | { kind: 'bucket' }
+  | { kind: 'bucketObjects'; prefix: string }
+  | { kind: 'queue' }
+  | { kind: 'secret'; name: string }
+  | { kind: 'foundationModels' }
+  | { kind: 'inferenceProfiles' }
+  | { kind: 'sesIdentities' };
+
+/** A statement's condition (shared/src/iam.rs `Condition`). */
+export type PolicyCondition =
+  | { kind: 'leadingKeys'; patterns: string[] }
+  | { kind: 's3Prefix'; patterns: string[] }
+  | { kind: 'fromAddress' };
+
+/** One Allow statement of a function's policy (shared/src/iam.rs `Statement`). */
+export interface PolicyStatement {
+  sid: string;
+  actions: string[];
+  resources: PolicyResource[];
+  condition?: PolicyCondition;
+}
+
 /** One row of the route table = one Lambda function behind the HTTP API. */
 export interface RouteRow {
   function: string;
@@ -35,6 +62,8 @@ export interface RouteRow {
   timeoutSeconds: number;
   maxBodyBytes: number | null;
   access: Access[];
+  /** Its IAM statements (made from `access` in Rust). */
+  policy: PolicyStatement[];
 }
 
 /** A function no route calls: a job-queue consumer or a scheduled job. */
@@ -44,13 +73,25 @@ export interface WorkerRow {
   memoryMb: number;
   timeoutSeconds: number;
   access: Access[];
+  /** Its IAM statements (made from `access` in Rust). */
+  policy: PolicyStatement[];
   ffmpeg: boolean;
   description: string;
+}
+
+/** What the Rust code and this app share (shared/src/config.rs). */
+export interface Constants {
+  secrets: { signingKeys: string; modelKeys: string };
+  corsAllowHeaders: string[];
+  corsExposeHeaders: string[];
+  /** Receives of one job before it moves to the dead-letter queue. */
+  maxReceives: number;
 }
 
 /** The committed tables, next to package.json. */
 export const DEFAULT_ROUTES_FILE = path.join(__dirname, '..', '..', 'routes.json');
 export const DEFAULT_WORKERS_FILE = path.join(__dirname, '..', '..', 'workers.json');
+export const DEFAULT_CONSTANTS_FILE = path.join(__dirname, '..', '..', 'constants.json');
 
 export function loadRoutes(file: string = DEFAULT_ROUTES_FILE): RouteRow[] {
   const rows = JSON.parse(fs.readFileSync(file, 'utf8')) as RouteRow[];
@@ -63,6 +104,10 @@ export function loadWorkers(file: string = DEFAULT_WORKERS_FILE): WorkerRow[] {
   const rows = JSON.parse(fs.readFileSync(file, 'utf8')) as WorkerRow[];
   if (!Array.isArray(rows)) throw new Error(`${file}: expected an array of worker rows`);
   return rows;
+}
+
+export function loadConstants(file: string = DEFAULT_CONSTANTS_FILE): Constants {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Constants;
 }
 
 /** `jobs-worker` -> `JobsWorker` (construct ids). */
@@ -88,79 +133,54 @@ export interface Resources {
   inferenceProfileArn: string;
 }
 
-/** The IAM statements of a function with `access`. */
-export function policyStatements(access: Access[], r: Resources): iam.PolicyStatement[] {
-  const st = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-    new iam.PolicyStatement({ sid, effect: iam.Effect.ALLOW, actions, resources, conditions });
-  const has = (kind: Access['kind']) => access.some((a) => a.kind === kind);
-  const scopes = (kind: Access['kind']) => [
-    ...new Set(access.filter((a) => a.kind === kind).map((a) => (a as { scope: string }).scope)),
-  ];
+/** The ARN of an abstract resource of shared/src/iam.rs. */
+export function resourceArn(res: PolicyResource, r: Resources): string {
+  switch (res.kind) {
+    case 'table':
+      return r.tableArn;
+    case 'tableIndexes':
+      return `${r.tableArn}/index/*`;
+    case 'bucket':
+      return r.bucketArn;
+    case 'bucketObjects':
+      return `${r.bucketArn}/${res.prefix}*`;
+    case 'queue':
+      return r.queueArn;
+    case 'secret':
+      return r.secretArn(res.name);
+    case 'foundationModels':
+      return r.foundationModelArn;
+    case 'inferenceProfiles':
+      return r.inferenceProfileArn;
+    case 'sesIdentities':
+      return r.sesIdentityArn;
+  }
+}
 
-  const out = [
-    // Token status, JWKS, replays: every function reads single items.
-    st('PipelineRead', ['dynamodb:GetItem'], [r.tableArn]),
-    // Rate-limit windows and idempotency records, and nothing else.
-    st('PipelineLimits', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [r.tableArn], {
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RL#*', 'IDEM#*'] },
-    }),
-  ];
-  if (has('tableRead')) {
-    out.push(
-      st('TableRead', ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], [r.tableArn, `${r.tableArn}/index/*`]),
-    );
+/** The IAM condition block of an abstract condition of shared/src/iam.rs. */
+export function conditionBlock(c: PolicyCondition, r: Resources): Record<string, unknown> {
+  switch (c.kind) {
+    case 'leadingKeys':
+      return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': c.patterns } };
+    case 's3Prefix':
+      return { StringLike: { 's3:prefix': c.patterns } };
+    case 'fromAddress':
+      return { StringEquals: { 'ses:FromAddress': r.mailFrom } };
   }
-  if (has('tableWrite')) {
-    // TransactWriteItems has no IAM action of its own: each item is authorised as what it is.
-    out.push(
-      st(
-        'TableWrite',
-        ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-        [r.tableArn],
-      ),
-    );
-  }
-  if (has('healthChecks')) {
-    out.push(st('HealthTable', ['dynamodb:DescribeTable'], [r.tableArn]));
-    out.push(st('HealthBucket', ['s3:ListBucket'], [r.bucketArn])); // HeadBucket
-    out.push(st('HealthQueue', ['sqs:GetQueueAttributes'], [r.queueArn]));
-  }
-  const objects = (prefixes: string[]) => prefixes.map((p) => `${r.bucketArn}/${p}*`);
-  const read = scopes('blobRead');
-  if (read.length) {
-    out.push(st('BlobRead', ['s3:GetObject'], objects(read)));
-    // Listing keys under the same prefixes (ListObjectsV2 asks for the prefix).
-    out.push(st('BlobList', ['s3:ListBucket'], [r.bucketArn], { StringLike: { 's3:prefix': read.map((p) => `${p}*`) } }));
-  }
-  const write = scopes('blobWrite');
-  if (write.length) out.push(st('BlobWrite', ['s3:PutObject', 's3:DeleteObject'], objects(write)));
-  if (has('queueSend')) out.push(st('QueueSend', ['sqs:SendMessage'], [r.queueArn]));
-  if (has('queueConsume')) {
-    out.push(
-      st(
-        'QueueConsume',
-        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-        [r.queueArn],
-      ),
-    );
-  }
-  const secretsRead = scopes('secretRead');
-  if (secretsRead.length) out.push(st('SecretRead', ['secretsmanager:GetSecretValue'], secretsRead.map(r.secretArn)));
-  const secretsWrite = scopes('secretWrite');
-  if (secretsWrite.length) out.push(st('SecretWrite', ['secretsmanager:PutSecretValue'], secretsWrite.map(r.secretArn)));
-  if (has('invokeModel')) {
-    // Converse is authorised as InvokeModel: foundation models, and the
-    // inference profiles newer models are called through.
-    out.push(st('InvokeModel', ['bedrock:InvokeModel'], [r.foundationModelArn, r.inferenceProfileArn]));
-  }
-  if (has('sendEmail')) {
-    out.push(
-      st('SendEmail', ['ses:SendEmail', 'ses:SendRawEmail'], [r.sesIdentityArn], {
-        StringEquals: { 'ses:FromAddress': r.mailFrom },
+}
+
+/** A row's statements (made in Rust, `policy` in the JSON) as IAM statements on this stack's resources. */
+export function policyStatements(policy: PolicyStatement[], r: Resources): iam.PolicyStatement[] {
+  return policy.map(
+    (st) =>
+      new iam.PolicyStatement({
+        sid: st.sid,
+        effect: iam.Effect.ALLOW,
+        actions: st.actions,
+        resources: st.resources.map((res) => resourceArn(res, r)),
+        conditions: st.condition ? conditionBlock(st.condition, r) : undefined,
       }),
-    );
-  }
-  return out;
+  );
 }
 
 /** Path prefixes CloudFront always sends to the API (whatever the table holds today). */

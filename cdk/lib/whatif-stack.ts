@@ -30,31 +30,19 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { Access, RouteRow, WorkerRow, apiPathPatterns, pascal, policyStatements } from './routes';
+import { PolicyStatement, RouteRow, WorkerRow, apiPathPatterns, loadConstants, pascal, policyStatements } from './routes';
 
 export type Stage = 'dev' | 'prod';
 
+/** What the Rust code and this app share (cdk/constants.json, from shared/src/config.rs). */
+const CONSTANTS = loadConstants();
 /** Receives of one job before it moves to the dead-letter queue (as in the SAM template). */
-export const MAX_RECEIVES = 5;
-export const SIGNING_KEYS_SECRET = 'signing-keys';
+export const MAX_RECEIVES = CONSTANTS.maxReceives;
+export const SIGNING_KEYS_SECRET = CONSTANTS.secrets.signingKeys;
 /** The model providers' keys (WHATIF_MODEL_KEYS_SECRET), as in the SAM template. */
-export const MODEL_KEYS_SECRET = 'model-keys';
-export const CORS_ALLOW_HEADERS = [
-  'Authorization',
-  'Content-Type',
-  'Idempotency-Key',
-  'X-Request-Id',
-  'X-Share-Password',
-  'If-Match',
-];
-export const CORS_EXPOSE_HEADERS = [
-  'X-Request-Id',
-  'X-RateLimit-Limit',
-  'X-RateLimit-Remaining',
-  'X-RateLimit-Reset',
-  'Retry-After',
-  'Idempotent-Replayed',
-];
+export const MODEL_KEYS_SECRET = CONSTANTS.secrets.modelKeys;
+export const CORS_ALLOW_HEADERS = CONSTANTS.corsAllowHeaders;
+export const CORS_EXPOSE_HEADERS = CONSTANTS.corsExposeHeaders;
 
 /** What differs between the stages. */
 const STAGE_SETTINGS: Record<Stage, { logRetention: logs.RetentionDays; throttleRate: number; throttleBurst: number; wafRateLimit: number }> = {
@@ -296,7 +284,7 @@ export class WhatIfStack extends cdk.Stack {
     // One artifact for every function: the whatif-lambda binary, which serves
     // the row its handler names. One asset, uploaded once.
     const code = this.artifact(props);
-    const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, access: Access[], withFfmpeg: boolean) => {
+    const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, policy: PolicyStatement[], withFfmpeg: boolean) => {
       const id = pascal(name);
       const fn = new lambda.Function(this, `${id}Function`, {
         functionName: `whatif-${stage}-${name}`,
@@ -319,13 +307,13 @@ export class WhatIfStack extends cdk.Stack {
         environment,
         layers: withFfmpeg && ffmpeg ? [ffmpeg] : undefined,
       });
-      for (const statement of policyStatements(access, resources)) fn.addToRolePolicy(statement);
+      for (const statement of policyStatements(policy, resources)) fn.addToRolePolicy(statement);
       this.functions.set(name, fn);
       return fn;
     };
 
     for (const route of props.routes) {
-      const fn = makeFunction(route.function, `${route.method} ${route.path}`, route.memoryMb, route.timeoutSeconds, route.access, false);
+      const fn = makeFunction(route.function, `${route.method} ${route.path}`, route.memoryMb, route.timeoutSeconds, route.policy, false);
       this.api.addRoutes({
         path: route.path,
         methods: [route.method as apigwv2.HttpMethod],
@@ -333,7 +321,7 @@ export class WhatIfStack extends cdk.Stack {
       });
     }
     for (const worker of props.workers) {
-      const fn = makeFunction(worker.function, worker.description, worker.memoryMb, worker.timeoutSeconds, worker.access, worker.ffmpeg);
+      const fn = makeFunction(worker.function, worker.description, worker.memoryMb, worker.timeoutSeconds, worker.policy, worker.ffmpeg);
       if (worker.trigger.kind === 'queue') {
         fn.addEventSource(new SqsEventSource(this.queue, { batchSize: worker.trigger.batchSize, reportBatchItemFailures: true }));
       } else {

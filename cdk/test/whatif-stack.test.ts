@@ -327,6 +327,15 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
     memoryMb: 256,
     timeoutSeconds: 60,
     access: [{ kind: 'tableRead' }],
+    // What `whatif-local routes --write` would write for that access.
+    policy: [
+      { sid: 'PipelineRead', actions: ['dynamodb:GetItem'], resources: [{ kind: 'table' }] },
+      {
+        sid: 'TableRead',
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+        resources: [{ kind: 'table' }, { kind: 'tableIndexes' }],
+      },
+    ],
     ffmpeg: false,
     description: 'Cleans up',
   };
@@ -385,4 +394,22 @@ test('only the functions that call models read the model keys and may invoke Bed
     if (calls) assert.ok(asksKeys, `${row.function} calls models without their keys`);
   }
   assert.ok(routes.some((r) => r.function === 'generation-generate' && r.access.some((a) => a.kind === 'invokeModel')));
+});
+
+test("each function's policy is its row's statements (made in Rust), on this stack's resources", () => {
+  for (const row of [...routes, ...workers]) {
+    // CDK's own statements (X-Ray) have no Sid.
+    const statements = statementsOf(dev, row.function).filter((st: any) => st.Sid !== undefined);
+    assert.deepEqual(
+      statements.map((st: any) => st.Sid),
+      row.policy.map((st) => st.sid),
+      `${row.function}: the statements of routes.json/workers.json, in order`,
+    );
+    statements.forEach((st: any, i: number) => {
+      // CDK sorts the actions.
+      assert.deepEqual([...actionsOf(st)].sort(), [...row.policy[i].actions].sort(), `${row.function} ${st.Sid}: actions`);
+      const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+      assert.equal(resources.length, row.policy[i].resources.length, `${row.function} ${st.Sid}: resources`);
+    });
+  }
 });

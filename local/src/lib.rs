@@ -44,6 +44,7 @@ pub fn routes_json() -> String {
                 "timeoutSeconds": r.timeout_secs,
                 "maxBodyBytes": r.max_body,
                 "access": r.access,
+                "policy": whatif_shared::iam::statements(r.access),
             })
         })
         .collect();

@@ -4,7 +4,7 @@
 //! whatif-local [serve] [--aws]   run the API (embedded store; --aws: the AWS adapters)
 //! whatif-local openapi [--write] print the OpenAPI document (or write docs/openapi.json)
 //! whatif-local routes [--write]  print every route, its function and its code (or write docs/routes.md)
-//! whatif-local cdk [--write]     print the route table as JSON (or write cdk/routes.json and cdk/workers.json)
+//! whatif-local cdk [--write]     print the route table as JSON (or write cdk/routes.json, cdk/workers.json, cdk/constants.json)
 //! whatif-local template [--write] print the SAM template (or write template.yaml)
 //! ```
 
@@ -60,7 +60,11 @@ async fn main() -> ExitCode {
                 if written != ExitCode::SUCCESS {
                     return written;
                 }
-                return write("cdk/workers.json", &whatif_local::template::workers_json());
+                let written = write("cdk/workers.json", &whatif_local::template::workers_json());
+                if written != ExitCode::SUCCESS {
+                    return written;
+                }
+                return write("cdk/constants.json", &whatif_local::template::constants_json());
             }
             print!("{routes}");
             ExitCode::SUCCESS

@@ -14,6 +14,8 @@
 
 use std::fmt::Write as _;
 
+use whatif_shared::config::{cors, secrets};
+use whatif_shared::iam::{self, Condition, Resource};
 use whatif_shared::routes::Access;
 use whatif_shared::service::Trigger;
 
@@ -25,31 +27,11 @@ pub const MAX_RECEIVES: u32 = whatif_jobs::MAX_RECEIVES;
 /// `whatif-lambda` into this zip, and every function deploys it.
 pub const CODE_URI: &str = "target/lambda/whatif-lambda/bootstrap.zip";
 
-/// The secret that holds the token-signing keys (its name after `SecretsPrefix`).
-pub const SIGNING_KEYS_SECRET: &str = "signing-keys";
-
-/// The secret that holds the model providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
-pub const MODEL_KEYS_SECRET: &str = whatif_generation::routes::MODEL_KEYS_SECRET;
-
-/// Headers a browser may send cross-origin (the same list the local server answers preflights with).
-pub const CORS_ALLOW_HEADERS: &[&str] =
-    &["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Share-Password", "If-Match"];
-
-/// Response headers a browser script may read.
-pub const CORS_EXPOSE_HEADERS: &[&str] = &[
-    "X-Request-Id",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-    "Retry-After",
-    "Idempotent-Replayed",
-];
-
 const HEADER: &str = "\
 # What If Generator: the AWS SAM template of the whole system.
 # GENERATED from the route table: do not edit. Regenerate with
 #   cargo run -p whatif-local -- template --write
-# Deploy: see docs/deploy.md (sam build && sam deploy --guided).
+# Deploy: see docs/deploy.md (./scripts/build-lambdas && sam deploy --guided).
 ";
 
 /// The template as committed in `template.yaml`.
@@ -59,19 +41,36 @@ pub fn render() -> String {
     out
 }
 
-/// The worker rows as JSON, as committed in `cdk/workers.json`, each with
-/// the access it is given (the job worker's joins its job kinds').
+/// The worker rows as JSON, as committed in `cdk/workers.json`: each with the
+/// access it is given (the job worker's joins its job kinds') and its IAM
+/// statements (`policy`), as in the route table.
 pub fn workers_json() -> String {
     let catalog = whatif_app::catalog();
     let rows: Vec<serde_json::Value> = catalog
         .workers()
         .map(|w| {
+            let access = catalog.worker_access(w);
             let mut row = serde_json::to_value(w).unwrap_or_default();
-            row["access"] = serde_json::to_value(catalog.worker_access(w)).unwrap_or_default();
+            row["access"] = serde_json::to_value(&access).unwrap_or_default();
+            row["policy"] = serde_json::to_value(iam::statements(&access)).unwrap_or_default();
             row
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&rows).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// What the CDK app would otherwise repeat, as committed in `cdk/constants.json`:
+/// the secret names, the CORS header lists and the redrive limit.
+pub fn constants_json() -> String {
+    let constants = serde_json::json!({
+        "secrets": { "signingKeys": secrets::SIGNING_KEYS, "modelKeys": secrets::MODEL_KEYS },
+        "corsAllowHeaders": cors::ALLOW_HEADERS,
+        "corsExposeHeaders": cors::EXPOSE_HEADERS,
+        "maxReceives": MAX_RECEIVES,
+    });
+    let mut text = serde_json::to_string_pretty(&constants).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -312,7 +311,7 @@ fn globals() -> Y {
         ("WHATIF_FRONTEND_URL", r("FrontendUrl")),
         ("WHATIF_PUBLIC_URL", fn_if("HasPublicUrl", r("PublicUrl"), r("FrontendUrl"))),
         ("WHATIF_MODEL_PROVIDERS", r("ModelProviders")),
-        ("WHATIF_MODEL_KEYS_SECRET", s(MODEL_KEYS_SECRET)),
+        ("WHATIF_MODEL_KEYS_SECRET", s(secrets::MODEL_KEYS)),
         ("WHATIF_OIDC_GOOGLE_CLIENT_IDS", r("OidcGoogleClientIds")),
         ("WHATIF_OIDC_PROVIDERS", r("OidcProviders")),
         ("WHATIF_LOG_FORMAT", s("json")),
@@ -471,114 +470,50 @@ fn execution_role(f: &Function) -> Y {
     ])
 }
 
-/// The IAM statements of a function: what the request pipeline needs, then
-/// one group per capability in `access`.
+/// The IAM statements of a function (`whatif_shared::iam::statements`: what
+/// the request pipeline needs, then one group per capability in `access`), in
+/// CloudFormation.
 fn statements(access: &[Access]) -> Vec<Y> {
-    let table = || get_att("Table", "Arn");
-    let queue = || get_att("JobQueue", "Arn");
-    let mut out = vec![
-        // Token status, JWKS, replays: every function reads single items.
-        statement("PipelineRead", &["dynamodb:GetItem"], vec![table()], None),
-        // Rate-limit windows and idempotency records, and nothing else.
-        statement(
-            "PipelineLimits",
-            &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            vec![table()],
-            Some(map([("ForAllValues:StringLike", map([("dynamodb:LeadingKeys", list([s("RL#*"), s("IDEM#*")]))]))])),
-        ),
-    ];
-    let has = |a: Access| access.contains(&a);
-    if has(Access::TableRead) {
-        out.push(statement(
-            "TableRead",
-            &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
-            vec![table(), sub("${Table.Arn}/index/*")],
-            None,
-        ));
-    }
-    if has(Access::TableWrite) {
-        // TransactWriteItems has no IAM action of its own: each of its items is
-        // authorised as the Put/Update/Delete/ConditionCheck it is.
-        out.push(statement(
-            "TableWrite",
-            &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
-            vec![table()],
-            None,
-        ));
-    }
-    if has(Access::HealthChecks) {
-        out.push(statement("HealthTable", &["dynamodb:DescribeTable"], vec![table()], None));
-        // HeadBucket is authorised as ListBucket.
-        out.push(statement("HealthBucket", &["s3:ListBucket"], vec![get_att("MediaBucket", "Arn")], None));
-        out.push(statement("HealthQueue", &["sqs:GetQueueAttributes"], vec![queue()], None));
-    }
-    let prefixes = |pick: fn(&Access) -> Option<&'static str>| -> Vec<&'static str> {
-        let mut p: Vec<&str> = Vec::new();
-        for found in access.iter().filter_map(pick) {
-            if !p.contains(&found) {
-                p.push(found);
-            }
+    iam::statements(access)
+        .iter()
+        .map(|st| {
+            statement(
+                st.sid,
+                &st.actions,
+                st.resources.iter().map(resource).collect(),
+                st.condition.as_ref().map(condition),
+            )
+        })
+        .collect()
+}
+
+/// An abstract resource of `iam` as this template's ARN.
+fn resource(res: &Resource) -> Y {
+    match res {
+        Resource::Table => get_att("Table", "Arn"),
+        Resource::TableIndexes => sub("${Table.Arn}/index/*"),
+        Resource::Bucket => get_att("MediaBucket", "Arn"),
+        Resource::BucketObjects { prefix } => sub(&format!("${{MediaBucket.Arn}}/{prefix}*")),
+        Resource::Queue => get_att("JobQueue", "Arn"),
+        Resource::Secret { name } => secret_arn(name),
+        Resource::FoundationModels => sub("arn:${AWS::Partition}:bedrock:*::foundation-model/*"),
+        Resource::InferenceProfiles => {
+            sub("arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*")
         }
-        p
-    };
-    let objects = |ps: &[&str]| ps.iter().map(|p| sub(&format!("${{MediaBucket.Arn}}/{p}*"))).collect::<Vec<_>>();
-    let read = prefixes(|a| if let Access::BlobRead(p) = a { Some(*p) } else { None });
-    if !read.is_empty() {
-        out.push(statement("BlobRead", &["s3:GetObject"], objects(&read), None));
-        // Listing keys under the same prefixes (ListObjectsV2 asks for the prefix).
-        out.push(statement(
-            "BlobList",
-            &["s3:ListBucket"],
-            vec![get_att("MediaBucket", "Arn")],
-            Some(map([("StringLike", map([("s3:prefix", list(read.iter().map(|p| s(&format!("{p}*")))))]))])),
-        ));
+        Resource::SesIdentities => sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
     }
-    let write = prefixes(|a| if let Access::BlobWrite(p) = a { Some(*p) } else { None });
-    if !write.is_empty() {
-        out.push(statement("BlobWrite", &["s3:PutObject", "s3:DeleteObject"], objects(&write), None));
+}
+
+/// An abstract condition of `iam` as this template's `Condition` block.
+fn condition(cond: &Condition) -> Y {
+    let strings = |patterns: &[String]| list(patterns.iter().map(|p| s(p)));
+    match cond {
+        Condition::LeadingKeys { patterns } => {
+            map([("ForAllValues:StringLike", map([("dynamodb:LeadingKeys", strings(patterns))]))])
+        }
+        Condition::S3Prefix { patterns } => map([("StringLike", map([("s3:prefix", strings(patterns))]))]),
+        Condition::FromAddress => map([("StringEquals", map([("ses:FromAddress", r("MailFrom"))]))]),
     }
-    if has(Access::QueueSend) {
-        out.push(statement("QueueSend", &["sqs:SendMessage"], vec![queue()], None));
-    }
-    if has(Access::QueueConsume) {
-        out.push(statement(
-            "QueueConsume",
-            &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
-            vec![queue()],
-            None,
-        ));
-    }
-    let secrets = |ps: &[&str]| ps.iter().map(|name| secret_arn(name)).collect::<Vec<_>>();
-    let read = prefixes(|a| if let Access::SecretRead(n) = a { Some(*n) } else { None });
-    if !read.is_empty() {
-        out.push(statement("SecretRead", &["secretsmanager:GetSecretValue"], secrets(&read), None));
-    }
-    let write = prefixes(|a| if let Access::SecretWrite(n) = a { Some(*n) } else { None });
-    if !write.is_empty() {
-        out.push(statement("SecretWrite", &["secretsmanager:PutSecretValue"], secrets(&write), None));
-    }
-    if has(Access::InvokeModel) {
-        // Converse is authorised as InvokeModel: foundation models, and the
-        // inference profiles newer models are called through.
-        out.push(statement(
-            "InvokeModel",
-            &["bedrock:InvokeModel"],
-            vec![
-                sub("arn:${AWS::Partition}:bedrock:*::foundation-model/*"),
-                sub("arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*"),
-            ],
-            None,
-        ));
-    }
-    if has(Access::SendEmail) {
-        out.push(statement(
-            "SendEmail",
-            &["ses:SendEmail", "ses:SendRawEmail"],
-            vec![sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*")],
-            Some(map([("StringEquals", map([("ses:FromAddress", r("MailFrom"))]))])),
-        ));
-    }
-    out
 }
 
 /// A secret's ARN pattern (Secrets Manager appends `-` and six characters).
@@ -622,9 +557,9 @@ fn http_api() -> Y {
                     map([
                         ("AllowOrigins", r("AllowedOrigins")),
                         ("AllowCredentials", Y::Bool(true)),
-                        ("AllowHeaders", list(CORS_ALLOW_HEADERS.iter().map(|h| s(h)))),
+                        ("AllowHeaders", list(cors::ALLOW_HEADERS.iter().map(|h| s(h)))),
                         ("AllowMethods", list(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"].into_iter().map(s))),
-                        ("ExposeHeaders", list(CORS_EXPOSE_HEADERS.iter().map(|h| s(h)))),
+                        ("ExposeHeaders", list(cors::EXPOSE_HEADERS.iter().map(|h| s(h)))),
                         ("MaxAge", int(600)),
                     ]),
                 ),
@@ -820,7 +755,7 @@ fn signing_key_secret() -> Y {
         (
             "Properties",
             map([
-                ("Name", sub(&format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}"))),
+                ("Name", sub(&format!("${{SecretsPrefix}}{}", secrets::SIGNING_KEYS))),
                 // No SecretString nor GenerateSecretString: the secret is created
                 // empty (no value, so reads find none) and CloudFormation never
                 // writes it. `whatif-local keys rotate --aws` puts the first keys.
@@ -841,7 +776,7 @@ fn model_keys_secret() -> Y {
         (
             "Properties",
             map([
-                ("Name", sub(&format!("${{SecretsPrefix}}{MODEL_KEYS_SECRET}"))),
+                ("Name", sub(&format!("${{SecretsPrefix}}{}", secrets::MODEL_KEYS))),
                 // Created empty like the signing keys; the operator puts the
                 // providers' keys (docs/deploy.md) before naming them in ModelProviders.
                 (
@@ -1203,8 +1138,10 @@ mod tests {
     fn committed_cdk_tables_are_current() {
         assert!(
             workspace_file("cdk/routes.json") == format!("{}\n", crate::routes_json())
-                && workspace_file("cdk/workers.json") == workers_json(),
-            "cdk/routes.json or cdk/workers.json is out of date: run `cargo run -p whatif-local -- routes --write`"
+                && workspace_file("cdk/workers.json") == workers_json()
+                && workspace_file("cdk/constants.json") == constants_json(),
+            "cdk/routes.json, cdk/workers.json or cdk/constants.json is out of date: \
+             run `cargo run -p whatif-local -- routes --write`"
         );
     }
 
@@ -1250,7 +1187,7 @@ mod tests {
     #[test]
     fn only_functions_that_ask_can_read_secrets_or_invoke_models() {
         let res = resources();
-        let secret = format!("${{SecretsPrefix}}{SIGNING_KEYS_SECRET}-");
+        let secret = format!("${{SecretsPrefix}}{}-", secrets::SIGNING_KEYS);
         let catalog = whatif_app::catalog();
         let all_functions = crate::routes()
             .into_iter()
@@ -1263,7 +1200,7 @@ mod tests {
             let reads = strings.iter().any(|s| s.contains(&secret));
             let asks = access
                 .iter()
-                .any(|a| matches!(a, Access::SecretRead(n) | Access::SecretWrite(n) if *n == SIGNING_KEYS_SECRET));
+                .any(|a| matches!(a, Access::SecretRead(n) | Access::SecretWrite(n) if *n == secrets::SIGNING_KEYS));
             assert_eq!(reads, asks, "{function}: may touch the signing keys = {reads}, asks = {asks}");
             let any_secret = access.iter().any(|a| matches!(a, Access::SecretRead(_) | Access::SecretWrite(_)));
             if !any_secret {

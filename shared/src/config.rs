@@ -8,6 +8,35 @@ use std::path::PathBuf;
 
 use crate::ratelimit::RateLimits;
 
+/// The names of the secrets, after the stage's secrets prefix: the one
+/// definition the code, the SAM template and the CDK app (`cdk/constants.json`) use.
+pub mod secrets {
+    /// The access-token signing keys (`crate::accounts::signing`); readable
+    /// only by the functions that issue tokens.
+    pub const SIGNING_KEYS: &str = "signing-keys";
+    /// The model providers' keys (`WHATIF_MODEL_KEYS_SECRET` in the templates).
+    pub const MODEL_KEYS: &str = "model-keys";
+}
+
+/// The CORS header lists: what the local server answers preflights and
+/// responses with, and what the SAM template's and the CDK app's HTTP API
+/// (`cdk/constants.json`) allow.
+pub mod cors {
+    /// Headers a browser may send cross-origin.
+    pub const ALLOW_HEADERS: &[&str] =
+        &["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-Share-Password", "If-Match"];
+
+    /// Response headers a browser script may read.
+    pub const EXPOSE_HEADERS: &[&str] = &[
+        "X-Request-Id",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "Retry-After",
+        "Idempotent-Replayed",
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub backend: Backend,

@@ -5,6 +5,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::access::{CheckedBlobs, CheckedMailer, CheckedQueue, CheckedSecrets, CheckedTable, Grant};
 use crate::accounts::signing::Signer;
 use crate::adapters::aws;
 use crate::adapters::local::{FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
@@ -12,6 +13,7 @@ use crate::auth::Authenticator;
 use crate::clock::{Clock, IdGen, SystemClock, UlidGen};
 use crate::config::{AwsResources, Backend, Config};
 use crate::ports::{BlobStore, ItemTable, JobQueue, Mailer, SecretStore, StoreError};
+use crate::routes::Access;
 use crate::tokens::TokenVerifier;
 
 pub struct AppContext {
@@ -29,10 +31,15 @@ pub struct AppContext {
     pub signer: Arc<Signer>,
     /// Verifies OpenID Connect ID tokens; built on first use (its HTTP client
     /// is not needed at cold start by the functions that never use it).
-    oidc: std::sync::OnceLock<crate::oidc::OidcVerifier>,
+    /// Shared with the contexts [`AppContext::for_function`] makes.
+    oidc: Arc<std::sync::OnceLock<crate::oidc::OidcVerifier>>,
     /// Services' own state built once per context (e.g. the generation
-    /// engine), by type; see [`AppContext::extension`].
-    extensions: Extensions,
+    /// engine), by type; see [`AppContext::extension`]. Shared with the
+    /// contexts [`AppContext::for_function`] makes.
+    extensions: Arc<Extensions>,
+    /// The unchecked ports and the checked contexts made from them; see
+    /// [`AppContext::for_function`].
+    scope: Scope,
     /// Set on the embedded backend: the local server serves its signed URLs.
     pub local_blobs: Option<Arc<LocalBlobs>>,
     /// Set on the embedded backend: flushed on shutdown.
@@ -42,6 +49,27 @@ pub struct AppContext {
 /// State by type; see [`AppContext::extension`].
 #[derive(Default)]
 struct Extensions(std::sync::Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+
+/// The ports as the adapters made them, before any access check.
+#[derive(Clone)]
+struct Ports {
+    table: Arc<dyn ItemTable>,
+    blobs: Arc<dyn BlobStore>,
+    secrets: Arc<dyn SecretStore>,
+    queue: Arc<dyn JobQueue>,
+    mailer: Arc<dyn Mailer>,
+}
+
+/// What [`AppContext::for_function`] needs: on a checked context, the
+/// function it is checked for and the unchecked ports under its own (an
+/// unchecked context's are its public fields); on any context, the checked
+/// contexts made from it, by function (a checked context never holds the one
+/// it was made from, so there is no cycle).
+#[derive(Default)]
+struct Scope {
+    checked_for: Option<(Grant, Ports)>,
+    made: std::sync::Mutex<HashMap<&'static str, Arc<AppContext>>>,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not start: {0}")]
@@ -123,8 +151,9 @@ impl AppContext {
             ids,
             auth,
             signer,
-            oidc: std::sync::OnceLock::new(),
-            extensions: Extensions::default(),
+            oidc: Default::default(),
+            extensions: Default::default(),
+            scope: Scope::default(),
             local_blobs: Some(blobs),
             local_store: Some(store),
         }))
@@ -159,11 +188,77 @@ impl AppContext {
             ids,
             auth,
             signer,
-            oidc: std::sync::OnceLock::new(),
-            extensions: Extensions::default(),
+            oidc: Default::default(),
+            extensions: Default::default(),
+            scope: Scope::default(),
             local_blobs: None,
             local_store: None,
         })
+    }
+
+    /// This context for one function: the same adapters, clock, ids,
+    /// authenticator, extensions and OIDC verifier, but ports that refuse
+    /// (with [`StoreError::AccessDenied`]) whatever `access` (the function's
+    /// row) does not grant, as its IAM policy would in AWS (see
+    /// `crate::access`). The signer reads the `signing-keys` secret through
+    /// the checked store, so a function that issues tokens needs
+    /// `SecretRead` of it in its row.
+    ///
+    /// Made once per function and kept in this context; called on a checked
+    /// context, it checks against `access` alone (never both rows).
+    pub fn for_function(self: &Arc<Self>, function: &'static str, access: &'static [Access]) -> Arc<AppContext> {
+        if let Some((grant, _)) = &self.scope.checked_for
+            && grant.function == function
+            && grant.access == access
+        {
+            return self.clone();
+        }
+        let mut made = self.scope.made.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ctx) = made.get(function)
+            && ctx.scope.checked_for.as_ref().is_some_and(|(g, _)| g.access == access)
+        {
+            return ctx.clone();
+        }
+        let ctx = Arc::new(self.checked(Grant::new(function, access)));
+        made.insert(function, ctx.clone());
+        ctx
+    }
+
+    fn checked(&self, grant: Grant) -> AppContext {
+        let raw = match &self.scope.checked_for {
+            Some((_, unchecked)) => unchecked.clone(),
+            None => Ports {
+                table: self.table.clone(),
+                blobs: self.blobs.clone(),
+                secrets: self.secrets.clone(),
+                queue: self.queue.clone(),
+                mailer: self.mailer.clone(),
+            },
+        };
+        let table: Arc<dyn ItemTable> = Arc::new(CheckedTable::new(raw.table.clone(), grant));
+        let secrets: Arc<dyn SecretStore> = Arc::new(CheckedSecrets::new(raw.secrets.clone(), grant));
+        AppContext {
+            config: self.config.clone(),
+            signer: Arc::new(Signer::new(secrets.clone(), table.clone())),
+            table,
+            blobs: Arc::new(CheckedBlobs::new(raw.blobs.clone(), grant)),
+            secrets,
+            queue: Arc::new(CheckedQueue::new(raw.queue.clone(), grant)),
+            mailer: Arc::new(CheckedMailer::new(raw.mailer.clone(), grant)),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            auth: self.auth.clone(),
+            oidc: self.oidc.clone(),
+            extensions: self.extensions.clone(),
+            scope: Scope { checked_for: Some((grant, raw)), made: Default::default() },
+            local_blobs: self.local_blobs.clone(),
+            local_store: self.local_store.clone(),
+        }
+    }
+
+    /// The function this context's ports are checked for (None: unchecked).
+    pub fn function(&self) -> Option<&'static str> {
+        self.scope.checked_for.as_ref().map(|(g, _)| g.function)
     }
 
     pub fn oidc(&self) -> &crate::oidc::OidcVerifier {

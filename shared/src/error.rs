@@ -138,6 +138,9 @@ impl From<StoreError> for ApiError {
                 ApiError::conflict("CONFLICT", "The resource changed meanwhile, try again")
             }
             StoreError::Invalid(detail) => ApiError::internal(format!("store refused a request: {detail}")),
+            // A missing grant is a bug of the row, not of the request: a 500
+            // whose log line says what to add (never sent to the client).
+            StoreError::AccessDenied(detail) => ApiError::internal(format!("access denied: {detail}")),
         }
     }
 }
@@ -173,6 +176,12 @@ mod tests {
         let err: ApiError = StoreError::Invalid("key attributes must be ...".into()).into();
         assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!err.message.contains("key attributes"));
+        let err: ApiError =
+            StoreError::AccessDenied("function `history-get` is not granted TableWrite for PutItem on USER#1".into())
+                .into();
+        assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.code, "INTERNAL_ERROR");
+        assert!(!err.message.contains("history-get") && !err.message.contains("TableWrite"));
     }
 }
 

@@ -2,6 +2,7 @@
 //! runs on (configuration, errors → HTTP, request pipeline, logging), the
 //! ports with their AWS and embedded adapters, and the domain.
 
+pub mod access;
 pub mod accounts;
 pub mod adapters;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod http;
+pub mod iam;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;

@@ -26,6 +26,9 @@ use crate::routes::Route;
 /// Runs `route` for one API Gateway request.
 pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Request) -> Response<Body> {
     let started = Instant::now();
+    // The handler sees the ports as its row grants them (as IAM does in AWS):
+    // a write, blob, secret, queue or mail use the row does not name is refused.
+    let ctx = &ctx.for_function(route.function, route.access);
     let (gateway_id, source_ip) = gateway_context(&req);
     let request_id = request_id(req.headers(), gateway_id.as_deref(), ctx);
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -265,8 +268,16 @@ fn security_headers(headers: &mut HeaderMap) {
     }
 }
 
-const EXPOSED: &str =
-    "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed";
+/// `config::cors::EXPOSE_HEADERS` as one header value.
+static EXPOSED: std::sync::LazyLock<HeaderValue> =
+    std::sync::LazyLock::new(|| header_list(crate::config::cors::EXPOSE_HEADERS));
+/// `config::cors::ALLOW_HEADERS` as one header value.
+static ALLOWED: std::sync::LazyLock<HeaderValue> =
+    std::sync::LazyLock::new(|| header_list(crate::config::cors::ALLOW_HEADERS));
+
+fn header_list(names: &[&str]) -> HeaderValue {
+    HeaderValue::from_str(&names.join(", ")).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
 
 /// CORS for an allowed origin (exact match; never `*`, since we allow credentials).
 fn cors_headers(allowed: &[String], origin: Option<&str>, headers: &mut HeaderMap) {
@@ -274,7 +285,7 @@ fn cors_headers(allowed: &[String], origin: Option<&str>, headers: &mut HeaderMa
     let Some(origin) = origin.filter(|o| allowed.iter().any(|a| a == o)) else { return };
     set(headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED.clone());
 }
 
 /// The answer to a CORS preflight (`OPTIONS`) for a path that exists. In AWS
@@ -288,11 +299,7 @@ pub fn preflight(ctx: &AppContext, headers: &HeaderMap, methods: &[Method]) -> R
         let h = response.headers_mut();
         let list = methods.iter().map(Method::as_str).chain(["OPTIONS"]).collect::<Vec<_>>().join(", ");
         set(h, header::ACCESS_CONTROL_ALLOW_METHODS, &list);
-        set(
-            h,
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Share-Password, If-Match",
-        );
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED.clone());
         set(h, header::ACCESS_CONTROL_MAX_AGE, "600");
     }
     response

@@ -238,9 +238,10 @@ pub fn installed() -> ApiResult<Catalog> {
         .ok_or_else(|| crate::error::ApiError::internal("the list of services was not installed at start"))
 }
 
-/// `ctx` as the function `function` sees it: its ports allow only `access`.
-pub fn scoped(ctx: &Arc<AppContext>, _function: &'static str, _access: &'static [Access]) -> Arc<AppContext> {
-    ctx.clone()
+/// `ctx` as the function `function` sees it: its ports allow only `access`
+/// (see `AppContext::for_function`).
+pub fn scoped(ctx: &Arc<AppContext>, function: &'static str, access: &'static [Access]) -> Arc<AppContext> {
+    ctx.for_function(function, access)
 }
 
 #[cfg(test)]

@@ -15,13 +15,14 @@ pub mod reset_password;
 pub mod verify_email;
 
 use whatif_shared::auth::AuthLevel;
+use whatif_shared::config::secrets::SIGNING_KEYS;
 use whatif_shared::handler;
 use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, Route, RouteDoc};
 use whatif_shared::service::Service;
 
 /// Functions that issue tokens read the private signing keys; nothing else may.
-const ISSUES_TOKENS: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SecretRead("signing-keys")];
+const ISSUES_TOKENS: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SecretRead(SIGNING_KEYS)];
 const TABLE: &[Access] = &[Access::TableRead, Access::TableWrite];
 const TABLE_AND_MAIL: &[Access] = &[Access::TableRead, Access::TableWrite, Access::SendEmail];
 
@@ -31,7 +32,7 @@ pub const REGISTER: Route = Route::post("auth-register", "/api/auth/register", h
     // Argon2id: more memory buys the CPU share that keeps hashing fast.
     .memory(512)
     .max_body(4096)
-    .access(&[Access::TableRead, Access::TableWrite, Access::SecretRead("signing-keys"), Access::SendEmail])
+    .access(&[Access::TableRead, Access::TableWrite, Access::SecretRead(SIGNING_KEYS), Access::SendEmail])
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<register::RegisterBody>()),
         response: Some(|g| g.subschema_for::<common::SignedIn>()),

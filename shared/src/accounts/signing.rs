@@ -23,7 +23,8 @@ use crate::ports::table::{Item, PK, SK};
 use crate::ports::{ItemTable, SecretStore};
 use crate::tokens::{Claims, PublicJwk};
 
-pub const SECRET: &str = "signing-keys";
+/// The secret that holds the private key set.
+pub const SECRET: &str = crate::config::secrets::SIGNING_KEYS;
 const RELOAD_AFTER: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

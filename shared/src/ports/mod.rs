@@ -31,6 +31,11 @@ pub enum StoreError {
     /// The backing service failed or could not be reached.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The function's route row (or worker row) does not grant what the call
+    /// needs (`crate::access`); in AWS its IAM policy would refuse it too. The
+    /// text names the function, the missing grant and the call.
+    #[error("access denied: {0}")]
+    AccessDenied(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

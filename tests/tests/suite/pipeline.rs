@@ -181,3 +181,49 @@ async fn auth_levels_are_enforced_before_the_handler() {
     assert_eq!(body_json(&anonymous)["data"]["signedIn"], false);
     assert_eq!(call(&OPTIONAL, "/maybe", Some("Bearer garbage")).await.status(), 401, "a bad token is never ignored");
 }
+
+/// Writes one item, as a handler that saves something does.
+async fn saves(ctx: Arc<AppContext>, _req: ApiRequest) -> ApiResult<Reply> {
+    let mut item = whatif_shared::ports::table::Item::new();
+    item.insert("pk".into(), json!("NOTE#1"));
+    item.insert("sk".into(), json!("NOTE"));
+    ctx.table.put(item, None).await?;
+    Ok(Reply::created(json!({"saved": true})))
+}
+
+static SAVES_WITHOUT_GRANT: Route = Route::post("saves-without-grant", "/notes", handler!(saves))
+    .auth(AuthLevel::None)
+    .rate(None)
+    .access(&[whatif_shared::routes::Access::TableRead]);
+static SAVES_WITH_GRANT: Route = Route::post("saves-with-grant", "/notes", handler!(saves))
+    .auth(AuthLevel::None)
+    .rate(None)
+    .access(&[whatif_shared::routes::Access::TableRead, whatif_shared::routes::Access::TableWrite]);
+
+/// A row's access is enforced where the tests and the local server run, not
+/// only by IAM in AWS: a handler that writes to the table without `TableWrite`
+/// in its row fails here, and nothing is written.
+#[tokio::test]
+async fn a_table_write_without_table_write_in_the_row_fails_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let request = || {
+        lambda_request(gateway_event(
+            "POST",
+            "/notes",
+            "/notes",
+            Some("{}"),
+            json!({"content-type": "application/json"}),
+        ))
+    };
+    let key = whatif_shared::ports::table::Key::new("NOTE#1", "NOTE");
+    let response = dispatch(&ctx, &SAVES_WITHOUT_GRANT, request()).await;
+    assert_eq!(response.status(), 500, "{}", body_json(&response));
+    assert_eq!(body_json(&response)["code"], "INTERNAL_ERROR");
+    assert!(!body_json(&response).to_string().contains("TableWrite"), "the detail is logged, not sent");
+    assert!(ctx.table.get(&key).await.unwrap().is_none(), "nothing was written");
+
+    let response = dispatch(&ctx, &SAVES_WITH_GRANT, request()).await;
+    assert_eq!(response.status(), 201, "{}", body_json(&response));
+    assert!(ctx.table.get(&key).await.unwrap().is_some());
+}

@@ -21,7 +21,7 @@ use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::{BoxFuture, Service};
 
 /// The secret with the providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
-pub const MODEL_KEYS_SECRET: &str = "model-keys";
+pub const MODEL_KEYS_SECRET: &str = whatif_shared::config::secrets::MODEL_KEYS;
 
 /// What a function that calls the models needs: the keys, and Bedrock.
 const MODELS: [Access; 2] = [Access::SecretRead(MODEL_KEYS_SECRET), Access::InvokeModel];
