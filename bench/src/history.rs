@@ -9,8 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
-use whatif_generation::scenario::{GenerationOptions, Length, PromptType, Topic};
-use whatif_generation::store;
 use whatif_shared::adapters::aws::sdk::aws_sdk_dynamodb;
 use whatif_shared::adapters::aws::{DynamoTable, create_table_if_missing, emulator_config};
 use whatif_shared::auth::{Plan, Principal, Role};
@@ -18,6 +16,8 @@ use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::http::ApiRequest;
 use whatif_shared::routes::Route;
+use whatif_shared::scenarios::store;
+use whatif_shared::scenarios::types::{GenerationOptions, Length, PromptType, Topic};
 
 use crate::{Options, Row, Stats};
 

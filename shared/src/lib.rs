@@ -23,6 +23,8 @@ pub mod pipeline;
 pub mod ports;
 pub mod ratelimit;
 pub mod routes;
+pub mod scenarios;
+pub mod text;
 pub mod tokens;
 
 #[cfg(any(test, feature = "test-util"))]

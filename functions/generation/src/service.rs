@@ -27,7 +27,8 @@ use crate::prompts::{self, PROMPT_VERSION};
 use crate::provider::{ModelRequest, TokenUsage};
 use crate::scenario::{GeneratedScenario, GenerationOptions, ParentContext, ScenarioSpec, Tone, Topic};
 use crate::screen::Screen;
-use crate::store::{self, Scenario};
+pub use whatif_shared::scenarios::store::versions;
+use whatif_shared::scenarios::store::{self, Scenario};
 
 /// The deepest a branch may go (a root is depth 0).
 pub const MAX_DEPTH: u32 = 50;
@@ -325,16 +326,6 @@ pub async fn tree(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult
     }
     path.reverse();
     Ok(Tree { root_id: node.root_id.clone(), id: node.id.clone(), path, nodes })
-}
-
-/// The regenerate chain of the caller's scenario `id`, oldest first. 404 when
-/// the caller has no such scenario.
-pub async fn versions(ctx: &AppContext, user_id: &str, id: &str) -> ApiResult<Vec<Scenario>> {
-    let chain = store::version_chain(ctx, user_id, id).await?;
-    if chain.is_empty() {
-        return Err(ApiError::not_found("Scenario"));
-    }
-    Ok(chain)
 }
 
 /// The caller's scenario `id`; 403 `forbidden` when it is someone else's public

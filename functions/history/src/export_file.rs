@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use whatif_generation::store;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::export::{self, Format};

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use whatif_generation::store;
 use whatif_shared::accounts::sessions;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::etag;

@@ -141,7 +141,7 @@ pub const GET: Route = row!(
     WRITE,
     handler!(get::handle),
     RouteDoc {
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
         ..RouteDoc::new("history", "A scenario: its owner's (with an ETag), or a public one (counts a view)")
     },
 );
@@ -155,7 +155,7 @@ pub const UPDATE: Route = row!(
     handler!(update::handle),
     RouteDoc {
         request: Some(|g| g.subschema_for::<update::UpdateBody>()),
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
         ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
     },
 );
@@ -178,7 +178,7 @@ pub const RESTORE: Route = row!(
     WRITE,
     handler!(restore::handle),
     RouteDoc {
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
         ..RouteDoc::new("history", "Undo a delete within 30 days")
     },
 );

@@ -5,7 +5,7 @@
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use whatif_generation::store::{self, Scenario};
+use whatif_shared::scenarios::store::{self, Scenario};
 
 use crate::export_file::files_prefix;
 use whatif_shared::clock::rfc3339;

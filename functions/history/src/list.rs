@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::listing::Listing;

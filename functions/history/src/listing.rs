@@ -14,11 +14,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use whatif_generation::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
-use whatif_generation::{PromptType, screen};
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
 use whatif_shared::ports::table::Item;
+use whatif_shared::scenarios::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
+use whatif_shared::scenarios::types::PromptType;
+use whatif_shared::text;
 use whatif_shared::{ApiError, ApiRequest, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -98,7 +99,7 @@ impl Listing {
             .as_deref()
             .unwrap_or_default()
             .split(',')
-            .map(|t| screen::fold(t.trim()))
+            .map(|t| text::fold(t.trim()))
             .filter(|t| !t.is_empty())
             .collect();
         if tags.len() > 20 {
@@ -113,7 +114,7 @@ impl Listing {
         }
         let words = match (search, raw.q.as_deref().map(str::trim)) {
             (true, Some(q)) if !q.is_empty() && q.chars().count() <= 100 => {
-                let words = screen::words(q);
+                let words = text::words(q);
                 if words.is_empty() {
                     return Err(ApiError::validation("q", "must contain a letter or digit"));
                 }
@@ -150,7 +151,7 @@ impl Listing {
             return false;
         }
         if !self.tags.is_empty() {
-            let own: Vec<String> = scenario.tags.iter().map(|t| screen::fold(t)).collect();
+            let own: Vec<String> = scenario.tags.iter().map(|t| text::fold(t)).collect();
             if !self.tags.iter().all(|t| own.contains(t)) {
                 return false;
             }

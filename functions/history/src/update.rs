@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::fields::{Rating, Tag, Title, nullable, tag_set};

@@ -9,11 +9,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use whatif_generation::store as scenario_store;
 use whatif_shared::accounts::store;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
+use whatif_shared::scenarios::store as scenario_store;
 use whatif_shared::{ApiError, ApiResult};
 
 /// One file of an export.

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use whatif_generation::routes::job;
-use whatif_generation::scenario::{GenerationOptions, Topic};
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobStatus, records};
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Query, SortKey, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
+use whatif_shared::scenarios::types::{GenerationOptions, Topic};
 use whatif_tests::TestServer;
 use whatif_tests::api::{self, PASSWORD, finished, get, patch, post, sign_up};
 

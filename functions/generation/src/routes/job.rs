@@ -22,7 +22,7 @@ use whatif_shared::{ApiError, ApiResult};
 
 use crate::engine::engine;
 use crate::scenario::{GenerationOptions, Topic};
-use crate::store::{self, Scenario};
+use whatif_shared::scenarios::store::{self, Scenario};
 
 pub const KIND: &str = "generation";
 

@@ -6,17 +6,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use whatif_generation::Screen;
 use whatif_generation::chain::{BreakerPolicy, ProviderChain};
 use whatif_generation::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel};
 use whatif_generation::providers::Offline;
 use whatif_generation::scenario::{GenerationOptions, Topic};
 use whatif_generation::service::{self, Generator, NextStep};
-use whatif_generation::{Screen, store};
 use whatif_shared::ApiError;
 use whatif_shared::clock::{FixedClock, UlidGen};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::ports::table::Update;
+use whatif_shared::scenarios::store;
 
 /// The offline provider, counting its calls; each call gets another seed, so
 /// a fresh generation differs from a cached one.

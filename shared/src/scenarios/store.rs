@@ -1,6 +1,6 @@
 //! Scenarios in the table: the stored (and served) [`Scenario`], and the
-//! reads and writes the generation routes need. The key design and its access
-//! patterns are in `whatif_shared::keys` (scenario section):
+//! reads and writes the generation, history and account routes need. The key
+//! design and its access patterns are in [`crate::keys`] (scenario section):
 //!
 //! - the item: `USER#<owner>` / `SCN#<id>`, written once with a condition (never overwritten);
 //! - by id: GSI1 `SCN#<id>` / `SCN`;
@@ -10,19 +10,18 @@
 //! GSI reads are eventually consistent on DynamoDB: when the owner is known
 //! (continue, regenerate) the item is read from its base key instead.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use whatif_shared::clock::rfc3339;
-use whatif_shared::context::AppContext;
-use whatif_shared::error::{ApiError, ApiResult};
-use whatif_shared::keys;
-use whatif_shared::ports::StoreError;
-use whatif_shared::ports::table::{
+use crate::clock::rfc3339;
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::ports::StoreError;
+use crate::ports::table::{
     Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::provider::TokenUsage;
-use crate::scenario::{Choice, Language, Length, PromptType, Section};
+use super::types::{Choice, Language, Length, PromptType, Section, TokenUsage};
 
 /// The attribute that holds the owner's id (never served).
 const OWNER: &str = "userId";
@@ -224,7 +223,7 @@ impl Scenario {
         let mut seen = std::collections::HashSet::new();
         let texts = [&self.title, &self.topic, &self.summary, &self.content].into_iter().chain(self.tags.iter());
         let mut out = String::new();
-        for word in texts.flat_map(|t| crate::screen::words(t)) {
+        for word in texts.flat_map(|t| crate::text::words(t)) {
             if seen.insert(word.clone()) {
                 if !out.is_empty() {
                     out.push(' ');
@@ -419,6 +418,16 @@ pub async fn version_chain(ctx: &AppContext, owner_id: &str, id: &str) -> ApiRes
     Ok(chain)
 }
 
+/// The regenerate chain of the caller's scenario `id`, oldest first. 404 when
+/// the caller has no such scenario.
+pub async fn versions(ctx: &AppContext, user_id: &str, id: &str) -> ApiResult<Vec<Scenario>> {
+    let chain = version_chain(ctx, user_id, id).await?;
+    if chain.is_empty() {
+        return Err(ApiError::not_found("Scenario"));
+    }
+    Ok(chain)
+}
+
 /// Changes the owner's scenario `id` with `change` (which sees it, deleted or
 /// not, and may refuse), bumping its `version` and `updatedAt`, and rewrites
 /// its history entry and search terms with it, in one transaction (with
@@ -525,7 +534,7 @@ pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day
     marker.insert(PK.into(), key.pk.into());
     marker.insert(SK.into(), key.sk.into());
     let expires = ctx.clock.now() + time::Duration::days(2);
-    marker.insert(whatif_shared::ports::table::TTL.into(), expires.unix_timestamp().into());
+    marker.insert(crate::ports::table::TTL.into(), expires.unix_timestamp().into());
     let ops = vec![
         TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
         TxOp::Update {
