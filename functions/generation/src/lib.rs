@@ -14,6 +14,7 @@
 //! - [`screen`]: the blocklist screen of topics, custom choices and outputs.
 //! - [`cache`]: the 24 h generation cache in the table.
 //! - [`engine`]: the engine a context shares, built from the environment.
+//! - [`prices`]: the providers' price table, what a generation cost.
 //! - [`routes`]: the HTTP routes (one Lambda each) and the `generation` job.
 //! - [`topics`]: the curated topics of `/api/random`.
 //! - [`service`]: what the routes call: generate, continue, regenerate, tree, versions.
@@ -21,6 +22,7 @@
 pub mod cache;
 pub mod chain;
 pub mod engine;
+pub mod prices;
 pub mod prompts;
 pub mod provider;
 pub mod providers;

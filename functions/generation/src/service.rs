@@ -22,7 +22,7 @@ use whatif_shared::metrics::{Observation, Unit};
 
 use crate::cache::{self, CachedGeneration};
 use crate::chain::{Generation, GenerationError, ProviderChain};
-use crate::engine::Prices;
+use crate::prices::Prices;
 use crate::prompts::{self, PROMPT_VERSION};
 use crate::provider::{ModelRequest, TokenUsage};
 use crate::scenario::{GeneratedScenario, GenerationOptions, ParentContext, ScenarioSpec, Tone, Topic};
