@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod lambda;
@@ -32,4 +33,5 @@ pub mod conformance;
 
 pub use error::{ApiError, ApiResult};
 pub use http::{ApiRequest, Reply};
+pub use ids::{ScenarioId, UserId};
 pub use routes::{Route, RouteDoc};

@@ -10,7 +10,7 @@ use whatif_shared::{ApiRequest, ApiResult, Reply};
 use crate::listing::Listing;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let user = req.user()?.user_id.clone();
+    let user = req.user()?.id();
     let listing = Listing::from_request(&req, false)?;
     let kept = store::history(&ctx, &user).await?.into_iter().filter(|s| listing.keeps(s)).collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))

@@ -20,7 +20,7 @@ use whatif_shared::ports::table::Item;
 use whatif_shared::scenarios::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
 use whatif_shared::scenarios::types::PromptType;
 use whatif_shared::text;
-use whatif_shared::{ApiError, ApiRequest, ApiResult};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, ScenarioId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -173,7 +173,7 @@ impl Listing {
     /// Sorts the kept entries and cuts the page (by cursor when one was given,
     /// else by page number); reads the page's scenarios. The answer's
     /// `{scenarios, pagination}`.
-    pub async fn page(&self, ctx: &AppContext, owner: &str, mut kept: Vec<HistoryEntry>) -> ApiResult<Value> {
+    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<HistoryEntry>) -> ApiResult<Value> {
         kept.sort_by(|a, b| self.compare(a, b));
         let total = kept.len() as u64;
         let start = match &self.cursor {
@@ -193,7 +193,7 @@ impl Listing {
         if let Value::Object(p) = &mut pagination {
             p.insert("nextCursor".into(), next_cursor.map_or(Value::Null, Value::String));
         }
-        let ids: Vec<String> = kept[start..end].iter().map(|e| e.id.clone()).collect();
+        let ids: Vec<ScenarioId> = kept[start..end].iter().map(|e| ScenarioId::from_trusted(e.id.clone())).collect();
         let scenarios: Vec<Value> = store::get_many(ctx, owner, &ids).await?.iter().map(listed).collect();
         Ok(json!({"scenarios": scenarios, "pagination": pagination}))
     }

@@ -28,7 +28,7 @@ pub struct Stats {
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let user = req.user()?.user_id.clone();
+    let user = req.user()?.id();
     let mut stats = Stats::default();
     let (mut rated, mut rating_sum) = (0u64, 0u64);
     for s in store::history(&ctx, &user).await?.iter().filter(|s| !s.is_deleted()) {

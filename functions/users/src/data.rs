@@ -14,7 +14,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
 use whatif_shared::scenarios::store as scenario_store;
-use whatif_shared::{ApiError, ApiResult};
+use whatif_shared::{ApiError, ApiResult, UserId};
 
 /// One file of an export.
 pub struct ExportFile {
@@ -77,17 +77,18 @@ fn without_keys(mut item: Item) -> Item {
 
 async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
     let user = store::get_user(&ctx, &user_id).await?.ok_or_else(|| ApiError::not_found("Account"))?;
+    let owner = UserId::from_trusted(&user_id);
     let mut account = without_keys(user.to_item()?);
     account.remove("failedLogins");
     account.remove("lockedUntil");
     let sessions = all(
         &ctx,
-        Query::partition(Index::Primary, keys::user_partition(&user_id))
+        Query::partition(Index::Primary, keys::user_partition(&owner))
             .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into())),
     )
     .await?;
     let jobs =
-        all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id)).sk(SortKey::BeginsWith("JOB#".into())))
+        all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&owner)).sk(SortKey::BeginsWith("JOB#".into())))
             .await?;
     let sessions: Vec<Item> = sessions.into_iter().map(without_keys).collect();
     let jobs: Vec<Item> = jobs.into_iter().map(without_keys).collect();
@@ -99,8 +100,9 @@ async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<
 }
 
 async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
+    let owner = UserId::from_trusted(&user_id);
     let mut keys_to_delete: Vec<Key> = Vec::new();
-    for session in all(&ctx, Query::partition(Index::Primary, keys::user_partition(&user_id))).await? {
+    for session in all(&ctx, Query::partition(Index::Primary, keys::user_partition(&owner))).await? {
         if let Some(hash) = session.get("currentHash").and_then(Value::as_str) {
             keys_to_delete.push(keys::refresh_token(hash));
         }
@@ -108,7 +110,7 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
             keys_to_delete.push(key);
         }
     }
-    for job in all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id))).await? {
+    for job in all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&owner))).await? {
         if let Some(key) = Key::of(&job) {
             keys_to_delete.push(key);
         }
@@ -151,12 +153,12 @@ async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
 
 /// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.
 async fn export_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
-    let scenarios = scenario_store::all_of(&ctx, &user_id).await?;
+    let scenarios = scenario_store::all_of(&ctx, &UserId::from_trusted(user_id)).await?;
     Ok(vec![json_file("scenarios.json", &json!(scenarios))?])
 }
 
 async fn delete_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
-    let purged = scenario_store::purge_all_of(&ctx, &user_id).await?;
+    let purged = scenario_store::purge_all_of(&ctx, &UserId::from_trusted(&user_id)).await?;
     tracing::info!(user_id = %user_id, purged, "deleted the account's scenarios");
     Ok(())
 }

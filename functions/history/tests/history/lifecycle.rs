@@ -14,6 +14,7 @@ use whatif_shared::keys;
 use whatif_shared::ports::table::{Index, Query};
 use whatif_shared::scenarios::types::{GenerationOptions, Topic};
 use whatif_shared::scenarios::{Scenario, store};
+use whatif_shared::{ScenarioId, UserId};
 
 const OWNER: &str = "01OWNER";
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -65,7 +66,8 @@ async fn scenario(ctx: &AppContext, topic: &str) -> String {
 /// Every item of the scenario: itself, its history entry, its terms.
 async fn items_of(ctx: &AppContext, id: &str) -> usize {
     let mut n = 0;
-    for key in [keys::scenario(OWNER, id), keys::scenario_summary(OWNER, id), keys::scenario_terms(OWNER, id)] {
+    let (owner, id) = (&UserId::from_trusted(OWNER), &ScenarioId::from_trusted(id));
+    for key in [keys::scenario(owner, id), keys::scenario_summary(owner, id), keys::scenario_terms(owner, id)] {
         n += usize::from(ctx.table.get(&key).await.unwrap().is_some());
     }
     n
@@ -86,7 +88,10 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
         ctx.blobs.put(&file, b"%PDF".to_vec().into(), "application/pdf").await.unwrap();
     }
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();
-    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_none(), "gone for reads");
+    assert!(
+        store::get_owned(&ctx, &UserId::from_trusted(OWNER), &ScenarioId::from_trusted(&id)).await.unwrap().is_none(),
+        "gone for reads"
+    );
     assert_eq!(soft_delete(&ctx, OWNER, &id, None).await.unwrap_err().status, 404, "deleting twice");
     assert_eq!(markers(&ctx).await, 1);
 
@@ -117,7 +122,9 @@ async fn a_restored_scenario_is_never_purged() {
     assert_eq!(markers(&ctx).await, 0, "restore removes the marker");
     clock.advance(60 * DAY);
     assert_eq!(purge_expired(&ctx).await.unwrap(), 0);
-    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_some());
+    assert!(
+        store::get_owned(&ctx, &UserId::from_trusted(OWNER), &ScenarioId::from_trusted(&id)).await.unwrap().is_some()
+    );
 
     // Deleted again later: only the new deletion counts.
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();
