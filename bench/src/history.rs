@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
-use whatif_generation::scenario::{GenerationOptions, Length, PromptType, Topic};
-use whatif_generation::store;
+use whatif_shared::UserId;
 use whatif_shared::adapters::aws::sdk::aws_sdk_dynamodb;
 use whatif_shared::adapters::aws::{DynamoTable, create_table_if_missing, emulator_config};
 use whatif_shared::auth::{Plan, Principal, Role};
@@ -18,6 +17,8 @@ use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::http::ApiRequest;
 use whatif_shared::routes::Route;
+use whatif_shared::scenarios::store;
+use whatif_shared::scenarios::types::{GenerationOptions, Length, PromptType, Topic};
 
 use crate::{Options, Row, Stats};
 
@@ -126,7 +127,7 @@ async fn seed(ctx: &Arc<AppContext>) -> Result<(), String> {
         let id = ctx.ids.ulid().to_string();
         let scenario = engine.generate(ctx, Some(OWNER), id, &topic, &options).await.map_err(|e| e.message)?.scenario;
         if i % 4 == 0 {
-            store::edit(ctx, OWNER, &scenario.id, None, |s| {
+            store::edit(ctx, &UserId::from_trusted(OWNER), &scenario.scenario_id(), None, |s| {
                 s.tags = vec!["bench".into(), format!("group {}", i % 7)];
                 s.is_favorite = i % 8 == 0;
                 s.rating = Some((i % 5) as u8 + 1);

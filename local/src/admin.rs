@@ -2,6 +2,7 @@
 //! `--aws`) on AWS: key rotation and the first admin.
 
 use serde_json::json;
+use whatif_shared::UserId;
 use whatif_shared::accounts::signing;
 use whatif_shared::accounts::store;
 use whatif_shared::accounts::types::Email;
@@ -31,12 +32,12 @@ pub async fn promote_admin(config: Config, email: &str) -> Result<String, String
     ctx.table
         .transact(vec![
             TxOp::Update {
-                key: keys::user_profile(&user.id),
+                key: keys::user_profile(&UserId::from_trusted(&user.id)),
                 update: Update::new().set("role", "admin").add("version", 1),
                 cond: Some(Cond::Exists),
             },
             TxOp::Update {
-                key: keys::account_status(&user.id),
+                key: keys::account_status(&UserId::from_trusted(&user.id)),
                 update: Update::new().set("role", json!("admin")),
                 cond: None,
             },

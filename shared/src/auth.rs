@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
+use crate::ids::UserId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -30,6 +31,13 @@ pub struct Principal {
     pub plan: Plan,
     /// The session the token belongs to.
     pub session: Option<String>,
+}
+
+impl Principal {
+    /// The caller's id, typed for the store and the keys (a verified token's subject).
+    pub fn id(&self) -> UserId {
+        UserId::from_trusted(self.user_id.clone())
+    }
 }
 
 /// The auth level a route asks for (API.md's **none** .. **admin**).

@@ -247,6 +247,7 @@ pub mod records {
     use crate::clock::rfc3339;
     use crate::context::AppContext;
     use crate::error::{ApiError, ApiResult};
+    use crate::ids::UserId;
     use crate::keys;
     use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, PK, SK, Update};
 
@@ -267,7 +268,7 @@ pub mod records {
             updated_at: now,
         };
         let key = keys::job(&record.id);
-        let (gpk, gsk) = keys::job_by_owner(user_id, &record.created_at, &record.id);
+        let (gpk, gsk) = keys::job_by_owner(&UserId::from_trusted(user_id), &record.created_at, &record.id);
         let mut item = Item::new();
         item.insert(PK.into(), key.pk.into());
         item.insert(SK.into(), key.sk.into());

@@ -1,6 +1,7 @@
 //! The one module that builds table keys. Every item's key shape, and the
 //! access pattern it serves, is listed here and in `docs/data-model.md`.
 
+use crate::ids::{ScenarioId, UserId};
 use crate::ports::table::Key;
 
 /// A rate-limit window: `RL#<class>#<subject>` / `<window start>` (TTL'd).
@@ -23,18 +24,18 @@ pub fn public_jwks() -> Key {
 
 /// An account's partition, `USER#<id>`: its profile, status, sessions and
 /// scenarios. Access: the account's deletion reads it whole.
-pub fn user_partition(user_id: &str) -> String {
+pub fn user_partition(user_id: &UserId) -> String {
     format!("USER#{user_id}")
 }
 
 /// An account's status, read on every authenticated request: `USER#<id>` / `STATUS`.
 /// Small on purpose (status, role, plan, tokensValidAfter), so the check stays cheap.
-pub fn account_status(user_id: &str) -> Key {
+pub fn account_status(user_id: &UserId) -> Key {
     Key::new(user_partition(user_id), "STATUS")
 }
 
 /// An account: `USER#<id>` / `PROFILE`. Access: get by id.
-pub fn user_profile(user_id: &str) -> Key {
+pub fn user_profile(user_id: &UserId) -> Key {
     Key::new(user_partition(user_id), "PROFILE")
 }
 
@@ -56,7 +57,7 @@ pub fn oidc_claim(provider: &str, subject: &str) -> Key {
 
 /// A session (a refresh-token family): `USER#<id>` / `SESSION#<family>`.
 /// Access: query `SESSION#` to revoke them all.
-pub fn session(user_id: &str, family: &str) -> Key {
+pub fn session(user_id: &UserId, family: &str) -> Key {
     Key::new(user_partition(user_id), format!("SESSION#{family}"))
 }
 
@@ -80,7 +81,7 @@ pub fn job(job_id: &str) -> Key {
 }
 
 /// The GSI1 key of a job, listing an owner's jobs by time.
-pub fn job_by_owner(user_id: &str, created_at: &str, job_id: &str) -> (String, String) {
+pub fn job_by_owner(user_id: &UserId, created_at: &str, job_id: &str) -> (String, String) {
     (user_partition(user_id), format!("JOB#{created_at}#{job_id}"))
 }
 
@@ -99,17 +100,17 @@ pub const SCENARIO_PREFIX: &str = "SCN#";
 ///
 /// The regenerate chain follows `versionOf` (the previous version's id, same
 /// owner) back with gets on the owner's partition.
-pub fn scenario(user_id: &str, scenario_id: &str) -> Key {
+pub fn scenario(user_id: &UserId, scenario_id: &ScenarioId) -> Key {
     Key::new(user_partition(user_id), format!("{SCENARIO_PREFIX}{scenario_id}"))
 }
 
 /// The GSI1 key of a scenario, to get it by id: `SCN#<id>` / `SCN`.
-pub fn scenario_by_id(scenario_id: &str) -> (String, String) {
+pub fn scenario_by_id(scenario_id: &ScenarioId) -> (String, String) {
     (format!("{SCENARIO_PREFIX}{scenario_id}"), "SCN".to_string())
 }
 
 /// The GSI2 partition of one branch tree: `TREE#<rootId>`.
-pub fn scenario_tree(root_id: &str) -> String {
+pub fn scenario_tree(root_id: &ScenarioId) -> String {
     format!("TREE#{root_id}")
 }
 
@@ -119,7 +120,7 @@ pub fn scenario_tree_depth(depth: u32) -> String {
 }
 
 /// The GSI2 key of a scenario in its tree: `TREE#<rootId>` / `<depth, 4 digits>#<id>`.
-pub fn scenario_tree_node(root_id: &str, depth: u32, scenario_id: &str) -> (String, String) {
+pub fn scenario_tree_node(root_id: &ScenarioId, depth: u32, scenario_id: &ScenarioId) -> (String, String) {
     (scenario_tree(root_id), format!("{}{scenario_id}", scenario_tree_depth(depth)))
 }
 
@@ -127,12 +128,12 @@ pub fn scenario_tree_node(root_id: &str, depth: u32, scenario_id: &str) -> (Stri
 /// its text (content, sections, choices), written with it in one transaction.
 /// Access: the owner's whole history in one partition query of small items,
 /// filtered, sorted and counted in memory (`GET /api/scenarios/my`, `/stats`).
-pub fn scenario_summary(user_id: &str, scenario_id: &str) -> Key {
-    Key::new(scenario_summaries(user_id), scenario_id)
+pub fn scenario_summary(user_id: &UserId, scenario_id: &ScenarioId) -> Key {
+    Key::new(scenario_summaries(user_id), scenario_id.as_str())
 }
 
 /// The partition of an owner's history entries.
-pub fn scenario_summaries(user_id: &str) -> String {
+pub fn scenario_summaries(user_id: &UserId) -> String {
     format!("HIST#{user_id}")
 }
 
@@ -146,25 +147,25 @@ pub const TERMS_SHARDS: u32 = 8;
 /// shard (0..[`TERMS_SHARDS`]) is a hash of the id. Access: the owner's
 /// [`scenario_terms_partitions`] read in parallel and matched in memory
 /// (`GET /api/scenarios/search`).
-pub fn scenario_terms(user_id: &str, scenario_id: &str) -> Key {
+pub fn scenario_terms(user_id: &UserId, scenario_id: &ScenarioId) -> Key {
     // FNV-1a: stable across builds and platforms, unlike std's hasher.
-    let hash = scenario_id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    Key::new(scenario_terms_partition(user_id, hash % TERMS_SHARDS), scenario_id)
+    let hash = scenario_id.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    Key::new(scenario_terms_partition(user_id, hash % TERMS_SHARDS), scenario_id.as_str())
 }
 
 /// One partition of an owner's search terms.
-pub fn scenario_terms_partition(user_id: &str, shard: u32) -> String {
+pub fn scenario_terms_partition(user_id: &UserId, shard: u32) -> String {
     format!("TERMS#{user_id}#{shard}")
 }
 
 /// Every partition of an owner's search terms.
-pub fn scenario_terms_partitions(user_id: &str) -> Vec<String> {
+pub fn scenario_terms_partitions(user_id: &UserId) -> Vec<String> {
     (0..TERMS_SHARDS).map(|shard| scenario_terms_partition(user_id, shard)).collect()
 }
 
 /// One counted view: `VIEW#<scenarioId>#<yyyy-mm-dd>` / `<viewer>`, TTL 2 days;
 /// put with `NotExists`, so a viewer counts once per scenario and day.
-pub fn scenario_view(scenario_id: &str, day: &str, viewer: &str) -> Key {
+pub fn scenario_view(scenario_id: &ScenarioId, day: &str, viewer: &str) -> Key {
     Key::new(format!("VIEW#{scenario_id}#{day}"), viewer)
 }
 
@@ -173,7 +174,7 @@ pub const PURGE_PARTITION: &str = "PURGE";
 
 /// A soft-deleted scenario: `PURGE` / `<deletedAt>#<owner>#<id>`. Access: the
 /// purge worker queries sort keys below `<now - 30 days>`; restore deletes it.
-pub fn scenario_purge(deleted_at: &str, user_id: &str, scenario_id: &str) -> Key {
+pub fn scenario_purge(deleted_at: &str, user_id: &UserId, scenario_id: &ScenarioId) -> Key {
     Key::new(PURGE_PARTITION, format!("{deleted_at}#{user_id}#{scenario_id}"))
 }
 
@@ -191,13 +192,18 @@ mod tests {
 
     #[test]
     fn search_items_spread_over_every_shard_and_each_stays_in_its_own() {
-        let ids: Vec<String> = (0..200).map(|i| format!("01JD{i:022}")).collect();
-        let partitions: std::collections::HashSet<String> = ids.iter().map(|id| scenario_terms("u1", id).pk).collect();
+        let u1 = UserId::from_trusted("u1");
+        let ids: Vec<ScenarioId> = (0..200).map(|i| ScenarioId::from_trusted(format!("01JD{i:022}"))).collect();
+        let partitions: std::collections::HashSet<String> = ids.iter().map(|id| scenario_terms(&u1, id).pk).collect();
         assert_eq!(partitions.len(), TERMS_SHARDS as usize, "every shard is used");
-        let all: std::collections::HashSet<String> = scenario_terms_partitions("u1").into_iter().collect();
+        let all: std::collections::HashSet<String> = scenario_terms_partitions(&u1).into_iter().collect();
         assert_eq!(partitions, all, "and search reads exactly those");
-        assert_eq!(scenario_terms("u1", &ids[7]), scenario_terms("u1", &ids[7]), "one id, one key");
+        assert_eq!(scenario_terms(&u1, &ids[7]), scenario_terms(&u1, &ids[7]), "one id, one key");
         // FNV-1a 32 of "01ABC" is 0x84b4c66e (computed independently), mod 8 = 6.
-        assert_eq!(scenario_terms("u1", "01ABC").pk, "TERMS#u1#6", "stable across builds (FNV-1a)");
+        assert_eq!(
+            scenario_terms(&u1, &ScenarioId::from_trusted("01ABC")).pk,
+            "TERMS#u1#6",
+            "stable across builds (FNV-1a)"
+        );
     }
 }

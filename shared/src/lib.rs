@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod iam;
 pub mod idempotency;
+pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod lambda;
@@ -25,7 +26,9 @@ pub mod pipeline;
 pub mod ports;
 pub mod ratelimit;
 pub mod routes;
+pub mod scenarios;
 pub mod service;
+pub mod text;
 pub mod tokens;
 
 #[cfg(any(test, feature = "test-util"))]
@@ -33,4 +36,5 @@ pub mod conformance;
 
 pub use error::{ApiError, ApiResult};
 pub use http::{ApiRequest, Reply};
+pub use ids::{ScenarioId, UserId};
 pub use routes::{Route, RouteDoc};

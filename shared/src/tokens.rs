@@ -20,6 +20,7 @@ use tokio::sync::RwLock;
 use crate::auth::{Authenticator, Plan, Principal, Role};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::UserId;
 use crate::keys;
 use crate::ports::ItemTable;
 
@@ -138,7 +139,7 @@ impl Authenticator for TokenVerifier {
     async fn authenticate(&self, token: &str) -> ApiResult<Principal> {
         let claims = self.verify(token).await?;
         // One small read: the account's status and the time before which its tokens are revoked.
-        let status = self.table.get(&keys::account_status(&claims.sub)).await?;
+        let status = self.table.get(&keys::account_status(&UserId::from_trusted(&claims.sub))).await?;
         let Some(status) = status else { return Err(ApiError::unauthorized("The account no longer exists")) };
         match status.get("status").and_then(Value::as_str) {
             Some("active") => {}

@@ -17,7 +17,7 @@ use whatif_shared::keys;
 use whatif_shared::oidc::{OidcError, VerifiedIdentity};
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
-use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId};
 
 use crate::common::{SignedIn, user_agent};
 
@@ -115,7 +115,7 @@ async fn link(ctx: &AppContext, user: User, identity: &VerifiedIdentity) -> ApiR
             cond: Some(Cond::NotExists),
         },
         TxOp::Update {
-            key: keys::user_profile(&user.id),
+            key: keys::user_profile(&UserId::from_trusted(&user.id)),
             update,
             cond: Some(Cond::And(vec![Cond::Exists, Cond::eq("email", user.email.as_str())])),
         },

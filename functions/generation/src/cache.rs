@@ -17,7 +17,7 @@ use whatif_shared::ports::table::{PK, SK, TTL};
 
 use crate::provider::TokenUsage;
 use crate::scenario::{GeneratedScenario, ScenarioSpec};
-use crate::screen::fold;
+use whatif_shared::text::fold;
 
 /// How long an entry is served.
 pub const CACHE_TTL_SECS: i64 = 24 * 60 * 60;

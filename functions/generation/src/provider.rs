@@ -4,10 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 use crate::prompts::Prompt;
 use crate::scenario::{ParentContext, ScenarioSpec};
+pub use whatif_shared::scenarios::types::TokenUsage;
 
 /// Who wrote a message of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,31 +71,6 @@ impl ModelRequest {
         next.messages.push(Message { role: Role::Assistant, content: previous_answer.to_string() });
         next.messages.push(Message { role: Role::User, content: repair_message });
         next
-    }
-}
-
-/// Tokens a request used, as the provider counted them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TokenUsage {
-    pub prompt: u32,
-    pub completion: u32,
-    pub total: u32,
-}
-
-impl TokenUsage {
-    pub fn new(prompt: u32, completion: u32) -> Self {
-        TokenUsage { prompt, completion, total: prompt.saturating_add(completion) }
-    }
-}
-
-impl std::ops::Add for TokenUsage {
-    type Output = TokenUsage;
-    fn add(self, other: TokenUsage) -> TokenUsage {
-        TokenUsage {
-            prompt: self.prompt.saturating_add(other.prompt),
-            completion: self.completion.saturating_add(other.completion),
-            total: self.total.saturating_add(other.total),
-        }
     }
 }
 

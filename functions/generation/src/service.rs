@@ -19,15 +19,17 @@ use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::{ApiError, ApiResult};
 use whatif_shared::metrics::{Observation, Unit};
+use whatif_shared::{ScenarioId, UserId};
 
 use crate::cache::{self, CachedGeneration};
 use crate::chain::{Generation, GenerationError, ProviderChain};
-use crate::engine::Prices;
+use crate::prices::Prices;
 use crate::prompts::{self, PROMPT_VERSION};
 use crate::provider::{ModelRequest, TokenUsage};
 use crate::scenario::{GeneratedScenario, GenerationOptions, ParentContext, ScenarioSpec, Tone, Topic};
 use crate::screen::Screen;
-use crate::store::{self, Scenario};
+pub use whatif_shared::scenarios::store::versions;
+use whatif_shared::scenarios::store::{self, Scenario};
 
 /// The deepest a branch may go (a root is depth 0).
 pub const MAX_DEPTH: u32 = 50;
@@ -304,10 +306,12 @@ impl Generator {
 /// public, for anyone (who then sees only the tree's public nodes). 404 when
 /// missing or not visible.
 pub async fn tree(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult<Tree> {
-    let node = store::get_visible(ctx, caller, id).await?;
-    let owner = node.is_owned_by(caller);
+    // The caller's id is a verified token's; `id` a ULID the route parsed.
+    let caller = caller.map(UserId::from_trusted);
+    let node = store::get_visible(ctx, caller.as_ref(), &ScenarioId::from_trusted(id)).await?;
+    let owner = node.is_owned_by(caller.as_ref());
     let mut nodes: Vec<Scenario> =
-        store::tree_nodes(ctx, &node.root_id).await?.into_iter().filter(|n| owner || n.is_public).collect();
+        store::tree_nodes(ctx, &node.root()).await?.into_iter().filter(|n| owner || n.is_public).collect();
     // The index is eventually consistent on DynamoDB: a node just written may be missing.
     if !nodes.iter().any(|n| n.id == node.id) {
         nodes.push(node.clone());
@@ -327,21 +331,12 @@ pub async fn tree(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult
     Ok(Tree { root_id: node.root_id.clone(), id: node.id.clone(), path, nodes })
 }
 
-/// The regenerate chain of the caller's scenario `id`, oldest first. 404 when
-/// the caller has no such scenario.
-pub async fn versions(ctx: &AppContext, user_id: &str, id: &str) -> ApiResult<Vec<Scenario>> {
-    let chain = store::version_chain(ctx, user_id, id).await?;
-    if chain.is_empty() {
-        return Err(ApiError::not_found("Scenario"));
-    }
-    Ok(chain)
-}
-
 /// The caller's scenario `id`; 403 `forbidden` when it is someone else's public
 /// one (visible, but not theirs to change), 404 when missing or private.
 async fn owned(ctx: &AppContext, caller: Option<&str>, id: &str, forbidden: &str) -> ApiResult<Scenario> {
+    let id = &ScenarioId::from_trusted(id);
     if let Some(user) = caller
-        && let Some(own) = store::get_owned(ctx, user, id).await?
+        && let Some(own) = store::get_owned(ctx, &UserId::from_trusted(user), id).await?
     {
         return Ok(own);
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
-use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+use whatif_shared::scenarios::store;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, UserId};
 
 use crate::fields::{Tag, tag_set};
 use crate::lifecycle;
@@ -98,6 +98,8 @@ async fn apply(ctx: &AppContext, user: &str, id: &str, operation: Operation, tag
     if operation == Operation::Delete {
         return lifecycle::soft_delete(ctx, user, id, None).await.map(|_| ());
     }
+    // The caller's id, and an id checked to be a ULID (as sent, as before).
+    let (user, id) = (&UserId::from_trusted(user), &ScenarioId::from_trusted(id));
     store::edit(ctx, user, id, None, |s| {
         if s.is_deleted() {
             return Err(ApiError::not_found("Scenario"));

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use whatif_generation::store as scenario_store;
-use whatif_shared::ApiResult;
 use whatif_shared::context::AppContext;
 use whatif_shared::routes::Access;
+use whatif_shared::scenarios::store as scenario_store;
 use whatif_shared::service::{DataOwner, ExportFile};
+use whatif_shared::{ApiResult, UserId};
 
 pub const OWNERS: &[DataOwner] = &[DataOwner {
     name: "scenarios",
@@ -20,12 +20,12 @@ pub const OWNERS: &[DataOwner] = &[DataOwner {
 
 /// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.
 async fn export_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
-    let scenarios = scenario_store::all_of(&ctx, &user_id).await?;
+    let scenarios = scenario_store::all_of(&ctx, &UserId::from_trusted(&user_id)).await?;
     Ok(vec![ExportFile::json("scenarios.json", &json!(scenarios))?])
 }
 
 async fn delete_scenarios(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
-    let purged = scenario_store::purge_all_of(&ctx, &user_id).await?;
+    let purged = scenario_store::purge_all_of(&ctx, &UserId::from_trusted(&user_id)).await?;
     tracing::info!(user_id = %user_id, purged, "deleted the account's scenarios");
     Ok(())
 }

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use whatif_generation::store;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
-use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+use whatif_shared::scenarios::store;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId};
 
 use crate::export::{self, Format};
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let id = req.path_ulid("id")?.to_string();
+    let id = ScenarioId::from(req.path_ulid("id")?);
     let format = match req.query_param("format") {
         None | Some("") => Format::Md,
         Some(raw) => Format::parse(raw)
@@ -26,8 +26,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if let Some((name, _)) = req.query.iter().find(|(k, _)| k != "format") {
         return Err(ApiError::validation(name, "is not a parameter of this route"));
     }
-    let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
-    let scenario = store::get_visible(&ctx, caller, &id).await?;
+    let caller = req.principal.as_ref().map(|p| p.id());
+    let scenario = store::get_visible(&ctx, caller.as_ref(), &id).await?;
     let bytes = export::render(&scenario, format).map_err(ApiError::internal)?;
     let name = export::file_name(&scenario, format);
     if bytes.len() <= ctx.config.export_inline_max_bytes {
@@ -36,7 +36,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             .header(http::header::CONTENT_DISPOSITION, &disposition));
     }
     let size = bytes.len();
-    let key = format!("{}v{}/{name}", files_prefix(&scenario.owner_id, &id), scenario.version);
+    let key = format!("{}v{}/{name}", files_prefix(&scenario.owner_id, id.as_str()), scenario.version);
     ctx.blobs.put(&key, bytes.into(), format.content_type()).await?;
     let link = ctx.blobs.presign_get(&key, Duration::from_secs(900), Some(&name)).await?;
     Ok(Reply::ok(json!({

@@ -5,17 +5,18 @@
 
 use std::sync::Arc;
 
-use whatif_generation::store;
 use whatif_shared::accounts::sessions;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit;
-use whatif_shared::{ApiRequest, ApiResult, Reply};
+use whatif_shared::scenarios::store;
+use whatif_shared::{ApiRequest, ApiResult, Reply, ScenarioId};
 
 use crate::etag;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let id = req.path_ulid("id")?.to_string();
-    let caller = req.principal.as_ref().map(|p| p.user_id.as_str());
+    let id = ScenarioId::from(req.path_ulid("id")?);
+    let caller = req.principal.as_ref().map(|p| p.id());
+    let caller = caller.as_ref();
     let mut scenario = store::get_visible(&ctx, caller, &id).await?;
     if scenario.is_owned_by(caller) {
         let tag = etag(scenario.version);

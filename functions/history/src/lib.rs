@@ -94,14 +94,14 @@ pub const GET: Route = row(Route::get("history-get", "/api/scenarios/{id}", hand
     .auth(AuthLevel::Optional)
     .access(WRITE)
     .doc(RouteDoc {
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
         ..RouteDoc::new("history", "A scenario: its owner's (with an ETag), or a public one (counts a view)")
     });
 
 pub const UPDATE: Route =
     row(Route::patch("history-update", "/api/scenarios/{id}", handler!(update::handle))).access(WRITE).doc(RouteDoc {
         request: Some(|g| g.subschema_for::<update::UpdateBody>()),
-        response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
         ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
     });
 
@@ -112,7 +112,7 @@ pub const DELETE: Route = row(Route::delete("history-delete", "/api/scenarios/{i
 pub const RESTORE: Route =
     row(Route::post("history-restore", "/api/scenarios/{id}/restore", handler!(restore::handle))).access(WRITE).doc(
         RouteDoc {
-            response: Some(|g| g.subschema_for::<whatif_generation::Scenario>()),
+            response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
             ..RouteDoc::new("history", "Undo a delete within 30 days")
         },
     );

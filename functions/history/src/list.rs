@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::listing::Listing;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let user = req.user()?.user_id.clone();
+    let user = req.user()?.id();
     let listing = Listing::from_request(&req, false)?;
     let kept = store::history(&ctx, &user).await?.into_iter().filter(|s| listing.keeps(s)).collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))

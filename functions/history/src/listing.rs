@@ -14,12 +14,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use whatif_generation::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
-use whatif_generation::{PromptType, screen};
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
 use whatif_shared::ports::table::Item;
-use whatif_shared::{ApiError, ApiRequest, ApiResult};
+use whatif_shared::scenarios::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
+use whatif_shared::scenarios::types::PromptType;
+use whatif_shared::text;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, ScenarioId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +99,7 @@ impl Listing {
             .as_deref()
             .unwrap_or_default()
             .split(',')
-            .map(|t| screen::fold(t.trim()))
+            .map(|t| text::fold(t.trim()))
             .filter(|t| !t.is_empty())
             .collect();
         if tags.len() > 20 {
@@ -113,7 +114,7 @@ impl Listing {
         }
         let words = match (search, raw.q.as_deref().map(str::trim)) {
             (true, Some(q)) if !q.is_empty() && q.chars().count() <= 100 => {
-                let words = screen::words(q);
+                let words = text::words(q);
                 if words.is_empty() {
                     return Err(ApiError::validation("q", "must contain a letter or digit"));
                 }
@@ -150,7 +151,7 @@ impl Listing {
             return false;
         }
         if !self.tags.is_empty() {
-            let own: Vec<String> = scenario.tags.iter().map(|t| screen::fold(t)).collect();
+            let own: Vec<String> = scenario.tags.iter().map(|t| text::fold(t)).collect();
             if !self.tags.iter().all(|t| own.contains(t)) {
                 return false;
             }
@@ -172,7 +173,7 @@ impl Listing {
     /// Sorts the kept entries and cuts the page (by cursor when one was given,
     /// else by page number); reads the page's scenarios. The answer's
     /// `{scenarios, pagination}`.
-    pub async fn page(&self, ctx: &AppContext, owner: &str, mut kept: Vec<HistoryEntry>) -> ApiResult<Value> {
+    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<HistoryEntry>) -> ApiResult<Value> {
         kept.sort_by(|a, b| self.compare(a, b));
         let total = kept.len() as u64;
         let start = match &self.cursor {
@@ -192,7 +193,7 @@ impl Listing {
         if let Value::Object(p) = &mut pagination {
             p.insert("nextCursor".into(), next_cursor.map_or(Value::Null, Value::String));
         }
-        let ids: Vec<String> = kept[start..end].iter().map(|e| e.id.clone()).collect();
+        let ids: Vec<ScenarioId> = kept[start..end].iter().map(|e| ScenarioId::from_trusted(e.id.clone())).collect();
         let scenarios: Vec<Value> = store::get_many(ctx, owner, &ids).await?.iter().map(listed).collect();
         Ok(json!({"scenarios": scenarios, "pagination": pagination}))
     }

@@ -10,14 +10,14 @@
 
 use std::sync::Arc;
 
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::listing::Listing;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let user = req.user()?.user_id.clone();
+    let user = req.user()?.id();
     let listing = Listing::from_request(&req, true)?;
     let kept = store::search_index(&ctx, &user)
         .await?

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 #[derive(Debug, Default, Serialize, JsonSchema)]
@@ -28,7 +28,7 @@ pub struct Stats {
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let user = req.user()?.user_id.clone();
+    let user = req.user()?.id();
     let mut stats = Stats::default();
     let (mut rated, mut rating_sum) = (0u64, 0u64);
     for s in store::history(&ctx, &user).await?.iter().filter(|s| !s.is_deleted()) {

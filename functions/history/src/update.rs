@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use whatif_generation::store;
 use whatif_shared::context::AppContext;
-use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+use whatif_shared::scenarios::store;
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId};
 
 use crate::fields::{Rating, Tag, Title, nullable, tag_set};
 use crate::{etag, expected_version};
@@ -34,8 +34,8 @@ pub struct UpdateBody {
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let id = req.path_ulid("id")?.to_string();
-    let user = req.user()?.user_id.clone();
+    let id = ScenarioId::from(req.path_ulid("id")?);
+    let user = req.user()?.id();
     let body: UpdateBody = req.json()?;
     let expected = expected_version(&req, body.version)?;
     let tags = match body.tags {

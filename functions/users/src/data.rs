@@ -13,7 +13,7 @@ use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
 use whatif_shared::routes::Access;
 use whatif_shared::service::{ACCOUNT_OWNER, DataOwner, ExportFile};
-use whatif_shared::{ApiError, ApiResult};
+use whatif_shared::{ApiError, ApiResult, UserId};
 
 /// This service's owners; the account's runs after every other service's.
 pub const OWNERS: &[DataOwner] = &[
@@ -59,17 +59,18 @@ fn without_keys(mut item: Item) -> Item {
 
 async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
     let user = store::get_user(&ctx, &user_id).await?.ok_or_else(|| ApiError::not_found("Account"))?;
+    let owner = UserId::from_trusted(&user_id);
     let mut account = without_keys(user.to_item()?);
     account.remove("failedLogins");
     account.remove("lockedUntil");
     let sessions = all(
         &ctx,
-        Query::partition(Index::Primary, keys::user_partition(&user_id))
+        Query::partition(Index::Primary, keys::user_partition(&owner))
             .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into())),
     )
     .await?;
     let jobs =
-        all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id)).sk(SortKey::BeginsWith("JOB#".into())))
+        all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&owner)).sk(SortKey::BeginsWith("JOB#".into())))
             .await?;
     let sessions: Vec<Item> = sessions.into_iter().map(without_keys).collect();
     let jobs: Vec<Item> = jobs.into_iter().map(without_keys).collect();
@@ -81,8 +82,9 @@ async fn export_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<
 }
 
 async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
+    let owner = UserId::from_trusted(&user_id);
     let mut keys_to_delete: Vec<Key> = Vec::new();
-    for session in all(&ctx, Query::partition(Index::Primary, keys::user_partition(&user_id))).await? {
+    for session in all(&ctx, Query::partition(Index::Primary, keys::user_partition(&owner))).await? {
         if let Some(hash) = session.get("currentHash").and_then(Value::as_str) {
             keys_to_delete.push(keys::refresh_token(hash));
         }
@@ -90,7 +92,7 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
             keys_to_delete.push(key);
         }
     }
-    for job in all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&user_id))).await? {
+    for job in all(&ctx, Query::partition(Index::Gsi1, keys::user_partition(&owner))).await? {
         if let Some(key) = Key::of(&job) {
             keys_to_delete.push(key);
         }

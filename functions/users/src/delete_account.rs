@@ -16,7 +16,7 @@ use whatif_shared::jobs::records;
 use whatif_shared::jobs::{JobError, JobMessage, JobStatus};
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
-use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId};
 
 use crate::profile::current;
 
@@ -38,12 +38,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let mine = Cond::eq("userId", user.id.as_str());
     let mut ops = vec![
         TxOp::Update {
-            key: keys::user_profile(&user.id),
+            key: keys::user_profile(&UserId::from_trusted(&user.id)),
             update: Update::new().set("status", AccountStatus::Deleted.as_str()),
             cond: Some(Cond::Exists),
         },
         TxOp::Update {
-            key: keys::account_status(&user.id),
+            key: keys::account_status(&UserId::from_trusted(&user.id)),
             update: Update::new().set("status", AccountStatus::Deleted.as_str()),
             cond: None,
         },

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::user::User;
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
 use crate::ports::table::{Cond, Item, PK, Query, SK, SortKey, TTL, TxOp, Update};
@@ -51,7 +52,7 @@ pub async fn start(ctx: &AppContext, user: &User, user_agent: Option<&str>) -> A
     let family = ctx.ids.ulid().to_string();
     let refresh = random_token(32);
     let now = ctx.clock.epoch_seconds();
-    let session_key = keys::session(&user.id, &family);
+    let session_key = keys::session(&UserId::from_trusted(&user.id), &family);
     let refresh_key = keys::refresh_token(&hash(&refresh));
     let session = item(
         session_key.pk,
@@ -133,7 +134,7 @@ pub async fn refresh(ctx: &AppContext, presented: &str) -> ApiResult<(User, Issu
             },
             TxOp::Put { item: new_token, cond: Some(Cond::NotExists) },
             TxOp::Update {
-                key: keys::session(&user_id, &family),
+                key: keys::session(&UserId::from_trusted(&user_id), &family),
                 update: Update::new()
                     .set("currentHash", hash(&next))
                     .set("lastUsedAt", now)
@@ -168,7 +169,7 @@ pub async fn owner_of(ctx: &AppContext, presented: &str) -> ApiResult<Option<(St
 /// Closes one session: its refresh token and its access tokens stop working.
 pub async fn revoke(ctx: &AppContext, user_id: &str, family: &str) -> ApiResult<()> {
     let now = ctx.clock.epoch_seconds();
-    let key = keys::session(user_id, family);
+    let key = keys::session(&UserId::from_trusted(user_id), family);
     let closed = ctx.table.update(&key, Update::new().set("revokedAt", now), Some(Cond::Exists)).await;
     match closed {
         Ok(session) => {
@@ -190,9 +191,12 @@ pub async fn revoke_all(ctx: &AppContext, user_id: &str, keep: Option<&str>) -> 
         let page = ctx
             .table
             .query(
-                &Query::partition(crate::ports::Index::Primary, crate::keys::user_partition(user_id))
-                    .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into()))
-                    .start(start),
+                &Query::partition(
+                    crate::ports::Index::Primary,
+                    crate::keys::user_partition(&UserId::from_trusted(user_id)),
+                )
+                .sk(SortKey::BeginsWith(keys::SESSION_PREFIX.into()))
+                .start(start),
             )
             .await?;
         for session in &page.items {
@@ -218,7 +222,7 @@ pub async fn revoke_all(ctx: &AppContext, user_id: &str, keep: Option<&str>) -> 
 /// and drops marks that have outlived them.
 async fn mark_revoked(ctx: &AppContext, user_id: &str, families: &[String]) -> ApiResult<()> {
     let now = ctx.clock.epoch_seconds();
-    let key = keys::account_status(user_id);
+    let key = keys::account_status(&UserId::from_trusted(user_id));
     let mut update = Update::new();
     if let Some(status) = ctx.table.get(&key).await? {
         for (attr, until) in &status {

@@ -10,6 +10,7 @@ use crate::auth::{Plan, Role};
 use crate::clock::rfc3339;
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
 use crate::ports::table::{Cond, Item, PK, SK, TxOp, Update};
@@ -93,7 +94,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
 }
 
 pub async fn get_user(ctx: &AppContext, user_id: &str) -> ApiResult<Option<User>> {
-    match ctx.table.get(&keys::user_profile(user_id)).await? {
+    match ctx.table.get(&keys::user_profile(&UserId::from_trusted(user_id))).await? {
         Some(item) => User::from_item(item).map(Some),
         None => Ok(None),
     }
@@ -121,7 +122,7 @@ pub fn ensure_active(user: &User) -> ApiResult<()> {
 /// Counts a failed password sign-in; the fifth locks the account for 15 minutes.
 pub async fn record_failed_login(ctx: &AppContext, user: &User) -> ApiResult<Option<i64>> {
     let now = ctx.clock.epoch_seconds();
-    let key = keys::user_profile(&user.id);
+    let key = keys::user_profile(&UserId::from_trusted(&user.id));
     let item = ctx.table.update(&key, Update::new().add("failedLogins", 1), Some(Cond::Exists)).await?;
     let failed = item.get("failedLogins").and_then(Value::as_u64).unwrap_or(0);
     if failed >= u64::from(MAX_FAILED_LOGINS) {
@@ -139,7 +140,7 @@ pub async fn clear_failed_logins(ctx: &AppContext, user: &User) -> ApiResult<()>
         return Ok(());
     }
     let update = Update::new().set("failedLogins", 0).remove("lockedUntil");
-    ctx.table.update(&keys::user_profile(&user.id), update, Some(Cond::Exists)).await?;
+    ctx.table.update(&keys::user_profile(&UserId::from_trusted(&user.id)), update, Some(Cond::Exists)).await?;
     Ok(())
 }
 
@@ -152,7 +153,7 @@ pub async fn set_password(ctx: &AppContext, user_id: &str, password_hash: &str) 
         .remove("lockedUntil")
         .set("updatedAt", now)
         .add("version", 1);
-    ctx.table.update(&keys::user_profile(user_id), update, Some(Cond::Exists)).await?;
+    ctx.table.update(&keys::user_profile(&UserId::from_trusted(user_id)), update, Some(Cond::Exists)).await?;
     Ok(())
 }
 
@@ -160,7 +161,7 @@ pub async fn mark_email_verified(ctx: &AppContext, user_id: &str, email: &str) -
     let update = Update::new().set("emailVerified", true).set("updatedAt", rfc3339(ctx.clock.now())).add("version", 1);
     // Only for the address the token was sent to (the account may have changed it since).
     let cond = Cond::And(vec![Cond::Exists, Cond::eq("email", email)]);
-    match ctx.table.update(&keys::user_profile(user_id), update, Some(cond)).await {
+    match ctx.table.update(&keys::user_profile(&UserId::from_trusted(user_id)), update, Some(cond)).await {
         Ok(_) => Ok(true),
         Err(StoreError::ConditionFailed) => Ok(false),
         Err(e) => Err(e.into()),
@@ -170,7 +171,7 @@ pub async fn mark_email_verified(ctx: &AppContext, user_id: &str, email: &str) -
 /// Ends every access token issued before now (logout-all, password reset).
 pub async fn revoke_tokens_before_now(ctx: &AppContext, user_id: &str) -> ApiResult<()> {
     let now = ctx.clock.epoch_seconds();
-    let key = keys::account_status(user_id);
+    let key = keys::account_status(&UserId::from_trusted(user_id));
     match ctx.table.update(&key, Update::new().set("tokensValidAfter", now), Some(Cond::Exists)).await {
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Plan, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::ids::UserId;
 use crate::keys;
 use crate::ports::table::{Item, PK, SK};
 
@@ -128,7 +129,7 @@ impl User {
     }
 
     pub fn to_item(&self) -> ApiResult<Item> {
-        let key = keys::user_profile(&self.id);
+        let key = keys::user_profile(&UserId::from_trusted(&self.id));
         let mut item = match serde_json::to_value(self).map_err(ApiError::internal)? {
             serde_json::Value::Object(map) => map,
             _ => return Err(ApiError::internal("a user is an object")),
@@ -145,7 +146,7 @@ impl User {
 
     /// The small item every authenticated request reads (`keys::account_status`).
     pub fn status_item(&self, tokens_valid_after: i64) -> Item {
-        let key = keys::account_status(&self.id);
+        let key = keys::account_status(&UserId::from_trusted(&self.id));
         let mut item = Item::new();
         item.insert(PK.into(), key.pk.into());
         item.insert(SK.into(), key.sk.into());

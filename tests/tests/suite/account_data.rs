@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use whatif_generation::routes::job;
-use whatif_generation::scenario::{GenerationOptions, Topic};
+use whatif_shared::UserId;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobStatus, records};
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Query, SortKey, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
+use whatif_shared::scenarios::types::{GenerationOptions, Topic};
 use whatif_tests::TestServer;
 use whatif_tests::api::{self, PASSWORD, finished, get, patch, post, sign_up};
 
@@ -51,7 +52,7 @@ async fn purge_markers_of(ctx: &AppContext, user_id: &str) -> usize {
 }
 
 async fn scenarios_of(ctx: &AppContext, user_id: &str) -> usize {
-    let query = Query::partition(Index::Primary, keys::user_partition(user_id))
+    let query = Query::partition(Index::Primary, keys::user_partition(&UserId::from_trusted(user_id)))
         .sk(SortKey::BeginsWith(keys::SCENARIO_PREFIX.into()));
     ctx.table.query(&query).await.unwrap().items.len()
 }
@@ -124,8 +125,12 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     assert_eq!(get(&server, &format!("/api/scenarios/{public}"), Some(&other)).await.status, 404, "public no more");
     assert_eq!(get(&server, &format!("/api/scenarios/{public}"), None).await.status, 404);
     assert_eq!(scenarios_of(ctx, &user_id).await, 0, "no scenario of the account is left");
-    assert_eq!(items_in(ctx, keys::scenario_summaries(&user_id)).await, 0, "no history entry is left");
-    for partition in keys::scenario_terms_partitions(&user_id) {
+    assert_eq!(
+        items_in(ctx, keys::scenario_summaries(&UserId::from_trusted(&user_id))).await,
+        0,
+        "no history entry is left"
+    );
+    for partition in keys::scenario_terms_partitions(&UserId::from_trusted(&user_id)) {
         assert_eq!(items_in(ctx, partition).await, 0, "no search item is left");
     }
     assert_eq!(purge_markers_of(ctx, &user_id).await, 0, "no purge marker is left");
@@ -134,7 +139,7 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
 
     // The other account has all it had.
     assert_eq!(scenarios_of(ctx, &other_id).await, 1);
-    assert_eq!(items_in(ctx, keys::scenario_summaries(&other_id)).await, 1);
+    assert_eq!(items_in(ctx, keys::scenario_summaries(&UserId::from_trusted(&other_id))).await, 1);
     let mine = get(&server, "/api/scenarios/my", Some(&other)).await;
     assert_eq!(mine.data()["scenarios"][0]["id"], theirs.as_str(), "{mine:?}");
     let found = get(&server, "/api/scenarios/search?q=stay", Some(&other)).await;
@@ -150,7 +155,10 @@ async fn a_generation_queued_before_the_account_was_banned_writes_nothing() {
     server
         .ctx
         .table
-        .transact(vec![ban(keys::user_profile(&user_id)), ban(keys::account_status(&user_id))])
+        .transact(vec![
+            ban(keys::user_profile(&UserId::from_trusted(&user_id))),
+            ban(keys::account_status(&UserId::from_trusted(&user_id))),
+        ])
         .await
         .unwrap();
     // A generation the account queued just before (its request was already

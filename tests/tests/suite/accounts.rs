@@ -13,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
+use whatif_shared::UserId;
 use whatif_shared::accounts::{signing, store};
 use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_sesv2, aws_sdk_sqs};
 use whatif_shared::adapters::aws::{
@@ -778,12 +779,12 @@ async fn a_banned_account_is_refused_with_its_valid_tokens() {
         .table
         .transact(vec![
             TxOp::Update {
-                key: keys::user_profile(&user_id),
+                key: keys::user_profile(&UserId::from_trusted(&user_id)),
                 update: Update::new().set("status", "banned"),
                 cond: Some(Cond::Exists),
             },
             TxOp::Update {
-                key: keys::account_status(&user_id),
+                key: keys::account_status(&UserId::from_trusted(&user_id)),
                 update: Update::new().set("status", "banned"),
                 cond: Some(Cond::Exists),
             },

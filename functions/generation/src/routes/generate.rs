@@ -14,7 +14,7 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 use crate::engine::engine;
 use crate::routes::job::{self, JobStarted};
 use crate::scenario::{GenerationOptions, Length, Topic};
-use crate::store::Scenario;
+use whatif_shared::scenarios::Scenario;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

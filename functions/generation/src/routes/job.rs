@@ -18,11 +18,11 @@ use whatif_shared::accounts;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobError, JobKind, JobMessage, JobStatus, records};
 use whatif_shared::metrics::{Observation, Unit};
-use whatif_shared::{ApiError, ApiResult};
+use whatif_shared::{ApiError, ApiResult, ScenarioId, UserId};
 
 use crate::engine::engine;
 use crate::scenario::{GenerationOptions, Topic};
-use crate::store::{self, Scenario};
+use whatif_shared::scenarios::store::{self, Scenario};
 
 pub const KIND: &str = "generation";
 
@@ -96,7 +96,8 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     let input: JobInput = serde_json::from_value(job.input.clone())
         .map_err(|e| JobError::Fail(format!("the job's input does not read: {e}")))?;
     // A worker may have crashed after saving: then record what it saved.
-    if let Some(saved) = store::get_owned(&ctx, &job.user_id, &input.scenario_id).await.map_err(retry)? {
+    let (owner, scenario_id) = (UserId::from_trusted(&job.user_id), ScenarioId::from_trusted(&input.scenario_id));
+    if let Some(saved) = store::get_owned(&ctx, &owner, &scenario_id).await.map_err(retry)? {
         return succeed(&ctx, &job.id, saved, 0).await;
     }
     records::update(&ctx, &job.id, JobStatus::Running, 10, None, None).await.map_err(retry)?;
@@ -115,7 +116,7 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
         Ok(generated) => succeed(&ctx, &job.id, generated.scenario, latency_ms).await,
         // Another delivery of this job saved it first.
         Err(e) if e.code == "SCENARIO_EXISTS" => {
-            match store::get_owned(&ctx, &job.user_id, &input.scenario_id).await.map_err(retry)? {
+            match store::get_owned(&ctx, &owner, &scenario_id).await.map_err(retry)? {
                 Some(saved) => succeed(&ctx, &job.id, saved, latency_ms).await,
                 None => Err(JobError::Retry("the scenario exists but cannot be read yet".into())),
             }

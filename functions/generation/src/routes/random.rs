@@ -12,8 +12,8 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::engine::engine;
 use crate::scenario::{GenerationOptions, Language, PromptType};
-use crate::store::Scenario;
 use crate::topics;
+use whatif_shared::scenarios::Scenario;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

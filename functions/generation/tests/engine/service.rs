@@ -6,17 +6,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use whatif_generation::Screen;
 use whatif_generation::chain::{BreakerPolicy, ProviderChain};
 use whatif_generation::provider::{ModelOutput, ModelRequest, ProviderError, ScenarioModel};
 use whatif_generation::providers::Offline;
 use whatif_generation::scenario::{GenerationOptions, Topic};
 use whatif_generation::service::{self, Generator, NextStep};
-use whatif_generation::{Screen, store};
 use whatif_shared::ApiError;
+use whatif_shared::UserId;
 use whatif_shared::clock::{FixedClock, UlidGen};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::ports::table::Update;
+use whatif_shared::scenarios::store;
 
 /// The offline provider, counting its calls; each call gets another seed, so
 /// a fresh generation differs from a cached one.
@@ -122,8 +124,11 @@ async fn signed_in_generations_are_saved_and_anonymous_ones_are_not() {
     assert_eq!(s.prompt_version, whatif_generation::PROMPT_VERSION);
     assert_eq!(s.version, 1);
     assert!(!s.is_public && s.content.starts_with("## "));
-    assert_eq!(store::get_owned(&e.ctx, ALICE, &s.id).await.unwrap().as_ref(), Some(s));
-    let by_id = store::get_by_id(&e.ctx, &s.id).await.unwrap().unwrap();
+    assert_eq!(
+        store::get_owned(&e.ctx, &UserId::from_trusted(ALICE), &s.scenario_id()).await.unwrap().as_ref(),
+        Some(s)
+    );
+    let by_id = store::get_by_id(&e.ctx, &s.scenario_id()).await.unwrap().unwrap();
     assert_eq!(by_id.owner_id, ALICE);
     assert_eq!(&by_id, s);
 
@@ -143,7 +148,7 @@ async fn signed_in_generations_are_saved_and_anonymous_ones_are_not() {
 
     let anon = e.generator.generate(&e.ctx, None, e.id(), &topic("What if cats could talk?"), &opts()).await.unwrap();
     assert!(!anon.saved);
-    assert!(store::get_by_id(&e.ctx, &anon.scenario.id).await.unwrap().is_none());
+    assert!(store::get_by_id(&e.ctx, &anon.scenario.scenario_id()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -266,7 +271,7 @@ async fn continuing_twice_makes_a_tree_of_three_with_the_path() {
     assert_eq!(children.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [child.id.as_str()]);
 
     // The root counts its tree's nodes; a full tree takes no more.
-    let key = whatif_shared::keys::scenario(ALICE, &root.id);
+    let key = whatif_shared::keys::scenario(&UserId::from_trusted(ALICE), &root.scenario_id());
     let item = e.ctx.table.get(&key).await.unwrap().unwrap();
     assert_eq!(item.get("nodeCount").and_then(|v| v.as_u64()), Some(2));
     let full = Update::new().set("nodeCount", store::MAX_TREE_NODES as u64 - 1);
@@ -328,13 +333,14 @@ async fn another_users_private_tree_is_404_and_a_public_one_is_readable() {
     assert_eq!(status(&service::tree(&e.ctx, Some(BOB), "01NOSUCHSCENARIO").await.unwrap_err()), 404);
 
     // Public: readable by anyone; a non-owner sees only the public nodes.
-    let published = store::set_public(&e.ctx, ALICE, &child.id, true, Some(1)).await.unwrap();
+    let published =
+        store::set_public(&e.ctx, &UserId::from_trusted(ALICE), &child.scenario_id(), true, Some(1)).await.unwrap();
     assert_eq!(published.version, 2);
     assert!(published.is_public);
     let seen = service::tree(&e.ctx, Some(BOB), &child.id).await.unwrap();
     assert_eq!(seen.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), [child.id.as_str()]);
     assert_eq!(seen.path, vec![child.id.clone()], "the private root is not shown");
-    store::set_public(&e.ctx, ALICE, &root.id, true, None).await.unwrap();
+    store::set_public(&e.ctx, &UserId::from_trusted(ALICE), &root.scenario_id(), true, None).await.unwrap();
     let seen = service::tree(&e.ctx, None, &child.id).await.unwrap();
     assert_eq!(seen.nodes.len(), 2);
     assert_eq!(seen.path, [root.id.clone(), child.id.clone()]);
@@ -344,8 +350,20 @@ async fn another_users_private_tree_is_404_and_a_public_one_is_readable() {
     let err = e.generator.continue_from(&e.ctx, BOB, e.id(), &root.id, NextStep::Choice("a".into())).await.unwrap_err();
     assert_eq!(status(&err), 403);
     // A stale version is a conflict; another user's id is not found.
-    assert_eq!(status(&store::set_public(&e.ctx, ALICE, &root.id, false, Some(1)).await.unwrap_err()), 409);
-    assert_eq!(status(&store::set_public(&e.ctx, BOB, &root.id, false, None).await.unwrap_err()), 404);
+    assert_eq!(
+        status(
+            &store::set_public(&e.ctx, &UserId::from_trusted(ALICE), &root.scenario_id(), false, Some(1))
+                .await
+                .unwrap_err()
+        ),
+        409
+    );
+    assert_eq!(
+        status(
+            &store::set_public(&e.ctx, &UserId::from_trusted(BOB), &root.scenario_id(), false, None).await.unwrap_err()
+        ),
+        404
+    );
 }
 
 #[tokio::test]
@@ -361,9 +379,12 @@ async fn regenerate_links_the_new_version_to_the_previous_one() {
     assert_eq!((v2.root_id.as_str(), v2.depth, v2.parent_id.as_deref()), (v2.id.as_str(), 0, None));
     let v3 = e.generator.regenerate(&e.ctx, Some(ALICE), e.id(), &t, Some(&v2.id), &opts()).await.unwrap().scenario;
 
-    let chain = service::versions(&e.ctx, ALICE, &v3.id).await.unwrap();
+    let chain = service::versions(&e.ctx, &UserId::from_trusted(ALICE), &v3.scenario_id()).await.unwrap();
     assert_eq!(chain.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [&v1.id, &v2.id, &v3.id]);
-    assert_eq!(status(&service::versions(&e.ctx, BOB, &v3.id).await.unwrap_err()), 404);
+    assert_eq!(
+        status(&service::versions(&e.ctx, &UserId::from_trusted(BOB), &v3.scenario_id()).await.unwrap_err()),
+        404
+    );
 
     // Owner-checked: another user's scenario is not found; anonymous must sign in.
     let err = e.generator.regenerate(&e.ctx, Some(BOB), e.id(), &t, Some(&v1.id), &opts()).await.unwrap_err();

@@ -12,8 +12,8 @@ mod font;
 mod pdf;
 mod text;
 
-use whatif_generation::Scenario;
-use whatif_generation::screen::fold;
+use whatif_shared::scenarios::Scenario;
+use whatif_shared::text::fold;
 
 /// A file format a scenario exports to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 use std::io::{Cursor, Read};
 
 use pdf_extract::{Document as PdfDocument, Object};
-use whatif_generation::scenario::Section;
-use whatif_generation::{Language, Length, PromptType, Scenario, TokenUsage};
 use whatif_history::export::{self, Format};
+use whatif_shared::scenarios::Scenario;
+use whatif_shared::scenarios::types::{Language, Length, PromptType, Section, TokenUsage};
 
 const TITLE: &str = "Điều gì xảy ra nếu Mặt Trăng biến mất?";
 const TOPIC: &str = "Nếu Mặt Trăng biến mất thì Trái Đất sẽ ra sao?";

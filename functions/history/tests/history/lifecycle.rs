@@ -2,19 +2,19 @@
 //! scenario is restorable for 30 days, then the purge removes every item it
 //! had; a restored one is never purged.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use whatif_generation::scenario::{GenerationOptions, Topic};
-use whatif_generation::store;
 use whatif_history::export_file::files_prefix;
 use whatif_history::lifecycle::{purge_expired, restore, soft_delete};
-use whatif_shared::clock::{FixedClock, UlidGen};
+use whatif_shared::clock::{FixedClock, UlidGen, rfc3339};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Index, Query};
+use whatif_shared::scenarios::types::{GenerationOptions, Topic};
+use whatif_shared::scenarios::{Scenario, store};
+use whatif_shared::{ScenarioId, UserId};
 
 const OWNER: &str = "01OWNER";
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -32,18 +32,42 @@ async fn setup() -> (Arc<AppContext>, Arc<FixedClock>, tempfile::TempDir) {
     (ctx, clock, dir)
 }
 
+/// A saved scenario of `OWNER` on `topic` (as the generation routes save one).
 async fn scenario(ctx: &AppContext, topic: &str) -> String {
-    let env = HashMap::from([("WHATIF_MODEL_PROVIDERS".to_string(), "offline".to_string())]);
-    let engine = whatif_generation::engine::from_env(ctx, &env).unwrap();
     let id = ctx.ids.ulid().to_string();
-    let topic = Topic::parse(topic).unwrap();
-    engine.generate(ctx, Some(OWNER), id, &topic, &GenerationOptions::default()).await.unwrap().scenario.id
+    let now = rfc3339(ctx.clock.now());
+    let json = serde_json::json!({
+        "id": id,
+        "topic": Topic::parse(topic).unwrap().as_str(),
+        "title": topic,
+        "summary": "A summary.",
+        "content": "## One\n\nA.\n\n## Two\n\nB.\n\n## Three\n\nC.",
+        "sections": [{"heading": "One", "body": "A."}, {"heading": "Two", "body": "B."}, {"heading": "Three", "body": "C."}],
+        "choices": [{"id": "1", "text": "Left"}, {"id": "2", "text": "Right"}],
+        "promptType": GenerationOptions::default().prompt_type,
+        "language": "en",
+        "length": GenerationOptions::default().length,
+        "provider": "offline",
+        "model": "offline-v1",
+        "tokens": {"prompt": 0, "completion": 0, "total": 0},
+        "rootId": id,
+        "depth": 0,
+        "promptVersion": "v1",
+        "version": 1,
+        "createdAt": now,
+        "updatedAt": now,
+    });
+    let mut scenario: Scenario = serde_json::from_value(json).unwrap();
+    scenario.owner_id = OWNER.to_string();
+    store::save(ctx, &scenario).await.unwrap();
+    scenario.id
 }
 
 /// Every item of the scenario: itself, its history entry, its terms.
 async fn items_of(ctx: &AppContext, id: &str) -> usize {
     let mut n = 0;
-    for key in [keys::scenario(OWNER, id), keys::scenario_summary(OWNER, id), keys::scenario_terms(OWNER, id)] {
+    let (owner, id) = (&UserId::from_trusted(OWNER), &ScenarioId::from_trusted(id));
+    for key in [keys::scenario(owner, id), keys::scenario_summary(owner, id), keys::scenario_terms(owner, id)] {
         n += usize::from(ctx.table.get(&key).await.unwrap().is_some());
     }
     n
@@ -64,7 +88,10 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
         ctx.blobs.put(&file, b"%PDF".to_vec().into(), "application/pdf").await.unwrap();
     }
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();
-    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_none(), "gone for reads");
+    assert!(
+        store::get_owned(&ctx, &UserId::from_trusted(OWNER), &ScenarioId::from_trusted(&id)).await.unwrap().is_none(),
+        "gone for reads"
+    );
     assert_eq!(soft_delete(&ctx, OWNER, &id, None).await.unwrap_err().status, 404, "deleting twice");
     assert_eq!(markers(&ctx).await, 1);
 
@@ -95,7 +122,9 @@ async fn a_restored_scenario_is_never_purged() {
     assert_eq!(markers(&ctx).await, 0, "restore removes the marker");
     clock.advance(60 * DAY);
     assert_eq!(purge_expired(&ctx).await.unwrap(), 0);
-    assert!(store::get_owned(&ctx, OWNER, &id).await.unwrap().is_some());
+    assert!(
+        store::get_owned(&ctx, &UserId::from_trusted(OWNER), &ScenarioId::from_trusted(&id)).await.unwrap().is_some()
+    );
 
     // Deleted again later: only the new deletion counts.
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();

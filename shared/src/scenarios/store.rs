@@ -1,6 +1,6 @@
 //! Scenarios in the table: the stored (and served) [`Scenario`], and the
-//! reads and writes the generation routes need. The key design and its access
-//! patterns are in `whatif_shared::keys` (scenario section):
+//! reads and writes the generation, history and account routes need. The key
+//! design and its access patterns are in [`crate::keys`] (scenario section):
 //!
 //! - the item: `USER#<owner>` / `SCN#<id>`, written once with a condition (never overwritten);
 //! - by id: GSI1 `SCN#<id>` / `SCN`;
@@ -10,19 +10,19 @@
 //! GSI reads are eventually consistent on DynamoDB: when the owner is known
 //! (continue, regenerate) the item is read from its base key instead.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use whatif_shared::clock::rfc3339;
-use whatif_shared::context::AppContext;
-use whatif_shared::error::{ApiError, ApiResult};
-use whatif_shared::keys;
-use whatif_shared::ports::StoreError;
-use whatif_shared::ports::table::{
+use crate::clock::rfc3339;
+use crate::context::AppContext;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{ScenarioId, UserId};
+use crate::keys;
+use crate::ports::StoreError;
+use crate::ports::table::{
     Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::provider::TokenUsage;
-use crate::scenario::{Choice, Language, Length, PromptType, Section};
+use super::types::{Choice, Language, Length, PromptType, Section, TokenUsage};
 
 /// The attribute that holds the owner's id (never served).
 const OWNER: &str = "userId";
@@ -167,9 +167,10 @@ impl Scenario {
         let Value::Object(mut item) = serde_json::to_value(self).map_err(ApiError::internal)? else {
             return Err(ApiError::internal("a scenario does not serialise to an object"));
         };
-        let key = keys::scenario(&self.owner_id, &self.id);
-        let (g1pk, g1sk) = keys::scenario_by_id(&self.id);
-        let (g2pk, g2sk) = keys::scenario_tree_node(&self.root_id, self.depth, &self.id);
+        let (owner, id) = (self.owner(), self.scenario_id());
+        let key = keys::scenario(&owner, &id);
+        let (g1pk, g1sk) = keys::scenario_by_id(&id);
+        let (g2pk, g2sk) = keys::scenario_tree_node(&self.root(), self.depth, &id);
         for (attr, value) in [
             (PK, key.pk),
             (SK, key.sk),
@@ -196,7 +197,7 @@ impl Scenario {
     /// Its history entry item, keyed for the owner's history.
     pub fn entry_item(&self) -> ApiResult<Item> {
         let mut item = HistoryEntry::of(self).fields()?;
-        let key = keys::scenario_summary(&self.owner_id, &self.id);
+        let key = keys::scenario_summary(&self.owner(), &self.scenario_id());
         item.insert(PK.into(), key.pk.into());
         item.insert(SK.into(), key.sk.into());
         Ok(item)
@@ -206,7 +207,7 @@ impl Scenario {
     /// reads one partition.
     pub fn terms_item(&self) -> ApiResult<Item> {
         let mut item = self.terms_fields()?;
-        let key = keys::scenario_terms(&self.owner_id, &self.id);
+        let key = keys::scenario_terms(&self.owner(), &self.scenario_id());
         item.insert(PK.into(), key.pk.into());
         item.insert(SK.into(), key.sk.into());
         Ok(item)
@@ -224,7 +225,7 @@ impl Scenario {
         let mut seen = std::collections::HashSet::new();
         let texts = [&self.title, &self.topic, &self.summary, &self.content].into_iter().chain(self.tags.iter());
         let mut out = String::new();
-        for word in texts.flat_map(|t| crate::screen::words(t)) {
+        for word in texts.flat_map(|t| crate::text::words(t)) {
             if seen.insert(word.clone()) {
                 if !out.is_empty() {
                     out.push(' ');
@@ -250,12 +251,27 @@ impl Scenario {
         self.deleted_at.is_some()
     }
 
-    pub fn is_owned_by(&self, user_id: Option<&str>) -> bool {
-        user_id.is_some_and(|u| !self.owner_id.is_empty() && u == self.owner_id)
+    /// Its id, typed for the keys (the store wrote it).
+    pub fn scenario_id(&self) -> ScenarioId {
+        ScenarioId::from_trusted(self.id.clone())
+    }
+
+    /// Its owner, typed for the keys (empty for an anonymous scenario).
+    pub fn owner(&self) -> UserId {
+        UserId::from_trusted(self.owner_id.clone())
+    }
+
+    /// The root of its tree, typed for the keys.
+    pub fn root(&self) -> ScenarioId {
+        ScenarioId::from_trusted(self.root_id.clone())
+    }
+
+    pub fn is_owned_by(&self, user_id: Option<&UserId>) -> bool {
+        user_id.is_some_and(|u| !self.owner_id.is_empty() && *u == self.owner_id)
     }
 
     /// The owner, or anyone when public; nobody once deleted.
-    pub fn is_visible_to(&self, user_id: Option<&str>) -> bool {
+    pub fn is_visible_to(&self, user_id: Option<&UserId>) -> bool {
         !self.is_deleted() && (self.is_public || self.is_owned_by(user_id))
     }
 }
@@ -293,7 +309,7 @@ const NODE_COUNT: &str = "nodeCount";
 /// so a tree never holds more than [`MAX_TREE_NODES`] (422 `TREE_FULL`). When
 /// the root is gone (purged), the child is saved without the count.
 pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
-    let root = keys::scenario(&child.owner_id, &child.root_id);
+    let root = keys::scenario(&child.owner(), &child.root());
     // The root itself is node 1, uncounted.
     let room = Cond::Or(vec![
         Cond::AttrNotExists(NODE_COUNT.into()),
@@ -323,12 +339,16 @@ pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
 
 /// The owner's scenario `id` (a strongly consistent read of its base key);
 /// `None` when missing or deleted.
-pub async fn get_owned(ctx: &AppContext, owner_id: &str, id: &str) -> ApiResult<Option<Scenario>> {
+pub async fn get_owned(ctx: &AppContext, owner_id: &UserId, id: &ScenarioId) -> ApiResult<Option<Scenario>> {
     Ok(get_owned_even_deleted(ctx, owner_id, id).await?.filter(|s| !s.is_deleted()))
 }
 
 /// The owner's scenario `id`, deleted or not (restore, purge).
-pub async fn get_owned_even_deleted(ctx: &AppContext, owner_id: &str, id: &str) -> ApiResult<Option<Scenario>> {
+pub async fn get_owned_even_deleted(
+    ctx: &AppContext,
+    owner_id: &UserId,
+    id: &ScenarioId,
+) -> ApiResult<Option<Scenario>> {
     match ctx.table.get(&keys::scenario(owner_id, id)).await? {
         Some(item) => Scenario::from_item(item).map(Some),
         None => Ok(None),
@@ -337,7 +357,7 @@ pub async fn get_owned_even_deleted(ctx: &AppContext, owner_id: &str, id: &str) 
 
 /// Any scenario by id (GSI1), whoever owns it; `None` when missing or
 /// deleted. Check visibility before serving it.
-pub async fn get_by_id(ctx: &AppContext, id: &str) -> ApiResult<Option<Scenario>> {
+pub async fn get_by_id(ctx: &AppContext, id: &ScenarioId) -> ApiResult<Option<Scenario>> {
     let (pk, sk) = keys::scenario_by_id(id);
     let page = ctx.table.query(&Query::partition(Index::Gsi1, pk).sk(SortKey::Eq(sk)).limit(1)).await?;
     match page.items.into_iter().next() {
@@ -348,7 +368,7 @@ pub async fn get_by_id(ctx: &AppContext, id: &str) -> ApiResult<Option<Scenario>
 
 /// The scenario `id` when `caller` may see it (owner, or public); 404 otherwise,
 /// also when it exists but is another user's private one.
-pub async fn get_visible(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult<Scenario> {
+pub async fn get_visible(ctx: &AppContext, caller: Option<&UserId>, id: &ScenarioId) -> ApiResult<Scenario> {
     if let Some(user) = caller
         && let Some(own) = get_owned(ctx, user, id).await?
     {
@@ -362,14 +382,14 @@ pub async fn get_visible(ctx: &AppContext, caller: Option<&str>, id: &str) -> Ap
 
 /// Every node of the tree rooted at `root_id`, by depth then age (the root
 /// first), without the deleted ones.
-pub async fn tree_nodes(ctx: &AppContext, root_id: &str) -> ApiResult<Vec<Scenario>> {
+pub async fn tree_nodes(ctx: &AppContext, root_id: &ScenarioId) -> ApiResult<Vec<Scenario>> {
     let nodes = query_all(ctx, Query::partition(Index::Gsi2, keys::scenario_tree(root_id))).await?;
     Ok(nodes.into_iter().filter(|n| !n.is_deleted()).collect())
 }
 
 /// The continuations of `node`, oldest first.
 pub async fn children(ctx: &AppContext, node: &Scenario) -> ApiResult<Vec<Scenario>> {
-    let query = Query::partition(Index::Gsi2, keys::scenario_tree(&node.root_id))
+    let query = Query::partition(Index::Gsi2, keys::scenario_tree(&node.root()))
         .sk(SortKey::BeginsWith(keys::scenario_tree_depth(node.depth + 1)));
     let nodes = query_all(ctx, query).await?;
     Ok(nodes.into_iter().filter(|n| n.parent_id.as_deref() == Some(node.id.as_str())).collect())
@@ -404,18 +424,28 @@ async fn read_all<T>(
 /// The regenerate chain that ends at the owner's scenario `id`: oldest version
 /// first, `id` last. Empty when the owner has no such scenario. A version that
 /// is gone (deleted) ends the walk.
-pub async fn version_chain(ctx: &AppContext, owner_id: &str, id: &str) -> ApiResult<Vec<Scenario>> {
+pub async fn version_chain(ctx: &AppContext, owner_id: &UserId, id: &ScenarioId) -> ApiResult<Vec<Scenario>> {
     let mut chain = Vec::new();
-    let mut next = Some(id.to_string());
+    let mut next = Some(id.clone());
     while let Some(id) = next.take() {
-        if chain.len() >= MAX_VERSIONS || chain.iter().any(|s: &Scenario| s.id == id) {
+        if chain.len() >= MAX_VERSIONS || chain.iter().any(|s: &Scenario| id == s.id) {
             break;
         }
         let Some(scenario) = get_owned(ctx, owner_id, &id).await? else { break };
-        next = scenario.version_of.clone();
+        next = scenario.version_of.clone().map(ScenarioId::from_trusted);
         chain.push(scenario);
     }
     chain.reverse();
+    Ok(chain)
+}
+
+/// The regenerate chain of the caller's scenario `id`, oldest first. 404 when
+/// the caller has no such scenario.
+pub async fn versions(ctx: &AppContext, user_id: &UserId, id: &ScenarioId) -> ApiResult<Vec<Scenario>> {
+    let chain = version_chain(ctx, user_id, id).await?;
+    if chain.is_empty() {
+        return Err(ApiError::not_found("Scenario"));
+    }
     Ok(chain)
 }
 
@@ -428,8 +458,8 @@ pub async fn version_chain(ctx: &AppContext, owner_id: &str, id: &str) -> ApiRes
 /// Counters (views, shares) are never written here; they only grow by `ADD`.
 pub async fn edit(
     ctx: &AppContext,
-    owner_id: &str,
-    id: &str,
+    owner_id: &UserId,
+    id: &ScenarioId,
     expected_version: Option<u64>,
     change: impl Fn(&mut Scenario) -> ApiResult<Vec<TxOp>>,
 ) -> ApiResult<Scenario> {
@@ -502,8 +532,8 @@ fn set_all(fields: Item, live: bool) -> Update {
 /// Makes the owner's scenario public or private (see [`edit`]).
 pub async fn set_public(
     ctx: &AppContext,
-    owner_id: &str,
-    id: &str,
+    owner_id: &UserId,
+    id: &ScenarioId,
     is_public: bool,
     expected_version: Option<u64>,
 ) -> ApiResult<Scenario> {
@@ -521,25 +551,26 @@ pub async fn set_public(
 /// per viewer and day; returns whether this one counted.
 pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day: &str) -> ApiResult<bool> {
     let mut marker = Item::new();
-    let key = keys::scenario_view(&scenario.id, day, viewer);
+    let (owner, id) = (scenario.owner(), scenario.scenario_id());
+    let key = keys::scenario_view(&id, day, viewer);
     marker.insert(PK.into(), key.pk.into());
     marker.insert(SK.into(), key.sk.into());
     let expires = ctx.clock.now() + time::Duration::days(2);
-    marker.insert(whatif_shared::ports::table::TTL.into(), expires.unix_timestamp().into());
+    marker.insert(crate::ports::table::TTL.into(), expires.unix_timestamp().into());
     let ops = vec![
         TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
         TxOp::Update {
-            key: keys::scenario(&scenario.owner_id, &scenario.id),
+            key: keys::scenario(&owner, &id),
             update: Update::new().add("viewCount", 1),
             cond: Some(Cond::Exists),
         },
         TxOp::Update {
-            key: keys::scenario_summary(&scenario.owner_id, &scenario.id),
+            key: keys::scenario_summary(&owner, &id),
             update: Update::new().add("viewCount", 1),
             cond: Some(Cond::Exists),
         },
         TxOp::Update {
-            key: keys::scenario_terms(&scenario.owner_id, &scenario.id),
+            key: keys::scenario_terms(&owner, &id),
             update: Update::new().add("viewCount", 1),
             cond: Some(Cond::Exists),
         },
@@ -555,7 +586,7 @@ pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day
 pub const MAX_HISTORY: usize = 20_000;
 
 /// Every history entry of `owner_id` (deleted ones included; the caller filters).
-pub async fn history(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<HistoryEntry>> {
+pub async fn history(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<HistoryEntry>> {
     let query = Query::partition(Index::Primary, keys::scenario_summaries(owner_id));
     read_all(ctx, query, MAX_HISTORY, |item| {
         serde_json::from_value(Value::Object(item))
@@ -565,7 +596,7 @@ pub async fn history(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<HistoryE
 }
 
 /// The owner's scenarios `ids` that exist and are not deleted, in the order of `ids`.
-pub async fn get_many(ctx: &AppContext, owner_id: &str, ids: &[String]) -> ApiResult<Vec<Scenario>> {
+pub async fn get_many(ctx: &AppContext, owner_id: &UserId, ids: &[ScenarioId]) -> ApiResult<Vec<Scenario>> {
     let mut found = std::collections::HashMap::new();
     for chunk in ids.chunks(100) {
         let keys: Vec<_> = chunk.iter().map(|id| keys::scenario(owner_id, id)).collect();
@@ -574,12 +605,12 @@ pub async fn get_many(ctx: &AppContext, owner_id: &str, ids: &[String]) -> ApiRe
             found.insert(scenario.id.clone(), scenario);
         }
     }
-    Ok(ids.iter().filter_map(|id| found.remove(id)).filter(|s| !s.is_deleted()).collect())
+    Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).filter(|s| !s.is_deleted()).collect())
 }
 
 /// Every search item of `owner_id`: each scenario's history entry and its
 /// terms, oldest first. The shards are read at once.
-pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(HistoryEntry, String)>> {
+pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<(HistoryEntry, String)>> {
     let shards = keys::scenario_terms_partitions(owner_id).into_iter().map(|partition| {
         read_all(ctx, Query::partition(Index::Primary, partition), MAX_HISTORY, |mut item| {
             let terms = match item.remove(TERMS) {
@@ -599,13 +630,13 @@ pub async fn search_index(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<(Hi
 }
 
 /// The owner's scenarios, in their partition, oldest first.
-fn owned(owner_id: &str) -> Query {
+fn owned(owner_id: &UserId) -> Query {
     Query::partition(Index::Primary, keys::user_partition(owner_id))
         .sk(SortKey::BeginsWith(keys::SCENARIO_PREFIX.into()))
 }
 
 /// Every scenario of `owner_id`, deleted ones included (the data export).
-pub async fn all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<Scenario>> {
+pub async fn all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<Scenario>> {
     read_all(ctx, owned(owner_id), usize::MAX, Scenario::from_item).await
 }
 
@@ -613,7 +644,7 @@ pub async fn all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<Vec<Scenario>
 /// entry, search item and purge marker (the account's deletion); returns how
 /// many. A page at a time, so a long history never sits in memory; a retry
 /// finds fewer and finishes the rest.
-pub async fn purge_all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<usize> {
+pub async fn purge_all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<usize> {
     let mut purged = 0;
     loop {
         let page = ctx.table.query(&owned(owner_id).limit(100)).await?;
@@ -622,10 +653,10 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<usize> 
         }
         for item in page.items {
             let scenario = Scenario::from_item(item)?;
-            let marker = scenario
-                .deleted_at
-                .as_deref()
-                .map(|at| TxOp::Delete { key: keys::scenario_purge(at, owner_id, &scenario.id), cond: None });
+            let marker = scenario.deleted_at.as_deref().map(|at| TxOp::Delete {
+                key: keys::scenario_purge(at, owner_id, &scenario.scenario_id()),
+                cond: None,
+            });
             purge(ctx, &scenario, None, marker.into_iter().collect()).await?;
             purged += 1;
         }
@@ -648,10 +679,11 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &str) -> ApiResult<usize> 
 /// history entry, its terms and `extra` (its purge marker), in one
 /// transaction; `false` when `cond` did not hold.
 pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, extra: Vec<TxOp>) -> ApiResult<bool> {
+    let (owner, id) = (scenario.owner(), scenario.scenario_id());
     let mut ops = vec![
-        TxOp::Delete { key: keys::scenario(&scenario.owner_id, &scenario.id), cond },
-        TxOp::Delete { key: keys::scenario_summary(&scenario.owner_id, &scenario.id), cond: None },
-        TxOp::Delete { key: keys::scenario_terms(&scenario.owner_id, &scenario.id), cond: None },
+        TxOp::Delete { key: keys::scenario(&owner, &id), cond },
+        TxOp::Delete { key: keys::scenario_summary(&owner, &id), cond: None },
+        TxOp::Delete { key: keys::scenario_terms(&owner, &id), cond: None },
     ];
     ops.extend(extra);
     match ctx.table.transact(ops).await {
