@@ -65,7 +65,13 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             options.workspace.display(),
         ));
     }
-    let routes = whatif_local::routes();
+    let routes: Vec<&Route> = whatif_local::routes()
+        .into_iter()
+        .filter(|r| options.functions.is_empty() || options.functions.iter().any(|f| f == r.function))
+        .collect();
+    if routes.is_empty() {
+        return Err(format!("no route is named by --functions {}", options.functions.join(",")));
+    }
     let pin = if options.pin { pin_cpu() } else { None };
     println!(
         "== cold start: {} samples per function (after 1 unmeasured start), binaries in {}",
@@ -100,23 +106,23 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         );
         for route in &routes {
             let event = runtime_api::event(&options.workspace, route);
-            match measure(&bin, route, &event, backend, pin, options.samples).await {
-                Ok(Measured { init, first, peak_rss_kb, status }) => {
-                    let rss = peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
-                    println!(
-                        "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
-                        route.function,
-                        init.min,
-                        init.median,
-                        init.p95,
-                        first.min,
-                        first.median,
-                        first.p95,
-                        rss,
-                        status
-                    );
-                    rows.push(Row::new(
-                        format!("cold: {} ({})", route.function, backend.name),
+            // The one binary as this function, then (with --compare-dir) the
+            // function's own binary of the old layout, for a side-by-side ratio.
+            let mut runs = vec![(route.function.to_string(), bin.clone())];
+            if let Some(old) = options.compare_dir.as_ref().map(|d| d.join(route.function)).filter(|p| p.is_file()) {
+                runs.push((format!("{} (own binary)", route.function), old));
+            }
+            for (label, bin) in runs {
+                match measure(&bin, route, &event, backend, pin, options.samples).await {
+                    Ok(Measured { init, first, peak_rss_kb, status }) => {
+                        let rss =
+                            peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
+                        println!(
+                            "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
+                            label, init.min, init.median, init.p95, first.min, first.median, first.p95, rss, status
+                        );
+                        rows.push(Row::new(
+                        format!("cold: {label} ({})", backend.name),
                         format!(
                             "init {:.1} ms (p95 {:.1}), first response {:.1} ms (p95 {:.1}, status {status}), {rss} MB",
                             init.median, init.p95, first.median, first.p95
@@ -124,15 +130,16 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                         "init ≤ 20 ms",
                         Some(init.median <= INIT_BUDGET_MS),
                     ));
-                }
-                Err(e) => {
-                    println!("   {:<26} FAILED: {e}", route.function);
-                    rows.push(Row::new(
-                        format!("cold init: {}, {}", route.function, backend.name),
-                        "failed",
-                        "≤ 20 ms",
-                        Some(false),
-                    ));
+                    }
+                    Err(e) => {
+                        println!("   {label:<26} FAILED: {e}");
+                        rows.push(Row::new(
+                            format!("cold init: {label}, {}", backend.name),
+                            "failed",
+                            "≤ 20 ms",
+                            Some(false),
+                        ));
+                    }
                 }
             }
         }

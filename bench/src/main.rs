@@ -9,6 +9,9 @@
 //!   --duration SECS    load per route for rps (default 10)
 //!   --connections N    keep-alive connections for rps (default 64)
 //!   --bin-dir DIR      where the release binaries are (default <target>/release)
+//!   --compare-dir DIR  also cold-start the per-function binaries in DIR (a build of
+//!                      the old layout: one binary per route), side by side
+//!   --functions A,B    cold starts of these functions only (default: every route)
 //!   --no-pin           do not pin cold-start children to one CPU
 //! ```
 //!
@@ -42,6 +45,11 @@ pub struct Options {
     pub duration: Duration,
     pub connections: usize,
     pub bin_dir: PathBuf,
+    /// Also cold-start the per-function binaries found here (a build of the
+    /// old one-binary-per-route layout), side by side with the one binary.
+    pub compare_dir: Option<PathBuf>,
+    /// Only these functions' cold starts (empty: every route).
+    pub functions: Vec<String>,
     pub pin: bool,
     pub workspace: PathBuf,
 }
@@ -145,6 +153,8 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         duration: Duration::from_secs(10),
         connections: 64,
         bin_dir: target.join("release"),
+        compare_dir: None,
+        functions: Vec::new(),
         pin: true,
         workspace,
     };
@@ -163,6 +173,10 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
             "--connections" => options.connections = number("--connections", value("--connections")?)?,
             "--duration" => options.duration = Duration::from_secs(number("--duration", value("--duration")?)? as u64),
             "--bin-dir" => options.bin_dir = PathBuf::from(value("--bin-dir")?),
+            "--compare-dir" => options.compare_dir = Some(PathBuf::from(value("--compare-dir")?)),
+            "--functions" => {
+                options.functions = value("--functions")?.split(',').map(|f| f.trim().to_string()).collect()
+            }
             "-h" | "--help" => return Err(usage().to_string()),
             other if other.starts_with('-') => return Err(format!("unknown option {other}\n{}", usage())),
             other => command = other.to_string(),
