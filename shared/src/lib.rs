@@ -16,7 +16,6 @@ pub mod idempotency;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
-pub mod lambda;
 pub mod logging;
 pub mod metrics;
 pub mod oidc;
