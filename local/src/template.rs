@@ -670,7 +670,7 @@ fn media_bucket() -> Y {
                 map([(
                     "Rules",
                     list([
-                        expire("ExpireExports", "exports/", 7),
+                        expire("ExpireExports", whatif_shared::keys::EXPORTS, 7),
                         expire("ExpireTmp", "tmp/", 1),
                         map([
                             ("Id", s("AbortIncompleteUploads")),

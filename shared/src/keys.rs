@@ -85,6 +85,34 @@ pub fn job_by_owner(user_id: &UserId, created_at: &str, job_id: &str) -> (String
     (user_partition(user_id), format!("JOB#{created_at}#{job_id}"))
 }
 
+// ---- blob keys (the media bucket) ----------------------------------------------
+// The blob store's key prefixes, named once: rows grant them (`Access::BlobRead`),
+// IAM scopes them, handlers build keys under them, the bucket's lifecycle rule
+// expires one of them.
+
+/// Users' avatars: `avatars/<user>/<file>`.
+pub const AVATARS: &str = "avatars/";
+
+/// Exported files: `exports/<user>/…` (an account's data export, scenarios'
+/// exported files); expired after 7 days in AWS.
+pub const EXPORTS: &str = "exports/";
+
+/// Where a user's avatars live.
+pub fn avatars_of(user_id: &UserId) -> String {
+    format!("{AVATARS}{user_id}/")
+}
+
+/// Where a user's exported files live (the account's deletion removes them).
+pub fn exports_of(user_id: &UserId) -> String {
+    format!("{EXPORTS}{user_id}/")
+}
+
+/// Where a scenario's exported files live: under its owner's exports, so the
+/// account's deletion takes them, and the purge removes them with the scenario.
+pub fn scenario_exports(owner_id: &UserId, scenario_id: &ScenarioId) -> String {
+    format!("{}scenarios/{scenario_id}/", exports_of(owner_id))
+}
+
 // ---- scenarios (functions/generation) --------------------------------------------
 
 /// The prefix of every scenario's sort key in its owner's partition.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use whatif_shared::context::AppContext;
+use whatif_shared::keys;
 use whatif_shared::routes::Access;
 use whatif_shared::scenarios::store as scenario_store;
 use whatif_shared::service::{DataOwner, ExportFile};
@@ -15,7 +16,7 @@ pub const OWNERS: &[DataOwner] = &[DataOwner {
     name: "scenarios",
     export: |c, u| Box::pin(export_scenarios(c, u)),
     delete: |c, u| Box::pin(delete_scenarios(c, u)),
-    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
+    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)],
 }];
 
 /// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.

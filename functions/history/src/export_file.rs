@@ -52,5 +52,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
 /// prefix, so the account's deletion takes them, and the purge removes them
 /// with the scenario (in AWS a lifecycle rule also expires them after 7 days).
 pub fn files_prefix(owner_id: &str, scenario_id: &str) -> String {
-    format!("exports/{owner_id}/scenarios/{scenario_id}/")
+    whatif_shared::keys::scenario_exports(
+        &whatif_shared::UserId::from_trusted(owner_id),
+        &whatif_shared::ScenarioId::from_trusted(scenario_id),
+    )
 }

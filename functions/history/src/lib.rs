@@ -21,6 +21,7 @@ pub mod versions;
 
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
+use whatif_shared::keys;
 use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 use whatif_shared::{ApiError, ApiRequest, ApiResult};
@@ -126,7 +127,7 @@ pub const EXPORT: Route = Route::get("history-export", "/api/scenarios/{id}/expo
     .auth(AuthLevel::Optional)
     .memory(512)
     .timeout(20)
-    .access(&[Access::TableRead, Access::BlobRead("exports/"), Access::BlobWrite("exports/")])
+    .access(&[Access::TableRead, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)])
     .doc(RouteDoc {
         query: &[QueryDoc { name: "format", description: "md (default), json, txt, pdf, epub", required: false }],
         raw: true,
@@ -143,7 +144,7 @@ pub const PURGE: Worker = Worker {
     trigger: Trigger::Schedule { expression: "rate(1 hour)" },
     memory_mb: 256,
     timeout_seconds: 300,
-    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead("exports/"), Access::BlobWrite("exports/")],
+    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)],
     ffmpeg: false,
     description: "Purges scenarios deleted over 30 days ago",
     run: WorkerRun::Scheduled(|ctx| {

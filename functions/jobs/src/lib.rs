@@ -4,11 +4,12 @@ pub mod cancel;
 pub mod get;
 
 use whatif_shared::handler;
+use whatif_shared::keys;
 use whatif_shared::routes::{Access, Route, RouteDoc};
 use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 
 pub const GET: Route = Route::get("jobs-get", "/api/jobs/{jobId}", handler!(get::handle))
-    .access(&[Access::TableRead, Access::BlobRead("exports/")])
+    .access(&[Access::TableRead, Access::BlobRead(keys::EXPORTS)])
     .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<whatif_shared::jobs::JobRecord>()),
         ..RouteDoc::new("jobs", "A job's status, progress and result (owner only)")

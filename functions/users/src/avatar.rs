@@ -55,7 +55,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
 
 /// Where a user's avatars live in the blob store.
 pub fn prefix(user_id: &str) -> String {
-    format!("avatars/{user_id}/")
+    whatif_shared::keys::avatars_of(&whatif_shared::UserId::from_trusted(user_id))
 }
 
 /// Accepts `key` as the avatar only if it is this user's, uploaded, an image

@@ -22,10 +22,10 @@ pub const OWNERS: &[DataOwner] = &[
         export: |c, u| Box::pin(export_files(c, u)),
         delete: |c, u| Box::pin(delete_files(c, u)),
         access: &[
-            Access::BlobRead("avatars/"),
-            Access::BlobWrite("avatars/"),
-            Access::BlobRead("exports/"),
-            Access::BlobWrite("exports/"),
+            Access::BlobRead(keys::AVATARS),
+            Access::BlobWrite(keys::AVATARS),
+            Access::BlobRead(keys::EXPORTS),
+            Access::BlobWrite(keys::EXPORTS),
         ],
     },
     DataOwner {
@@ -134,7 +134,8 @@ async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
 }
 
 fn file_prefixes(user_id: &str) -> [String; 2] {
-    [crate::avatar::prefix(user_id), format!("exports/{user_id}/")]
+    let user_id = UserId::from_trusted(user_id);
+    [keys::avatars_of(&user_id), keys::exports_of(&user_id)]
 }
 
 async fn export_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {
@@ -142,7 +143,7 @@ async fn export_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<Ex
     for key in ctx.blobs.list(&crate::avatar::prefix(&user_id)).await? {
         if let Some((bytes, _)) = ctx.blobs.get(&key).await? {
             let name = key.rsplit('/').next().unwrap_or("avatar");
-            files.push(ExportFile { name: format!("avatars/{name}"), bytes: bytes.to_vec() });
+            files.push(ExportFile { name: format!("{}{name}", keys::AVATARS), bytes: bytes.to_vec() });
         }
     }
     Ok(files)

@@ -41,7 +41,11 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
         files.extend(owned);
     }
     let zip = zip_files(&files).map_err(|e| JobError::Retry(e.to_string()))?;
-    let key = format!("exports/{}/{}.zip", job.user_id, job.id);
+    let key = format!(
+        "{}{}.zip",
+        whatif_shared::keys::exports_of(&whatif_shared::UserId::from_trusted(&job.user_id)),
+        job.id
+    );
     let size = zip.len();
     ctx.blobs.put(&key, zip.into(), "application/zip").await.map_err(|e| retry(e.into()))?;
     let file =

@@ -11,12 +11,13 @@ pub mod profile;
 
 use whatif_shared::handler;
 use whatif_shared::jobs::JobKind;
+use whatif_shared::keys;
 use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, Route, RouteDoc};
 use whatif_shared::service::Service;
 
 pub const PROFILE_GET: Route = Route::get("users-profile-get", "/api/users/profile", handler!(profile::get))
-    .access(&[Access::TableRead, Access::BlobRead("avatars/")])
+    .access(&[Access::TableRead, Access::BlobRead(keys::AVATARS)])
     .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<profile::ProfileAnswer>()),
         ..RouteDoc::new("users", "The signed-in account's profile")
@@ -24,7 +25,7 @@ pub const PROFILE_GET: Route = Route::get("users-profile-get", "/api/users/profi
 
 pub const PROFILE_PUT: Route = Route::put("users-profile-put", "/api/users/profile", handler!(profile::put))
     .max_body(8192)
-    .access(&[Access::TableRead, Access::TableWrite, Access::BlobRead("avatars/"), Access::BlobWrite("avatars/")])
+    .access(&[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::AVATARS), Access::BlobWrite(keys::AVATARS)])
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<profile::ProfileBody>()),
         response: Some(|g| g.subschema_for::<profile::ProfileAnswer>()),
@@ -56,7 +57,7 @@ pub const CHANGE_EMAIL: Route =
 pub const AVATAR_UPLOAD_URL: Route =
     Route::post("users-avatar-upload-url", "/api/users/avatar-upload-url", handler!(avatar::handle))
         .max_body(1024)
-        .access(&[Access::BlobWrite("avatars/")])
+        .access(&[Access::BlobWrite(keys::AVATARS)])
         .doc(RouteDoc {
             request: Some(|g| g.subschema_for::<avatar::AvatarUploadBody>()),
             response: Some(|g| g.subschema_for::<avatar::AvatarUpload>()),
@@ -88,7 +89,7 @@ pub const ROUTES: &[Route] =
     &[PROFILE_GET, PROFILE_PUT, CHANGE_PASSWORD, CHANGE_EMAIL, AVATAR_UPLOAD_URL, EXPORT, DELETE_ACCOUNT];
 
 /// The export: every owner's data into one zip under `exports/<user>/`.
-const EXPORT_JOB: &[Access] = &[Access::TableRead, Access::TableWrite, Access::BlobWrite("exports/")];
+const EXPORT_JOB: &[Access] = &[Access::TableRead, Access::TableWrite, Access::BlobWrite(keys::EXPORTS)];
 /// The deletion: its job record (each owner states what it deletes).
 const DELETE_JOB: &[Access] = &[Access::TableRead, Access::TableWrite];
 
