@@ -7,18 +7,23 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::ApiError;
 use whatif_shared::pipeline;
 
-use crate::response::{status_only, to_hyper};
+use crate::response::{BodyError, read_body, status_only, to_hyper};
 
 /// The largest upload through a presigned PUT (S3 allows 5 GB; locally we keep it sane).
 const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
-pub async fn serve(ctx: &Arc<AppContext>, req: Request<Incoming>, key: &str) -> Response<Full<Bytes>> {
+pub async fn serve(
+    ctx: &Arc<AppContext>,
+    req: Request<Incoming>,
+    key: &str,
+    body_timeout: std::time::Duration,
+) -> Response<Full<Bytes>> {
     let Some(blobs) = ctx.local_blobs.clone() else {
         return error(ctx, &req, ApiError::not_found("Blob"));
     };
@@ -43,9 +48,10 @@ pub async fn serve(ctx: &Arc<AppContext>, req: Request<Incoming>, key: &str) -> 
                 .with_code("SIGNATURE_INVALID");
             return error(ctx, &req, err);
         }
-        let body = match Limited::new(req.into_body(), MAX_UPLOAD_BYTES).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(_) => return status_only(StatusCode::PAYLOAD_TOO_LARGE),
+        let body = match read_body(req.into_body(), MAX_UPLOAD_BYTES, body_timeout).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => return status_only(StatusCode::PAYLOAD_TOO_LARGE),
+            Err(BodyError::TooSlow) => return status_only(StatusCode::REQUEST_TIMEOUT),
         };
         return match store.put(&key, body, sent_type.as_deref().unwrap_or("application/octet-stream")).await {
             Ok(()) => status_only(StatusCode::OK),
@@ -65,6 +71,8 @@ pub async fn serve(ctx: &Arc<AppContext>, req: Request<Incoming>, key: &str) -> 
                 response.headers_mut().insert(CONTENT_DISPOSITION, v);
             }
             response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+            // Served as the type it was stored with, never sniffed as another.
+            response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
             response
         }
         Ok(None) => error(ctx, &req, ApiError::not_found("Blob")),

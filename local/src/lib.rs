@@ -26,7 +26,7 @@ pub fn openapi_document() -> String {
     text
 }
 
-pub use server::{Server, bind};
+pub use server::{ClientLimits, Server, bind};
 
 /// The route table as JSON (for the CDK app and for people).
 pub fn routes_json() -> String {

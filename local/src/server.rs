@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -24,7 +24,8 @@ use whatif_shared::pipeline;
 use whatif_shared::routes::{Access, Route};
 use whatif_shared::service::{Catalog, Service, WorkerRun};
 
-use crate::response::to_hyper;
+pub use crate::response::ClientLimits;
+use crate::response::{BodyError, read_body, to_hyper};
 
 /// What a scheduled worker runs (`WorkerRun::Scheduled`).
 type ScheduledJob = fn(Arc<AppContext>) -> whatif_shared::service::BoxFuture<whatif_shared::ApiResult<String>>;
@@ -36,6 +37,7 @@ pub struct Server {
     listener: TcpListener,
     routes: Arc<Vec<&'static Route>>,
     catalog: Catalog,
+    limits: ClientLimits,
 }
 
 /// Everything a service's routes may touch, once per grant (leaked: once per process).
@@ -75,14 +77,21 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
             start(scoped, access).await.map_err(StartError)?;
         }
     }
-    Ok(Server { ctx, addr, listener, routes: Arc::new(catalog.routes().collect()), catalog })
+    let routes = Arc::new(catalog.routes().collect());
+    Ok(Server { ctx, addr, listener, routes, catalog, limits: ClientLimits::default() })
 }
 
 impl Server {
+    /// The same server with other limits for slow clients (tests shorten them).
+    pub fn with_limits(mut self, limits: ClientLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Serves, and runs the job worker in-process, until `shutdown` resolves;
     /// then lets the worker finish its jobs and flushes the embedded store.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let Server { ctx, listener, routes, catalog, .. } = self;
+        let Server { ctx, listener, routes, catalog, limits, .. } = self;
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         // The job worker, in-process, with what its Lambda function may touch.
         let jobs_ctx = match catalog.workers().find(|w| matches!(w.run, WorkerRun::Jobs)) {
@@ -109,20 +118,29 @@ impl Server {
                 _ => None,
             })
             .collect();
+        let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                accepted = listener.accept() => {
+                permit = connections.clone().acquire_owned() => {
+                    let Ok(permit) = permit else { break };
+                    let accepted = tokio::select! {
+                        _ = &mut shutdown => break,
+                        accepted = listener.accept() => accepted,
+                    };
                     let Ok((stream, peer)) = accepted else { continue };
                     let _ = stream.set_nodelay(true);
                     let (ctx, routes) = (ctx.clone(), routes.clone());
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let service = service_fn(move |req| {
                             let (ctx, routes) = (ctx.clone(), routes.clone());
-                            async move { Ok::<_, Infallible>(handle(&ctx, &routes, req, peer).await) }
+                            async move { Ok::<_, Infallible>(handle(&ctx, &routes, req, peer, limits).await) }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(limits.header_timeout)
                             .keep_alive(true)
                             .serve_connection(TokioIo::new(stream), service)
                             .await;
@@ -162,10 +180,11 @@ async fn handle(
     routes: &[&'static Route],
     req: Request<Incoming>,
     peer: SocketAddr,
+    limits: ClientLimits,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     if let Some(key) = path.strip_prefix("/_blobs/") {
-        return crate::blobs::serve(ctx, req, key).await;
+        return crate::blobs::serve(ctx, req, key, limits.body_timeout).await;
     }
     let (route, params, allowed) = find(routes, req.method(), &path);
     let Some(route) = route else {
@@ -177,12 +196,19 @@ async fn handle(
         return to_hyper(response);
     };
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
+    let body = match read_body(body, MAX_REQUEST_BYTES, limits.body_timeout).await {
+        Ok(bytes) => bytes,
+        Err(why) => {
             let request_id = pipeline::request_id(&parts.headers, None, ctx);
             let origin = parts.headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
-            let err = ApiError::payload_too_large(route.max_body.unwrap_or(ctx.config.max_body_bytes));
+            let err = match why {
+                BodyError::TooLarge => ApiError::payload_too_large(route.max_body.unwrap_or(ctx.config.max_body_bytes)),
+                BodyError::TooSlow => ApiError::new(
+                    http::StatusCode::REQUEST_TIMEOUT,
+                    "REQUEST_TIMEOUT",
+                    format!("The request body did not arrive within {} seconds", limits.body_timeout.as_secs()),
+                ),
+            };
             return to_hyper(pipeline::finish(ctx, Err(err), &request_id, origin, None));
         }
     };

@@ -146,10 +146,61 @@ async fn presigned_blob_urls_work_and_cannot_be_forged() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/png");
     assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"a.png\"");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff", "never sniffed as another type");
     assert_eq!(response.bytes().await.unwrap().as_ref(), &[1, 2, 3]);
 
     let forged = get.url.replace("avatars/u1/a.png", "avatars/u2/a.png");
     assert_eq!(server.http.get(&forged).send().await.unwrap().status(), 403);
     let as_put = server.http.put(&get.url).header("content-type", "image/png").body("x").send().await.unwrap();
     assert_eq!(as_put.status(), 403, "a GET URL does not allow a PUT");
+}
+
+/// A client that sends its headers or its body slowly is cut off instead of
+/// holding a connection and a task for as long as it likes.
+#[tokio::test]
+async fn slow_clients_are_timed_out() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = whatif_shared::config::Config::embedded(dir.path().to_path_buf());
+    config.port = 0;
+    let limits = whatif_local::ClientLimits {
+        header_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(500),
+        max_connections: 8,
+    };
+    let server = whatif_local::bind(config).await.unwrap().with_limits(limits);
+    let addr = server.addr;
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    // Headers that never finish: the server closes the connection.
+    let mut slow_headers = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow_headers.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow_headers.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection was closed");
+    assert!(started.elapsed() < Duration::from_secs(5), "closed after about the header timeout");
+
+    // A body that stops halfway: 408 in the error envelope.
+    let mut slow_body = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow_body
+        .write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), slow_body.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"REQUEST_TIMEOUT\""), "{text}");
+
+    // And the server still answers everyone else.
+    let health = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
 }
