@@ -302,18 +302,6 @@ fn kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_preferred_language_comes_from_accept_language_by_weight() {
-        assert_eq!(Language::preferred("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7"), Some(Language::Vi));
-        assert_eq!(Language::preferred("fr-FR,fr;q=0.9,vi;q=0.5,en;q=0.8"), Some(Language::En));
-        assert_eq!(Language::preferred("en;q=0.2, vi"), Some(Language::Vi), "no q is 1");
-        assert_eq!(Language::preferred("de, fr;q=0.5"), None, "nothing we write");
-        assert_eq!(Language::preferred("vi;q=0, en;q=0.1"), Some(Language::En), "q=0 means not wanted");
-        assert_eq!(Language::preferred("*"), None);
-        assert_eq!(Language::preferred("vi;q=abc, en"), Some(Language::En), "a weight that does not read is skipped");
-        assert_eq!(Language::preferred(""), None);
-    }
-
     fn valid() -> Value {
         serde_json::json!({
             "title": "What if the Moon vanished?",
