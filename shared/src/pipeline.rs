@@ -116,12 +116,11 @@ async fn run(
     };
     let result = (route.handler.run)(ctx.clone(), api).await;
     if let Some(claim) = claim {
+        // Only what ran is kept for replays: a refusal (a bad body, a conflict,
+        // a failure) releases the key, so the corrected retry runs.
         let stored = match &result {
             Ok(reply) => idempotency::complete(&*ctx.table, claim, reply).await,
-            Err(err) => {
-                let reply = Reply::raw_json(err.status, err.body(request_id));
-                idempotency::complete(&*ctx.table, claim, &reply).await
-            }
+            Err(_) => idempotency::release(&*ctx.table, claim).await,
         };
         if let Err(e) = stored {
             tracing::error!(error = %e, "could not store the idempotent response");

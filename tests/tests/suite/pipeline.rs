@@ -164,6 +164,29 @@ async fn idempotency_keys_replay_the_first_answer() {
     assert_eq!(bad.status(), 400);
 }
 
+/// A refused request (here a bad body) is not kept under its key: the
+/// corrected request with the same key runs, and is what replays.
+#[tokio::test]
+async fn an_error_answer_does_not_use_up_the_idempotency_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let key = json!({"idempotency-key": "retry-after-a-400"});
+    let bad = dispatch(&ctx, &ECHO, post(r#"{"text": 5}"#, "application/json", key.clone())).await;
+    assert_eq!(bad.status(), 400);
+    assert!(!bad.headers().contains_key("idempotent-replayed"));
+    let again = dispatch(&ctx, &ECHO, post(r#"{"text": 5}"#, "application/json", key.clone())).await;
+    assert_eq!(again.status(), 400);
+    assert!(!again.headers().contains_key("idempotent-replayed"), "an error is answered afresh, not replayed");
+
+    let fixed = dispatch(&ctx, &ECHO, post(r#"{"text":"fixed"}"#, "application/json", key.clone())).await;
+    assert_eq!(fixed.status(), 201, "{}", body_json(&fixed));
+    assert!(!fixed.headers().contains_key("idempotent-replayed"));
+    let replay = dispatch(&ctx, &ECHO, post(r#"{"text":"fixed"}"#, "application/json", key)).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(body_json(&replay)["data"]["call"], body_json(&fixed)["data"]["call"], "the handler ran once");
+}
+
 /// Bodies that are not objects, or whose fields are of the wrong kind, get a
 /// 400 that names the field in plain words, without Rust's type names.
 #[tokio::test]
