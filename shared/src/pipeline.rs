@@ -239,7 +239,8 @@ pub fn finish(
     };
     let headers = response.headers_mut();
     set(headers, HeaderName::from_static("x-request-id"), request_id);
-    if let Some(d) = rate {
+    // A handler that counted more than the pipeline did (a batch) sets its own.
+    if let Some(d) = rate.filter(|_| !headers.contains_key("x-ratelimit-remaining")) {
         set(headers, HeaderName::from_static("x-ratelimit-limit"), &d.limit.to_string());
         set(headers, HeaderName::from_static("x-ratelimit-remaining"), &d.remaining.to_string());
         set(headers, HeaderName::from_static("x-ratelimit-reset"), &d.reset.to_string());

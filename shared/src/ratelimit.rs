@@ -289,6 +289,25 @@ pub async fn take(
     }
 }
 
+/// Uncounts `n` requests counted earlier in this window (a request refused
+/// after it was counted: a batch whose topics do not fit).
+pub async fn give_back(
+    table: &dyn ItemTable,
+    clock: &dyn Clock,
+    limits: &RateLimits,
+    class: RateClass,
+    principal: Option<&Principal>,
+    subject: &str,
+    n: u32,
+) -> StoreResult<()> {
+    let window = window(clock, limits, class, principal, subject);
+    let counted = Cond::Ge("count".into(), json!(n));
+    match table.update(&window.key, Update::new().add("count", -i64::from(n)), Some(counted)).await {
+        Ok(_) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
