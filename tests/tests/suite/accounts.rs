@@ -708,6 +708,9 @@ async fn forged_and_tampered_access_tokens_are_refused() {
     // The forging itself works: the same claims, signed again with the key, pass.
     assert_eq!(api.profile(&real).await.status, 200);
     assert_eq!(api.profile(&signed(&claims)).await.status, 200, "a well-made token passes");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900, "issued for 15 minutes");
+    let longest = signed(&with(json!({"iat": now, "nbf": now, "exp": now + 900})));
+    assert_eq!(api.profile(&longest).await.status, 200, "15 minutes is the longest lifetime, and fine");
 
     let hs256 = |secret: &[u8]| {
         let mut header = Header::new(Algorithm::HS256);
@@ -748,6 +751,14 @@ async fn forged_and_tampered_access_tokens_are_refused() {
             format!("{header}.{}.{real_signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other).unwrap()))
         }),
         ("garbage", "not.a.jwt".to_string()),
+        ("no session id", {
+            let mut c = claims.clone();
+            c.as_object_mut().expect("claims").remove("sid");
+            signed(&c)
+        }),
+        ("an empty session id", signed(&with(json!({"sid": ""})))),
+        ("a lifetime of a day", signed(&with(json!({"iat": now, "nbf": now, "exp": now + 24 * 3600})))),
+        ("a lifetime of 15 minutes and a second", signed(&with(json!({"iat": now, "nbf": now, "exp": now + 901})))),
     ];
     for (attack, token) in &attacks {
         let answer = api.profile(token).await;
