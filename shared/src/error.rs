@@ -98,6 +98,12 @@ impl ApiError {
         self
     }
 
+    /// Replaces the message (the field errors stay).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// Replaces the machine code (e.g. `TOKEN_EXPIRED` for a 401).
     pub fn with_code(mut self, code: &'static str) -> Self {
         self.code = code;

@@ -59,15 +59,31 @@ impl ApiRequest {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request("INVALID_JSON", "A JSON body is required"));
         }
+        // Every body is an object: an array (or a bare value) where an object
+        // is expected must not be read field by field as if it were one.
+        let first = self.body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first != Some(b'{') {
+            return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
+                Ok(_) => {
+                    ApiError::validation("body", "must be a JSON object").with_message("The body must be a JSON object")
+                }
+                Err(_) => ApiError::bad_request("INVALID_JSON", "The body is not valid JSON"),
+            });
+        }
         let mut de = serde_json::Deserializer::from_slice(&self.body);
         let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
+            let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).is_ok();
+            if inner.is_eof() || (inner.is_syntax() && !well_formed()) {
                 ApiError::bad_request("INVALID_JSON", "The body is not valid JSON")
-            } else {
+            } else if inner.is_syntax() {
+                // Valid JSON that serde_json reports as a syntax error (a number
+                // where a choice of names is expected).
                 let field = if path == "." { "body".to_string() } else { path };
-                ApiError::validation(&field, clean_serde_message(&inner.to_string()))
+                ApiError::validation(&field, "is not valid")
+            } else {
+                field_error(&path, &inner.to_string())
             }
         })?;
         de.end().map_err(|_| ApiError::bad_request("INVALID_JSON", "The body is not valid JSON"))?;
@@ -94,8 +110,8 @@ impl ApiRequest {
         let encoded = serde_urlencoded::to_string(&self.query).map_err(ApiError::internal)?;
         let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(encoded.as_bytes()));
         serde_path_to_error::deserialize(de).map_err(|err| {
-            let field = err.path().to_string();
-            ApiError::validation(&field, clean_serde_message(&err.into_inner().to_string()))
+            let path = err.path().to_string();
+            field_error(&path, &err.into_inner().to_string())
         })
     }
 
@@ -105,12 +121,110 @@ impl ApiRequest {
     }
 }
 
-/// serde's messages are fine for clients, minus the position suffix.
-fn clean_serde_message(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+/// A serde error at `path` as a 400 in the API's own words: the field it is
+/// about and what is wrong with it, never serde's text (which names Rust types
+/// such as `u32` or `struct RegisterBody`).
+fn field_error(path: &str, message: &str) -> ApiError {
+    let (field, message) = describe_serde_error(path, message);
+    ApiError::validation(&field, message)
+}
+
+/// The field and the plain message for serde's `message` at `path` (`.` is the body).
+pub(crate) fn describe_serde_error(path: &str, message: &str) -> (String, String) {
+    let message = match message.find(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    let parent = if path == "." || path.is_empty() { None } else { Some(path) };
+    let child = |name: &str| match parent {
+        Some(p) => format!("{p}.{name}"),
+        None => name.to_string(),
+    };
+    let at = || parent.unwrap_or("body").to_string();
+    if let Some(name) = quoted_after(message, "missing field ") {
+        return (child(&name), "is required".into());
     }
+    if let Some(name) = quoted_after(message, "unknown field ") {
+        // serde_path_to_error already puts the unknown key on the path.
+        let field = match parent {
+            Some(p) if p == name || p.ends_with(&format!(".{name}")) => p.to_string(),
+            _ => child(&name),
+        };
+        return (field, "is not a known field".into());
+    }
+    if message.starts_with("unknown variant ") {
+        // serde lists them as "expected `a`", "`a` or `b`", "one of `a`, `b`, `c`".
+        let allowed: Vec<&str> = message
+            .split_once("expected ")
+            .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let text = if allowed.is_empty() {
+            "is not one of the allowed values".to_string()
+        } else {
+            format!("must be one of: {}", allowed.join(", "))
+        };
+        return (at(), text);
+    }
+    if let Some((_, expected)) = message.split_once(", expected ").or_else(|| message.split_once("expected "))
+        && (message.starts_with("invalid type: ") || message.starts_with("invalid value: "))
+    {
+        return (at(), expected_in_words(expected.trim()));
+    }
+    if message.starts_with("invalid length ") {
+        // serde reads a struct from an array too; the API only takes objects.
+        if message.contains("expected struct ") {
+            return (at(), "must be an object".into());
+        }
+        return (at(), "has the wrong number of items".into());
+    }
+    if message.starts_with("duplicate field ") {
+        let name = quoted_after(message, "duplicate field ").unwrap_or_default();
+        return (child(&name), "is given more than once".into());
+    }
+    // A handler's own message (from a custom deserializer) is kept when it is
+    // plain words; anything that names Rust types is not.
+    if names_rust_types(message) { (at(), "is not valid".into()) } else { (at(), message.to_string()) }
+}
+
+/// The text between the backticks after `prefix`.
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?.strip_prefix('`')?;
+    rest.split_once('`').map(|(name, _)| name.to_string())
+}
+
+/// What serde says it expected, as the API says it.
+fn expected_in_words(expected: &str) -> String {
+    let integer = |lo: i128, hi: i128| format!("must be a whole number from {lo} to {hi}");
+    match expected {
+        "a string" | "a borrowed string" | "a character" | "a char" => "must be a string".into(),
+        "a boolean" | "bool" => "must be true or false".into(),
+        "u8" => integer(0, u8::MAX.into()),
+        "u16" => integer(0, u16::MAX.into()),
+        "u32" | "u64" | "usize" | "u128" => "must be a whole number of 0 or more".into(),
+        "i8" => integer(i8::MIN.into(), i8::MAX.into()),
+        "i16" => integer(i16::MIN.into(), i16::MAX.into()),
+        "i32" | "i64" | "isize" | "i128" => "must be a whole number".into(),
+        "f32" | "f64" => "must be a number".into(),
+        "a sequence" | "a tuple" | "a set" => "must be an array".into(),
+        "a map" | "map" => "must be an object".into(),
+        "unit" | "null" => "must be null".into(),
+        e if e.starts_with("struct ") || e.starts_with("tuple struct ") => "must be an object".into(),
+        e if e.starts_with("a sequence") || e.starts_with("a tuple of size") || e.starts_with("an array") => {
+            "must be an array".into()
+        }
+        e if e.contains("enum ") || e.starts_with("variant identifier") => "is not one of the allowed values".into(),
+        e if names_rust_types(e) => "is not valid".into(),
+        e => format!("must be {e}"),
+    }
+}
+
+/// Whether `text` names a Rust type (what a client must never be shown).
+fn names_rust_types(text: &str) -> bool {
+    const TYPES: [&str; 14] =
+        ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64"];
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    words.iter().any(|w| TYPES.contains(w))
+        || ["struct ", "enum ", "sequence", " map", "Option<", "Vec<", "::"].iter().any(|t| text.contains(t))
 }
 
 /// A successful answer.
@@ -244,5 +358,73 @@ mod tests {
         assert_eq!(err.code, "INVALID_JSON");
         let err = with_body("application/json", "").json::<Body>().unwrap_err();
         assert_eq!(err.code, "INVALID_JSON");
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        for body in [r#"["a@b.c", 5]"#, "\"a@b.c\"", "5", "null", " true "] {
+            let err = with_body("application/json", body).json::<Body>().unwrap_err();
+            assert_eq!((err.status, err.code), (StatusCode::BAD_REQUEST, "VALIDATION_ERROR"), "{body}");
+            assert_eq!(err.message, "The body must be a JSON object", "{body}");
+        }
+        let err = with_body("application/json", "[1,").json::<Body>().unwrap_err();
+        assert_eq!(err.code, "INVALID_JSON");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct Nested {
+        name: String,
+        count: Option<u32>,
+        small: Option<u8>,
+        ratio: Option<f64>,
+        flag: Option<bool>,
+        tags: Option<Vec<String>>,
+        inner: Option<Inner>,
+        kind: Option<Kind>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        depth: i64,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Short,
+        Long,
+    }
+
+    #[test]
+    fn field_errors_speak_the_api_not_rust() {
+        let cases = [
+            (r#"{"name": 5}"#, "name", "must be a string"),
+            (r#"{}"#, "name", "is required"),
+            (r#"{"name": "x", "role": 1}"#, "role", "is not a known field"),
+            (r#"{"name": "x", "count": "3"}"#, "count", "must be a whole number"),
+            (r#"{"name": "x", "count": -1}"#, "count", "must be a whole number"),
+            (r#"{"name": "x", "small": 300}"#, "small", "must be a whole number from 0 to 255"),
+            (r#"{"name": "x", "ratio": "a"}"#, "ratio", "must be a number"),
+            (r#"{"name": "x", "flag": 1}"#, "flag", "must be true or false"),
+            (r#"{"name": "x", "tags": "a"}"#, "tags", "must be an array"),
+            (r#"{"name": "x", "tags": [1]}"#, "tags[0]", "must be a string"),
+            (r#"{"name": "x", "inner": []}"#, "inner", "must be an object"),
+            (r#"{"name": "x", "inner": {}}"#, "inner.depth", "is required"),
+            (r#"{"name": "x", "inner": {"depth": 1, "x": 2}}"#, "inner.x", "is not a known field"),
+            (r#"{"name": "x", "kind": "medium"}"#, "kind", "must be one of: short, long"),
+            (r#"{"name": "x", "kind": 3}"#, "kind", "is not valid"),
+        ];
+        for (body, field, words) in cases {
+            let err = with_body("application/json", body).json::<Nested>().unwrap_err();
+            assert_eq!(err.code, "VALIDATION_ERROR", "{body}: {err:?}");
+            assert_eq!(err.errors[0].field, field, "{body}: {err:?}");
+            assert!(err.errors[0].message.starts_with(words), "{body}: {err:?}");
+            assert!(err.message.contains(field), "{body}: {err:?}");
+            assert!(!names_rust_types(&err.message), "{body}: {err:?}");
+        }
     }
 }

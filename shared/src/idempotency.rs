@@ -1,6 +1,8 @@
-//! `Idempotency-Key`: the first response to a key is kept for 24 hours and
-//! replayed for a retry with the same body; the same key with another body is
-//! 409, and so is a retry while the first request is still running.
+//! `Idempotency-Key`: the first successful response to a key is kept for 24
+//! hours and replayed for a retry with the same body; the same key with another
+//! body is 409, and so is a retry while the first request is still running. An
+//! error answer (4xx or 5xx) is not kept: the key is released, so a corrected
+//! retry with the same key runs.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -104,9 +106,9 @@ pub async fn begin(
     }
 }
 
-/// Stores the response for replays (5xx answers release the key instead, so a retry runs again).
+/// Stores the response for replays (error answers release the key instead, so a retry runs again).
 pub async fn complete(table: &dyn ItemTable, claim: Claim, reply: &Reply) -> ApiResult<()> {
-    if reply.status.is_server_error() {
+    if reply.status.is_client_error() || reply.status.is_server_error() {
         return release(table, claim).await;
     }
     let update = Update::new()

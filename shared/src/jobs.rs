@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use crate::context::AppContext;
 use crate::ports::Delivery;
@@ -110,7 +111,19 @@ pub async fn process(ctx: &Arc<AppContext>, kinds: &[&JobKind], delivery: &Deliv
     };
     let span =
         tracing::info_span!("job", kind = %message.kind, job_id = %message.job_id, attempt = delivery.receive_count);
-    let _entered = span.enter();
+    run_in_span(ctx, kinds, delivery, lease, message).instrument(span).await
+}
+
+/// `process` once the message is read, inside the job's span (instrumented,
+/// never entered: a guard held across an `.await` would tag whatever else the
+/// thread runs meanwhile with this job's id).
+async fn run_in_span(
+    ctx: &Arc<AppContext>,
+    kinds: &[&JobKind],
+    delivery: &Delivery,
+    lease: Lease,
+    message: JobMessage,
+) -> Outcome {
     let Some(kind) = kinds.iter().find(|k| k.name == message.kind) else {
         tracing::error!("no worker for this job kind");
         return Outcome::Retry;

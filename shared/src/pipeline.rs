@@ -1,5 +1,6 @@
 //! The request pipeline every route runs through, in Lambda and in the local
-//! server alike: request id → body limit → auth → rate limit → idempotency →
+//! server alike: request id → body limit → auth → rate limit (for sign-ins: a
+//! read, counted after the handler only when it fails) → idempotency →
 //! handler → error envelope → common headers (request id, CORS, security,
 //! rate limit) → one log line.
 
@@ -89,9 +90,16 @@ async fn run(
     };
     authenticate(ctx, route, &mut api).await?;
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
+    let limits = &ctx.config.rate_limits;
+    let principal = api.principal.clone();
     if let Some(class) = route.rate {
-        let limits = &ctx.config.rate_limits;
-        match ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, api.principal.as_ref(), &subject).await {
+        // A class that counts failures only is read here and counted after the handler.
+        let decision = if class.counts_failures_only() {
+            ratelimit::peek(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await
+        } else {
+            ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await
+        };
+        match decision {
             Ok(decision) => {
                 *rate = Some(decision);
                 if !decision.allowed {
@@ -115,13 +123,22 @@ async fn run(
         _ => None,
     };
     let result = (route.handler.run)(ctx.clone(), api).await;
+    if let Some(class) = route.rate.filter(|c| c.counts_failures_only())
+        && let Err(err) = &result
+        && err.status.is_client_error()
+        && err.status != StatusCode::TOO_MANY_REQUESTS
+    {
+        match ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await {
+            Ok(decision) => *rate = Some(decision),
+            Err(e) => tracing::error!(error = %e, "rate limiter unavailable"),
+        }
+    }
     if let Some(claim) = claim {
+        // Only what ran is kept for replays: a refusal (a bad body, a conflict,
+        // a failure) releases the key, so the corrected retry runs.
         let stored = match &result {
             Ok(reply) => idempotency::complete(&*ctx.table, claim, reply).await,
-            Err(err) => {
-                let reply = Reply::raw_json(err.status, err.body(request_id));
-                idempotency::complete(&*ctx.table, claim, &reply).await
-            }
+            Err(_) => idempotency::release(&*ctx.table, claim).await,
         };
         if let Err(e) = stored {
             tracing::error!(error = %e, "could not store the idempotent response");
@@ -222,7 +239,8 @@ pub fn finish(
     };
     let headers = response.headers_mut();
     set(headers, HeaderName::from_static("x-request-id"), request_id);
-    if let Some(d) = rate {
+    // A handler that counted more than the pipeline did (a batch) sets its own.
+    if let Some(d) = rate.filter(|_| !headers.contains_key("x-ratelimit-remaining")) {
         set(headers, HeaderName::from_static("x-ratelimit-limit"), &d.limit.to_string());
         set(headers, HeaderName::from_static("x-ratelimit-remaining"), &d.remaining.to_string());
         set(headers, HeaderName::from_static("x-ratelimit-reset"), &d.reset.to_string());

@@ -26,6 +26,9 @@ use crate::ports::ItemTable;
 
 pub const ISSUER: &str = "whatif";
 pub const AUDIENCE: &str = "whatif-api";
+/// The longest lifetime (`exp - iat`) of an access token: what the issuer
+/// gives them (`accounts::sessions::ACCESS_TTL_SECS`), and no more.
+pub const MAX_ACCESS_LIFETIME_SECS: i64 = 15 * 60;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECS: i64 = 30;
 const KEYS_FRESH_FOR: Duration = Duration::from_secs(300);
@@ -123,6 +126,11 @@ impl TokenVerifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|_| invalid())?.claims;
+        // Every access token belongs to a session (so signing out ends it) and
+        // lives 15 minutes at most: a token without either was not made here.
+        if claims.sid.as_deref().is_none_or(str::is_empty) || claims.exp - claims.iat > MAX_ACCESS_LIFETIME_SECS {
+            return Err(invalid());
+        }
         let now = self.clock.epoch_seconds();
         if claims.exp + LEEWAY_SECS <= now {
             return Err(ApiError::unauthorized("The access token has expired").with_code("TOKEN_EXPIRED"));

@@ -27,7 +27,11 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         return Err(ApiError::validation(name, "is not a parameter of this route"));
     }
     let caller = req.principal.as_ref().map(|p| p.id());
-    let scenario = store::get_visible(&ctx, caller.as_ref(), &id).await?;
+    let mut scenario = store::get_visible(&ctx, caller.as_ref(), &id).await?;
+    if !scenario.is_owned_by(caller.as_ref()) {
+        // A stranger's copy of a public scenario is the story, not the owner's notes.
+        scenario = scenario.without_owner_notes();
+    }
     let bytes = export::render(&scenario, format).map_err(ApiError::internal)?;
     let name = export::file_name(&scenario, format);
     if bytes.len() <= ctx.config.export_inline_max_bytes {
@@ -36,7 +40,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             .header(http::header::CONTENT_DISPOSITION, &disposition));
     }
     let size = bytes.len();
-    let key = format!("{}v{}/{name}", files_prefix(&scenario.owner_id, id.as_str()), scenario.version);
+    // A stranger's file (without the owner's notes) is kept apart from the owner's.
+    let copy = if scenario.is_owned_by(caller.as_ref()) { "" } else { "-public" };
+    let key = format!("{}v{}{copy}/{name}", files_prefix(&scenario.owner_id, id.as_str()), scenario.version);
     ctx.blobs.put(&key, bytes.into(), format.content_type()).await?;
     let link = ctx.blobs.presign_get(&key, Duration::from_secs(900), Some(&name)).await?;
     Ok(Reply::ok(json!({

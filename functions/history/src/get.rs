@@ -1,5 +1,6 @@
 //! `GET /api/scenarios/{id}`: the scenario for its owner (with an `ETag` of
-//! its version, for `If-Match`), or for anyone when public. Someone else's
+//! its version, for `If-Match`), or for anyone when public, then without the
+//! owner's notes (rating, favourite flag, tags, version) and without an ETag. Someone else's
 //! private (or a deleted) scenario is 404, never 403. A view by someone other
 //! than the owner counts once per viewer and day.
 
@@ -29,5 +30,5 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if store::count_view(&ctx, &scenario, &viewer[..32], &day).await? {
         scenario.view_count += 1;
     }
-    Ok(Reply::ok(scenario))
+    Ok(Reply::ok(scenario.shown_to(caller)))
 }

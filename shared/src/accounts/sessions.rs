@@ -20,7 +20,7 @@ use crate::ports::StoreError;
 use crate::ports::table::{Cond, Item, PK, Query, SK, SortKey, TTL, TxOp, Update};
 use crate::tokens::{AUDIENCE, Claims, ISSUER, random_token};
 
-pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+pub const ACCESS_TTL_SECS: i64 = crate::tokens::MAX_ACCESS_LIFETIME_SECS;
 pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 
 /// What sign-in, registration and refresh answer with.

@@ -89,6 +89,8 @@ pub struct Scenario {
     pub share_count: u64,
     pub prompt_version: String,
     /// Bumped by every change; edits are conditional on it (`If-Match`).
+    /// Like `tags`, `isFavorite` and `rating`, shown to the owner only.
+    #[serde(default)]
     pub version: u64,
     pub created_at: String,
     pub updated_at: String,
@@ -97,6 +99,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
 }
+
+/// The fields only a scenario's owner is shown (its notes on it, and the
+/// version its edits are conditional on).
+pub const OWNER_NOTES: [&str; 4] = ["rating", "isFavorite", "tags", "version"];
 
 /// The fields a history listing leaves out (the scenario's text).
 pub const TEXT_FIELDS: [&str; 3] = ["content", "sections", "choices"];
@@ -264,6 +270,29 @@ impl Scenario {
     /// The root of its tree, typed for the keys.
     pub fn root(&self) -> ScenarioId {
         ScenarioId::from_trusted(self.root_id.clone())
+    }
+
+    /// The scenario as `caller` sees it: everything for its owner; for anyone
+    /// else (a public scenario) the story without the owner's notes
+    /// (`OWNER_NOTES`: rating, favourite flag, tags, version).
+    pub fn shown_to(&self, caller: Option<&UserId>) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if !self.is_owned_by(caller)
+            && let Value::Object(fields) = &mut value
+        {
+            for name in OWNER_NOTES {
+                fields.remove(name);
+            }
+        }
+        value
+    }
+
+    /// The same without the owner's notes, as a value (for files a stranger exports).
+    pub fn without_owner_notes(mut self) -> Self {
+        self.rating = None;
+        self.is_favorite = false;
+        self.tags.clear();
+        self
     }
 
     pub fn is_owned_by(&self, user_id: Option<&UserId>) -> bool {

@@ -708,6 +708,9 @@ async fn forged_and_tampered_access_tokens_are_refused() {
     // The forging itself works: the same claims, signed again with the key, pass.
     assert_eq!(api.profile(&real).await.status, 200);
     assert_eq!(api.profile(&signed(&claims)).await.status, 200, "a well-made token passes");
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900, "issued for 15 minutes");
+    let longest = signed(&with(json!({"iat": now, "nbf": now, "exp": now + 900})));
+    assert_eq!(api.profile(&longest).await.status, 200, "15 minutes is the longest lifetime, and fine");
 
     let hs256 = |secret: &[u8]| {
         let mut header = Header::new(Algorithm::HS256);
@@ -748,6 +751,14 @@ async fn forged_and_tampered_access_tokens_are_refused() {
             format!("{header}.{}.{real_signature}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other).unwrap()))
         }),
         ("garbage", "not.a.jwt".to_string()),
+        ("no session id", {
+            let mut c = claims.clone();
+            c.as_object_mut().expect("claims").remove("sid");
+            signed(&c)
+        }),
+        ("an empty session id", signed(&with(json!({"sid": ""})))),
+        ("a lifetime of a day", signed(&with(json!({"iat": now, "nbf": now, "exp": now + 24 * 3600})))),
+        ("a lifetime of 15 minutes and a second", signed(&with(json!({"iat": now, "nbf": now, "exp": now + 901})))),
     ];
     for (attack, token) in &attacks {
         let answer = api.profile(token).await;
@@ -870,4 +881,43 @@ async fn one_account_per_address_on_dynamodb_local_and_moto() {
     let running = on_emulators(&dynamodb, &moto).await;
     one_account_per_address(&running).await;
     running.server.stop().await;
+}
+
+/// The auth limit counts failed attempts per address, not sign-ins: many
+/// people behind one address (an office, a carrier NAT) signing in
+/// successfully never lock each other out, while guessing stops at the limit.
+#[tokio::test]
+async fn the_auth_limit_counts_failures_not_successful_sign_ins() {
+    use whatif_tests::api;
+    let data = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(data.path(), |c| {
+        c.rate_limits = RateLimits::parse("auth=20/15m,general=10000/15m").expect("valid limits")
+    })
+    .await;
+    let email = format!("office.{}@example.com", std::process::id());
+    let registered =
+        api::post(&server, "/api/auth/register", None, json!({"email": email, "password": PASSWORD})).await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    for n in 0..25 {
+        let answer = api::post(&server, "/api/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(answer.status, 200, "sign-in {n}: {answer:?}");
+        assert_eq!(answer.header("x-ratelimit-limit"), Some("20"));
+        assert_eq!(answer.header("x-ratelimit-remaining"), Some("20"), "a success costs nothing");
+    }
+    // Failures (unknown addresses, so no account lockout) count down to the limit.
+    for n in 0..20 {
+        let stranger = format!("nobody{n}.{}@example.com", std::process::id());
+        let answer =
+            api::post(&server, "/api/auth/login", None, json!({"email": stranger, "password": "wrong one 1"})).await;
+        assert_eq!(answer.status, 401, "failure {n}: {answer:?}");
+        assert_eq!(answer.header("x-ratelimit-remaining"), Some((19 - n).to_string().as_str()));
+    }
+    let answer =
+        api::post(&server, "/api/auth/login", None, json!({"email": "x@example.com", "password": "wrong one 1"})).await;
+    assert_eq!(answer.status, 429, "{answer:?}");
+    assert_eq!(answer.code(), "RATE_LIMITED");
+    assert!(answer.header("retry-after").is_some());
+    // Once the address is at its limit, a correct password waits too.
+    let answer = api::post(&server, "/api/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+    assert_eq!(answer.status, 429, "{answer:?}");
 }

@@ -565,3 +565,56 @@ async fn random_gives_a_curated_topic_and_its_scenario() {
         assert_eq!(get(&server, &format!("/api/random?{bad}"), None).await.status, 400, "{bad}");
     }
 }
+
+/// Every topic of a batch counts against the caller's generation limit: a
+/// batch that does not fit in what is left is refused whole, before anything
+/// is queued, and batches never make more scenarios than the limit allows.
+#[tokio::test]
+async fn every_topic_of_a_batch_counts_against_the_generation_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = "auth=1000/15m,general=10000/15m,generate.signed-in=7/1h";
+    let server = server_in(dir.path(), &offline(), limits).await;
+    let (token, user_id) = sign_up(&server, "batchlimit").await;
+    let topics = |tag: &str, n: usize| json!({"topics": (0..n).map(|i| format!("What if {tag} number {i}?")).collect::<Vec<_>>()});
+
+    let first = post(&server, "/api/batch-generate", Some(&token), topics("lanterns", 5)).await;
+    assert_eq!(first.status, 202, "{first:?}");
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("2"), "five of seven are used");
+    for job in first.data()["jobs"].as_array().unwrap() {
+        finished(&server, &token, job["jobId"].as_str().unwrap()).await;
+    }
+
+    // Three topics do not fit in the two left: refused whole, nothing queued.
+    let refused = post(&server, "/api/batch-generate", Some(&token), topics("kettles", 3)).await;
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert_eq!(refused.code(), "RATE_LIMITED");
+    assert!(refused.header("retry-after").is_some());
+
+    // A batch larger than the whole limit never fits.
+    let huge = post(&server, "/api/batch-generate", Some(&token), topics("comets", 5)).await;
+    assert_eq!(huge.status, 429, "{huge:?}");
+
+    // Nothing was queued for the refused batches (the offline provider would have answered by now).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(scenarios_of(&server, &user_id).await, 5);
+    let more = post(&server, "/api/batch-generate", Some(&token), topics("violins", 1)).await;
+    assert_eq!(more.status, 202, "{more:?}");
+    for job in more.data()["jobs"].as_array().unwrap() {
+        finished(&server, &token, job["jobId"].as_str().unwrap()).await;
+    }
+    // Whatever is asked for from here on, the total never passes the limit.
+    for tag in ["owls", "moths", "foxes"] {
+        let _ = post(&server, "/api/batch-generate", Some(&token), topics(tag, 2)).await;
+    }
+    let _ = post(&server, "/api/generate", Some(&token), generate_body("What if the last one?")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut made = 0;
+    for _ in 0..60 {
+        made = scenarios_of(&server, &user_id).await;
+        if made >= 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(made <= 7, "{made} scenarios against a limit of 7");
+}

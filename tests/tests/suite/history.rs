@@ -345,6 +345,51 @@ async fn private_scenarios_are_404_to_others_and_public_ones_readable() {
     assert_eq!(get(&server, "/api/scenarios/not-an-id", None).await.status, 400);
 }
 
+/// A public scenario shows strangers the story, not its owner's notes on it
+/// (rating, favourite flag, tags, version), wherever it is served; the owner
+/// still sees everything.
+#[tokio::test]
+async fn strangers_see_a_public_scenario_without_its_owners_notes() {
+    let (server, _dir) = server().await;
+    let (token, _) = sign_up(&server, "diarist").await;
+    let (other, _) = sign_up(&server, "passerby").await;
+    let id = id_of(&create(&server, &token, "What if diaries were public?", "default").await);
+    let path = format!("/api/scenarios/{id}");
+    edit(&server, &token, &id, json!({"isPublic": true, "rating": 2, "isFavorite": true, "tags": ["embarrassing"]}))
+        .await;
+    let notes = ["rating", "isFavorite", "tags", "version"];
+
+    let mine = get(&server, &path, Some(&token)).await;
+    assert_eq!(mine.status, 200, "{mine:?}");
+    assert_eq!((mine.data()["rating"].clone(), mine.data()["isFavorite"].clone()), (json!(2), json!(true)));
+    assert_eq!(mine.data()["tags"], json!(["embarrassing"]));
+    assert!(mine.data()["version"].is_u64() && mine.header("etag").is_some(), "{mine:?}");
+    let tree = get(&server, &format!("{path}/tree"), Some(&token)).await;
+    assert_eq!(tree.status, 200, "{tree:?}");
+    assert_eq!(tree.data()["nodes"][0]["rating"], 2, "the owner's tree keeps the notes");
+
+    for who in [Some(other.as_str()), None] {
+        let read = get(&server, &path, who).await;
+        assert_eq!(read.status, 200, "{read:?}");
+        assert_eq!(read.data()["id"], json!(id));
+        assert!(read.data()["title"].is_string() && read.data()["content"].is_string(), "the story is there");
+        for note in notes {
+            assert!(read.data().get(note).is_none(), "{note} shown to a stranger: {read:?}");
+        }
+        assert!(read.header("etag").is_none());
+        let tree = get(&server, &format!("{path}/tree"), who).await;
+        assert_eq!(tree.status, 200, "{tree:?}");
+        let node = &tree.data()["nodes"][0];
+        assert_eq!(node["id"], json!(id));
+        for note in notes {
+            assert!(node.get(note).is_none(), "{note} in a stranger's tree: {tree:?}");
+        }
+        let file = get(&server, &format!("{path}/export?format=json"), who).await;
+        assert_eq!(file.status, 200);
+        assert!(!String::from_utf8_lossy(&file.bytes).contains("embarrassing"), "no tags in a stranger's export");
+    }
+}
+
 #[tokio::test]
 async fn a_stale_concurrent_update_gets_409_and_never_loses_a_write() {
     let (server, _dir) = server().await;

@@ -164,6 +164,62 @@ async fn idempotency_keys_replay_the_first_answer() {
     assert_eq!(bad.status(), 400);
 }
 
+/// A refused request (here a bad body) is not kept under its key: the
+/// corrected request with the same key runs, and is what replays.
+#[tokio::test]
+async fn an_error_answer_does_not_use_up_the_idempotency_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let key = json!({"idempotency-key": "retry-after-a-400"});
+    let bad = dispatch(&ctx, &ECHO, post(r#"{"text": 5}"#, "application/json", key.clone())).await;
+    assert_eq!(bad.status(), 400);
+    assert!(!bad.headers().contains_key("idempotent-replayed"));
+    let again = dispatch(&ctx, &ECHO, post(r#"{"text": 5}"#, "application/json", key.clone())).await;
+    assert_eq!(again.status(), 400);
+    assert!(!again.headers().contains_key("idempotent-replayed"), "an error is answered afresh, not replayed");
+
+    let fixed = dispatch(&ctx, &ECHO, post(r#"{"text":"fixed"}"#, "application/json", key.clone())).await;
+    assert_eq!(fixed.status(), 201, "{}", body_json(&fixed));
+    assert!(!fixed.headers().contains_key("idempotent-replayed"));
+    let replay = dispatch(&ctx, &ECHO, post(r#"{"text":"fixed"}"#, "application/json", key)).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(body_json(&replay)["data"]["call"], body_json(&fixed)["data"]["call"], "the handler ran once");
+}
+
+/// Bodies that are not objects, or whose fields are of the wrong kind, get a
+/// 400 that names the field in plain words, without Rust's type names.
+#[tokio::test]
+async fn bad_bodies_are_explained_without_rust_type_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let rust = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "f32", "f64"];
+    let cases = [
+        (r#"["text"]"#, "body", "The body must be a JSON object"),
+        (r#""text""#, "body", "The body must be a JSON object"),
+        (r#"{"text": 5}"#, "text", "must be a string"),
+        (r#"{"text": ["a"]}"#, "text", "must be a string"),
+        (r#"{"text": {}}"#, "text", "must be a string"),
+        (r#"{}"#, "text", "is required"),
+        (r#"{"text": "a", "x": 1}"#, "x", "is not a known field"),
+    ];
+    for (body, field, words) in cases {
+        let response = dispatch(&ctx, &ECHO, post(body, "application/json", json!({}))).await;
+        let json = body_json(&response);
+        assert_eq!(response.status(), 400, "{body}: {json}");
+        assert_eq!(json["code"], "VALIDATION_ERROR", "{body}: {json}");
+        assert_eq!(json["errors"][0]["field"], field, "{body}: {json}");
+        let message = json["message"].as_str().unwrap();
+        assert!(message.contains(words), "{body}: {json}");
+        let words_of = |s: &str| s.split(|c: char| !c.is_ascii_alphanumeric()).map(str::to_string).collect::<Vec<_>>();
+        let all = format!("{message} {}", json["errors"][0]["message"]);
+        assert!(!words_of(&all).iter().any(|w| rust.contains(&w.as_str())), "{body}: {json}");
+        for phrase in ["struct ", "enum ", "sequence", "map"] {
+            assert!(!all.contains(phrase), "{body}: {json}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn auth_levels_are_enforced_before_the_handler() {
     let dir = tempfile::tempdir().unwrap();
