@@ -70,10 +70,43 @@ pub async fn check_uploaded(ctx: &AppContext, user_id: &str, key: &str) -> ApiRe
         let _ = ctx.blobs.delete(key).await;
         return Err(bad("must be an image of at most 2 MB"));
     }
-    if !meta.content_type.as_deref().is_some_and(|t| TYPES.iter().any(|(ok, _)| *ok == t)) {
+    let Some(content_type) = meta.content_type.as_deref().filter(|t| TYPES.iter().any(|(ok, _)| ok == t)) else {
         return Err(bad("must be a PNG, JPEG or WebP image"));
+    };
+    // The type the uploader claimed is not trusted: the file must start as one.
+    let Some((bytes, _)) = ctx.blobs.get(key).await? else { return Err(bad("has not been uploaded yet")) };
+    if !starts_as(content_type, &bytes) {
+        let _ = ctx.blobs.delete(key).await;
+        return Err(bad("is not the image its type says (the file does not start as a PNG, JPEG or WebP)"));
     }
     Ok(key.to_string())
+}
+
+/// Whether `bytes` begin with the signature of `content_type`'s format.
+pub fn starts_as(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/webp" => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starts_as;
+
+    #[test]
+    fn an_image_is_known_by_its_first_bytes() {
+        assert!(starts_as("image/png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        assert!(starts_as("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]));
+        assert!(starts_as("image/webp", b"RIFF\x24\0\0\0WEBPVP8 "));
+        assert!(!starts_as("image/png", b"<html><script>alert(1)</script>"));
+        assert!(!starts_as("image/jpeg", b"\x89PNG\r\n\x1a\n"), "a PNG is not a JPEG");
+        assert!(!starts_as("image/webp", b"RIFF\x24\0\0\0WAVEfmt "), "a WAV is not a WebP");
+        assert!(!starts_as("image/png", b""));
+        assert!(!starts_as("text/html", b"\x89PNG\r\n\x1a\n"));
+    }
 }
 
 /// The owner's view of the account, with a short-lived avatar URL.

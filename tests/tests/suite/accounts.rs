@@ -921,3 +921,59 @@ async fn the_auth_limit_counts_failures_not_successful_sign_ins() {
     let answer = api::post(&server, "/api/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
     assert_eq!(answer.status, 429, "{answer:?}");
 }
+
+/// An avatar is accepted only when it was uploaded, is at most 2 MB and really
+/// is the image its type says; what is refused is deleted.
+#[tokio::test]
+async fn avatars_must_be_real_images_of_at_most_2_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(dir.path(), |c| c.rate_limits = generous_limits()).await;
+    let api = Api(&server);
+    let session = api.register(&unique_email("avatar"), PASSWORD).await.session();
+    let upload = |content_type: &'static str| {
+        let api = &api;
+        let token = session.access.clone();
+        async move {
+            let answer =
+                api.post_as(&token, "/api/users/avatar-upload-url", json!({"contentType": content_type})).await;
+            assert_eq!(answer.status, 200, "{answer:?}");
+            (
+                answer.data()["uploadUrl"].as_str().unwrap().to_string(),
+                answer.data()["key"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let put = |url: String, content_type: &'static str, body: Vec<u8>| {
+        let http = server.http.clone();
+        async move { http.put(url).header("content-type", content_type).body(body).send().await.unwrap().status() }
+    };
+
+    // HTML sent as a PNG: refused when the profile names it, and deleted.
+    let (url, key) = upload("image/png").await;
+    assert_eq!(put(url, "image/png", b"<html><script>alert(1)</script></html>".to_vec()).await, 200);
+    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(answer.body.to_string().contains("avatarKey"), "{answer:?}");
+    assert!(server.ctx.blobs.head(&key).await.unwrap().is_none(), "the refused upload is deleted");
+
+    // Over 2 MB: refused and deleted.
+    let (url, key) = upload("image/png").await;
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(2 * 1024 * 1024 + 1, 0);
+    assert_eq!(put(url, "image/png", big).await, 200);
+    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(server.ctx.blobs.head(&key).await.unwrap().is_none(), "the refused upload is deleted");
+
+    // A real PNG: the profile takes it and serves it with its type, never sniffed.
+    let (url, key) = upload("image/png").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    assert_eq!(put(url, "image/png", png.clone()).await, 200);
+    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let avatar_url = answer.data()["user"]["avatarUrl"].as_str().expect("an avatar URL").to_string();
+    let avatar = server.http.get(avatar_url).send().await.unwrap();
+    assert_eq!(avatar.headers()["content-type"], "image/png");
+    assert_eq!(avatar.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(avatar.bytes().await.unwrap().as_ref(), png.as_slice());
+}
