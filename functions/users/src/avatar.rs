@@ -92,6 +92,15 @@ pub fn starts_as(content_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
+/// The owner's view of the account, with a short-lived avatar URL.
+pub async fn view(ctx: &AppContext, user: &User) -> ApiResult<UserView> {
+    let avatar_url = match &user.avatar_key {
+        Some(key) => Some(ctx.blobs.presign_get(key, Duration::from_secs(3600), None).await?.url),
+        None => None,
+    };
+    Ok(user.view(avatar_url))
+}
+
 #[cfg(test)]
 mod tests {
     use super::starts_as;
@@ -107,13 +116,4 @@ mod tests {
         assert!(!starts_as("image/png", b""));
         assert!(!starts_as("text/html", b"\x89PNG\r\n\x1a\n"));
     }
-}
-
-/// The owner's view of the account, with a short-lived avatar URL.
-pub async fn view(ctx: &AppContext, user: &User) -> ApiResult<UserView> {
-    let avatar_url = match &user.avatar_key {
-        Some(key) => Some(ctx.blobs.presign_get(key, Duration::from_secs(3600), None).await?.url),
-        None => None,
-    };
-    Ok(user.view(avatar_url))
 }
