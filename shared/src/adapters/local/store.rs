@@ -123,7 +123,9 @@ impl LocalStore {
                 state.syncing = true;
                 let target = state.committed;
                 drop(state);
-                let result = self.sync();
+                // A panic must not leave `syncing` set, or every writer would wait forever.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.sync()))
+                    .unwrap_or_else(|_| Err(unavailable("sync", "panicked")));
                 state = self.state();
                 state.syncing = false;
                 if result.is_ok() {
