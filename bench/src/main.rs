@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -26,6 +26,7 @@ mod history;
 mod login;
 mod rps;
 mod runtime_api;
+mod store;
 mod warm;
 
 use std::path::PathBuf;
@@ -138,7 +139,7 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|all] [--emulators] [--samples N] [--iterations N] \
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|all] [--emulators] [--samples N] [--iterations N] \
      [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
 }
 
@@ -183,13 +184,14 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "history", "rps"],
+        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
         "engine" => vec!["engine"],
         "history" => vec!["history"],
         "rps" => vec!["rps"],
+        "store" => vec!["store"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
     Ok((commands, options))
@@ -216,6 +218,7 @@ async fn main() -> ExitCode {
             "login" => login::run(&options).await,
             "engine" => engine::run(&options).await,
             "history" => history::run(&options).await,
+            "store" => store::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {

@@ -6,6 +6,7 @@ mod account_data;
 mod accounts;
 mod conformance_aws;
 mod conformance_embedded;
+mod durability;
 mod events;
 mod generation;
 mod history;

@@ -44,68 +44,94 @@ impl LocalQueue {
         (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    /// Whether a message is visible at `now`.
+    fn any_due(&self, now: i64) -> StoreResult<bool> {
+        let txn = self.store.db().begin_read().map_err(|e| unavailable("begin read", e))?;
+        let queue = txn.open_table(QUEUE).map_err(|e| unavailable("open table", e))?;
+        for entry in queue.iter().map_err(|e| unavailable("iterate", e))? {
+            let (_, value) = entry.map_err(|e| unavailable("iterate", e))?;
+            if serde_json::from_slice::<Stored>(value.value()).is_ok_and(|stored| stored.visible_at_ms <= now) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Takes up to `max` visible messages in one transaction.
-    fn take(&self, max: u32, visibility: Duration) -> StoreResult<Vec<Delivery>> {
+    async fn take(&self, max: u32, visibility: Duration) -> StoreResult<Vec<Delivery>> {
         let now = self.now_ms();
+        // An idle poll reads only: a write would cost a sync every poll.
+        if !self.any_due(now)? {
+            return Ok(Vec::new());
+        }
         let max_receives = self.max_receives;
-        self.store.write(|txn| {
-            let mut queue = txn.open_table(QUEUE)?;
-            let mut due = Vec::new();
-            for entry in queue.iter()? {
-                let (id, value) = entry?;
-                if let Ok(stored) = serde_json::from_slice::<Stored>(value.value())
-                    && stored.visible_at_ms <= now
-                {
-                    due.push((id.value().to_string(), stored));
+        self.store
+            .write(move |txn| {
+                let mut queue = txn.open_table(QUEUE)?;
+                let mut due = Vec::new();
+                for entry in queue.iter()? {
+                    let (id, value) = entry?;
+                    if let Ok(stored) = serde_json::from_slice::<Stored>(value.value())
+                        && stored.visible_at_ms <= now
+                    {
+                        due.push((id.value().to_string(), stored));
+                    }
+                    if due.len() as u32 >= max {
+                        break;
+                    }
                 }
-                if due.len() as u32 >= max {
-                    break;
+                let mut out = Vec::new();
+                for (id, mut stored) in due {
+                    if stored.receive_count >= max_receives {
+                        queue.remove(id.as_str())?;
+                        let bytes = encode(&stored)?;
+                        txn.open_table(DEAD)?.insert(id.as_str(), bytes.as_slice())?;
+                        continue;
+                    }
+                    stored.receive_count += 1;
+                    stored.visible_at_ms = now + visibility.as_millis() as i64;
+                    stored.receipt = format!("{id}.{}", new_token());
+                    queue.insert(id.as_str(), encode(&stored)?.as_slice())?;
+                    out.push(Delivery {
+                        message_id: id,
+                        receipt: stored.receipt,
+                        body: stored.body,
+                        receive_count: stored.receive_count,
+                    });
                 }
-            }
-            let mut out = Vec::new();
-            for (id, mut stored) in due {
-                if stored.receive_count >= max_receives {
-                    queue.remove(id.as_str())?;
-                    let bytes = encode(&stored)?;
-                    txn.open_table(DEAD)?.insert(id.as_str(), bytes.as_slice())?;
-                    continue;
-                }
-                stored.receive_count += 1;
-                stored.visible_at_ms = now + visibility.as_millis() as i64;
-                stored.receipt = format!("{id}.{}", new_token());
-                queue.insert(id.as_str(), encode(&stored)?.as_slice())?;
-                out.push(Delivery {
-                    message_id: id,
-                    receipt: stored.receipt,
-                    body: stored.body,
-                    receive_count: stored.receive_count,
-                });
-            }
-            Ok(out)
-        })
+                Ok(out)
+            })
+            .await
     }
 
     /// Runs `f` on the message a receipt names, when the receipt is current.
-    fn with_receipt(&self, receipt: &str, f: impl FnOnce(&mut Stored) -> Option<bool>) -> StoreResult<()> {
+    async fn with_receipt(
+        &self,
+        receipt: &str,
+        f: impl FnOnce(&mut Stored) -> Option<bool> + Send + 'static,
+    ) -> StoreResult<()> {
         let id = receipt.split('.').next().unwrap_or_default().to_string();
-        self.store.write(|txn| {
-            let mut queue = txn.open_table(QUEUE)?;
-            let current = queue.get(id.as_str())?.and_then(|v| serde_json::from_slice::<Stored>(v.value()).ok());
-            let Some(mut stored) = current else { return Ok(()) };
-            if stored.receipt != receipt {
-                return Err(StoreError::Invalid("the receipt is not current".into()).into());
-            }
-            match f(&mut stored) {
-                Some(true) => {
-                    queue.insert(id.as_str(), encode(&stored)?.as_slice())?;
+        let receipt = receipt.to_string();
+        self.store
+            .write(move |txn| {
+                let mut queue = txn.open_table(QUEUE)?;
+                let current = queue.get(id.as_str())?.and_then(|v| serde_json::from_slice::<Stored>(v.value()).ok());
+                let Some(mut stored) = current else { return Ok(()) };
+                if stored.receipt != receipt {
+                    return Err(StoreError::Invalid("the receipt is not current".into()).into());
                 }
-                Some(false) => {
-                    queue.remove(id.as_str())?;
+                match f(&mut stored) {
+                    Some(true) => {
+                        queue.insert(id.as_str(), encode(&stored)?.as_slice())?;
+                    }
+                    Some(false) => {
+                        queue.remove(id.as_str())?;
+                    }
+                    None => {}
                 }
-                None => {}
-            }
-            Ok(())
-        })
+                Ok(())
+            })
+            .await
     }
 }
 
@@ -125,10 +151,13 @@ impl JobQueue for LocalQueue {
             receive_count: 0,
             receipt: String::new(),
         };
-        self.store.write(|txn| {
-            txn.open_table(QUEUE)?.insert(id.as_str(), encode(&stored)?.as_slice())?;
-            Ok(())
-        })?;
+        let key = id.clone();
+        self.store
+            .write(move |txn| {
+                txn.open_table(QUEUE)?.insert(key.as_str(), encode(&stored)?.as_slice())?;
+                Ok(())
+            })
+            .await?;
         self.arrived.notify_waiters();
         Ok(id)
     }
@@ -140,7 +169,7 @@ impl JobQueue for LocalQueue {
         let deadline = tokio::time::Instant::now() + wait.min(Duration::from_secs(20));
         loop {
             let arrived = self.arrived.notified();
-            let got = self.take(max, visibility)?;
+            let got = self.take(max, visibility).await?;
             if !got.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(got);
             }
@@ -150,15 +179,16 @@ impl JobQueue for LocalQueue {
     }
 
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
-        self.with_receipt(receipt, |_| Some(false))
+        self.with_receipt(receipt, |_| Some(false)).await
     }
 
     async fn extend(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
         let until = self.now_ms() + visibility.as_millis() as i64;
-        self.with_receipt(receipt, |stored| {
+        self.with_receipt(receipt, move |stored| {
             stored.visible_at_ms = until;
             Some(true)
         })
+        .await
     }
 
     async fn dead_letters(&self, max: u32) -> StoreResult<Vec<Delivery>> {

@@ -30,17 +30,13 @@ impl LocalTable {
         Self { store, clock }
     }
 
-    /// Runs a write on the blocking pool: redb serialises writers, and a
-    /// waiting writer must not hold up the async runtime.
+    /// Runs a write transaction; answers once it is durable (see `store`).
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&WriteTransaction, i64) -> Result<T, TxError> + Send + 'static,
     ) -> StoreResult<T> {
-        let store = self.store.clone();
         let now = self.clock.epoch_seconds();
-        tokio::task::spawn_blocking(move || store.write(|txn| f(txn, now)))
-            .await
-            .map_err(|e| unavailable("writer task", e))?
+        self.store.write(move |txn| f(txn, now)).await
     }
 
     fn read_item(&self, key: &[u8]) -> StoreResult<Option<Item>> {
