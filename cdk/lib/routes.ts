@@ -1,4 +1,4 @@
-// The route table and the worker rows, as `whatif-local routes --write` writes
+// The route table and the worker rows, as `whatif-local cdk --write` writes
 // them (cdk/routes.json, cdk/workers.json), with the constants the Rust code
 // and this app share (cdk/constants.json).
 //

@@ -327,7 +327,7 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
     memoryMb: 256,
     timeoutSeconds: 60,
     access: [{ kind: 'tableRead' }],
-    // What `whatif-local routes --write` would write for that access.
+    // What `whatif-local cdk --write` would write for that access.
     policy: [
       { sid: 'PipelineRead', actions: ['dynamodb:GetItem'], resources: [{ kind: 'table' }] },
       {

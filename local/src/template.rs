@@ -1141,7 +1141,7 @@ mod tests {
                 && workspace_file("cdk/workers.json") == workers_json()
                 && workspace_file("cdk/constants.json") == constants_json(),
             "cdk/routes.json, cdk/workers.json or cdk/constants.json is out of date: \
-             run `cargo run -p whatif-local -- routes --write`"
+             run `cargo run -p whatif-local -- cdk --write`"
         );
     }
 
