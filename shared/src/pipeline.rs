@@ -21,7 +21,7 @@ use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiRequest, Reply};
 use crate::idempotency::{self, Begin};
-use crate::ratelimit::{self, Decision};
+use crate::ratelimit::{self, Decision, Window};
 use crate::routes::Route;
 
 /// Runs `route` for one API Gateway request.
@@ -90,15 +90,13 @@ async fn run(
     };
     authenticate(ctx, route, &mut api).await?;
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
-    let limits = &ctx.config.rate_limits;
-    let principal = api.principal.clone();
-    if let Some(class) = route.rate {
+    let window = route.rate.map(|class| {
+        (class, Window::of(&*ctx.clock, &ctx.config.rate_limits, class, api.principal.as_ref(), &subject))
+    });
+    if let Some((class, window)) = &window {
         // A class that counts failures only is read here and counted after the handler.
-        let decision = if class.counts_failures_only() {
-            ratelimit::peek(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await
-        } else {
-            ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await
-        };
+        let decision =
+            if class.counts_failures_only() { window.peek(&*ctx.table).await } else { window.hit(&*ctx.table).await };
         match decision {
             Ok(decision) => {
                 *rate = Some(decision);
@@ -123,12 +121,13 @@ async fn run(
         _ => None,
     };
     let result = (route.handler.run)(ctx.clone(), api).await;
-    if let Some(class) = route.rate.filter(|c| c.counts_failures_only())
+    if let Some((class, window)) = &window
+        && class.counts_failures_only()
         && let Err(err) = &result
         && err.status.is_client_error()
         && err.status != StatusCode::TOO_MANY_REQUESTS
     {
-        match ratelimit::hit(&*ctx.table, &*ctx.clock, limits, class, principal.as_ref(), &subject).await {
+        match window.hit(&*ctx.table).await {
             Ok(decision) => *rate = Some(decision),
             Err(e) => tracing::error!(error = %e, "rate limiter unavailable"),
         }

@@ -184,127 +184,101 @@ impl RateClass {
     }
 }
 
-/// The window `now` falls in for `subject` in `class`.
-struct Window {
+/// The window `now` falls in for `subject` in `class`: what every count and
+/// read of one caller's limit works on. Built once per request.
+pub struct Window {
     limit: Limit,
     key: crate::ports::table::Key,
     now: i64,
     reset: i64,
 }
 
-fn window(
-    clock: &dyn Clock,
-    limits: &RateLimits,
-    class: RateClass,
-    principal: Option<&Principal>,
-    subject: &str,
-) -> Window {
-    let tiers = limits.get(class);
-    let limit = match principal {
-        None => tiers.anonymous,
-        Some(p) if p.plan == Plan::Premium => tiers.premium,
-        Some(_) => tiers.signed_in,
-    };
-    let now = clock.epoch_seconds();
-    let length = i64::from(limit.window_secs);
-    let start = now - now.rem_euclid(length);
-    Window { limit, key: keys::rate_window(class.name(), subject, start), now, reset: start + length }
-}
-
 impl Window {
+    pub fn of(
+        clock: &dyn Clock,
+        limits: &RateLimits,
+        class: RateClass,
+        principal: Option<&Principal>,
+        subject: &str,
+    ) -> Self {
+        let tiers = limits.get(class);
+        let limit = match principal {
+            None => tiers.anonymous,
+            Some(p) if p.plan == Plan::Premium => tiers.premium,
+            Some(_) => tiers.signed_in,
+        };
+        let now = clock.epoch_seconds();
+        let length = i64::from(limit.window_secs);
+        let start = now - now.rem_euclid(length);
+        Window { limit, key: keys::rate_window(class.name(), subject, start), now, reset: start + length }
+    }
+
+    /// Counts one request and says whether it may go on.
+    pub async fn hit(&self, table: &dyn ItemTable) -> StoreResult<Decision> {
+        let count = self.add(table, 1, None).await?;
+        Ok(self.decision(count, count <= self.max()))
+    }
+
+    /// Reads the window without counting: allowed while it is not yet full.
+    pub async fn peek(&self, table: &dyn ItemTable) -> StoreResult<Decision> {
+        let count = self.count(table).await?.unwrap_or(0);
+        Ok(self.decision(count, count < self.max()))
+    }
+
+    /// Counts `n` more requests only when they all fit in what is left of the
+    /// window; otherwise counts nothing and answers not allowed. For a request
+    /// that does the work of several (a batch), after the pipeline counted one.
+    pub async fn take(&self, table: &dyn ItemTable, n: u32) -> StoreResult<Decision> {
+        let max = self.max();
+        if u64::from(n) > max {
+            return Ok(self.decision(max, false));
+        }
+        let room = max - u64::from(n);
+        let fits = Cond::Or(vec![Cond::AttrNotExists("count".into()), Cond::Le("count".into(), json!(room))]);
+        match self.add(table, n, Some(fits)).await {
+            Ok(count) => Ok(self.decision(count, true)),
+            Err(crate::ports::StoreError::ConditionFailed) => {
+                Ok(self.decision(self.count(table).await?.unwrap_or(max), false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Uncounts `n` requests counted earlier in this window (a request refused
+    /// after it was counted: a batch whose topics do not fit).
+    pub async fn give_back(&self, table: &dyn ItemTable, n: u32) -> StoreResult<()> {
+        let counted = Cond::Ge("count".into(), json!(n));
+        match table.update(&self.key, Update::new().add("count", -i64::from(n)), Some(counted)).await {
+            Ok(_) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn max(&self) -> u64 {
+        u64::from(self.limit.max)
+    }
+
     /// The decision once `count` requests are in the window; `allowed` when
     /// that is within the limit.
     fn decision(&self, count: u64, allowed: bool) -> Decision {
-        let max = u64::from(self.limit.max);
         Decision {
             allowed,
             limit: self.limit.max,
-            remaining: max.saturating_sub(count) as u32,
+            remaining: self.max().saturating_sub(count) as u32,
             reset: self.reset,
             retry_after: (self.reset - self.now).max(1) as u64,
         }
+    }
+
+    /// The window's count so far (None: nothing counted yet).
+    async fn count(&self, table: &dyn ItemTable) -> StoreResult<Option<u64>> {
+        Ok(table.get(&self.key).await?.and_then(|item| item.get("count").and_then(|v| v.as_u64())))
     }
 
     async fn add(&self, table: &dyn ItemTable, n: u32, cond: Option<Cond>) -> StoreResult<u64> {
         let item =
             table.update(&self.key, Update::new().add("count", i64::from(n)).set(TTL, self.reset + 60), cond).await?;
         Ok(item.get("count").and_then(|v| v.as_u64()).unwrap_or(u64::MAX))
-    }
-}
-
-/// Counts one request of `subject` in `class` and says whether it may go on.
-pub async fn hit(
-    table: &dyn ItemTable,
-    clock: &dyn Clock,
-    limits: &RateLimits,
-    class: RateClass,
-    principal: Option<&Principal>,
-    subject: &str,
-) -> StoreResult<Decision> {
-    let window = window(clock, limits, class, principal, subject);
-    let count = window.add(table, 1, None).await?;
-    Ok(window.decision(count, count <= u64::from(window.limit.max)))
-}
-
-/// Reads the window without counting: allowed while it is not yet full.
-pub async fn peek(
-    table: &dyn ItemTable,
-    clock: &dyn Clock,
-    limits: &RateLimits,
-    class: RateClass,
-    principal: Option<&Principal>,
-    subject: &str,
-) -> StoreResult<Decision> {
-    let window = window(clock, limits, class, principal, subject);
-    let count = table.get(&window.key).await?.and_then(|item| item.get("count").and_then(|v| v.as_u64())).unwrap_or(0);
-    Ok(window.decision(count, count < u64::from(window.limit.max)))
-}
-
-/// Counts `n` more requests only when they all fit in what is left of the
-/// window; otherwise counts nothing and answers not allowed. For a request
-/// that does the work of several (a batch), after the pipeline counted one.
-pub async fn take(
-    table: &dyn ItemTable,
-    clock: &dyn Clock,
-    limits: &RateLimits,
-    class: RateClass,
-    principal: Option<&Principal>,
-    subject: &str,
-    n: u32,
-) -> StoreResult<Decision> {
-    let window = window(clock, limits, class, principal, subject);
-    let max = u64::from(window.limit.max);
-    if u64::from(n) > max {
-        return Ok(window.decision(max, false));
-    }
-    let room = max - u64::from(n);
-    let fits = Cond::Or(vec![Cond::AttrNotExists("count".into()), Cond::Le("count".into(), json!(room))]);
-    match window.add(table, n, Some(fits)).await {
-        Ok(count) => Ok(window.decision(count, true)),
-        Err(crate::ports::StoreError::ConditionFailed) => {
-            let count = table.get(&window.key).await?.and_then(|i| i.get("count").and_then(|v| v.as_u64()));
-            Ok(window.decision(count.unwrap_or(max), false))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Uncounts `n` requests counted earlier in this window (a request refused
-/// after it was counted: a batch whose topics do not fit).
-pub async fn give_back(
-    table: &dyn ItemTable,
-    clock: &dyn Clock,
-    limits: &RateLimits,
-    class: RateClass,
-    principal: Option<&Principal>,
-    subject: &str,
-    n: u32,
-) -> StoreResult<()> {
-    let window = window(clock, limits, class, principal, subject);
-    let counted = Cond::Ge("count".into(), json!(n));
-    match table.update(&window.key, Update::new().add("count", -i64::from(n)), Some(counted)).await {
-        Ok(_) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
-        Err(e) => Err(e),
     }
 }
 

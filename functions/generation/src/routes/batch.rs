@@ -10,7 +10,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use whatif_shared::context::AppContext;
-use whatif_shared::ratelimit::{self, RateClass};
+use whatif_shared::ratelimit::{self, RateClass, Window};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::engine::engine;
@@ -77,15 +77,13 @@ async fn charge_other_topics(
         return Ok(None);
     }
     let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
-    let limits = &ctx.config.rate_limits;
-    let principal = req.principal.as_ref();
-    match ratelimit::take(&*ctx.table, &*ctx.clock, limits, RateClass::Generate, principal, &subject, extra).await {
+    let window =
+        Window::of(&*ctx.clock, &ctx.config.rate_limits, RateClass::Generate, req.principal.as_ref(), &subject);
+    match window.take(&*ctx.table, extra).await {
         Ok(d) if d.allowed => Ok(Some(d)),
         Ok(d) => {
             // Refused whole, so it costs nothing: the pipeline's count goes back too.
-            let back =
-                ratelimit::give_back(&*ctx.table, &*ctx.clock, limits, RateClass::Generate, principal, &subject, 1);
-            if let Err(e) = back.await {
+            if let Err(e) = window.give_back(&*ctx.table, 1).await {
                 tracing::error!(error = %e, "could not uncount a refused batch");
             }
             Err(ApiError::rate_limited(d.retry_after).with_message(format!(
