@@ -133,17 +133,21 @@ fn item_target(item: &Item) -> String {
     }
 }
 
-/// The table, checked.
-pub struct CheckedTable {
-    inner: Arc<dyn ItemTable>,
+/// A port as one function may use it: every call is checked against its
+/// grant before it reaches `inner`.
+pub struct Checked<P: ?Sized> {
+    inner: Arc<P>,
     grant: Grant,
 }
 
-impl CheckedTable {
-    pub fn new(inner: Arc<dyn ItemTable>, grant: Grant) -> Self {
+impl<P: ?Sized> Checked<P> {
+    pub fn new(inner: Arc<P>, grant: Grant) -> Self {
         Self { inner, grant }
     }
 }
+
+/// The table, checked.
+pub type CheckedTable = Checked<dyn ItemTable>;
 
 #[async_trait]
 impl ItemTable for CheckedTable {
@@ -193,16 +197,7 @@ impl ItemTable for CheckedTable {
 }
 
 /// The blob store, checked.
-pub struct CheckedBlobs {
-    inner: Arc<dyn BlobStore>,
-    grant: Grant,
-}
-
-impl CheckedBlobs {
-    pub fn new(inner: Arc<dyn BlobStore>, grant: Grant) -> Self {
-        Self { inner, grant }
-    }
-}
+pub type CheckedBlobs = Checked<dyn BlobStore>;
 
 #[async_trait]
 impl BlobStore for CheckedBlobs {
@@ -254,16 +249,7 @@ impl BlobStore for CheckedBlobs {
 }
 
 /// The secret store, checked.
-pub struct CheckedSecrets {
-    inner: Arc<dyn SecretStore>,
-    grant: Grant,
-}
-
-impl CheckedSecrets {
-    pub fn new(inner: Arc<dyn SecretStore>, grant: Grant) -> Self {
-        Self { inner, grant }
-    }
-}
+pub type CheckedSecrets = Checked<dyn SecretStore>;
 
 #[async_trait]
 impl SecretStore for CheckedSecrets {
@@ -279,16 +265,7 @@ impl SecretStore for CheckedSecrets {
 }
 
 /// The job queue, checked.
-pub struct CheckedQueue {
-    inner: Arc<dyn JobQueue>,
-    grant: Grant,
-}
-
-impl CheckedQueue {
-    pub fn new(inner: Arc<dyn JobQueue>, grant: Grant) -> Self {
-        Self { inner, grant }
-    }
-}
+pub type CheckedQueue = Checked<dyn JobQueue>;
 
 #[async_trait]
 impl JobQueue for CheckedQueue {
@@ -324,16 +301,7 @@ impl JobQueue for CheckedQueue {
 }
 
 /// The mailer, checked.
-pub struct CheckedMailer {
-    inner: Arc<dyn Mailer>,
-    grant: Grant,
-}
-
-impl CheckedMailer {
-    pub fn new(inner: Arc<dyn Mailer>, grant: Grant) -> Self {
-        Self { inner, grant }
-    }
-}
+pub type CheckedMailer = Checked<dyn Mailer>;
 
 #[async_trait]
 impl Mailer for CheckedMailer {
