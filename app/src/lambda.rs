@@ -56,7 +56,8 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         Function::Route(route) => route.function,
         Function::Worker(worker) => worker.function,
     };
-    let ctx = whatif_shared::service::scoped(&base, function_name, access);
+    // The ports as this function's row grants them, as IAM does in AWS.
+    let ctx = base.for_function(function_name, access);
     if let Some(start) = catalog.service_of(function_name).and_then(|s| s.start) {
         start(ctx.clone(), access).await.map_err(|e| format!("{function_name} could not start: {e}"))?;
     }

@@ -22,7 +22,7 @@ use whatif_shared::error::ApiError;
 use whatif_shared::jobs::{self, Lease};
 use whatif_shared::pipeline;
 use whatif_shared::routes::{Access, Route};
-use whatif_shared::service::{Catalog, Service, WorkerRun};
+use whatif_shared::service::{Catalog, WorkerRun};
 
 pub use crate::response::ClientLimits;
 use crate::response::{BodyError, read_body, to_hyper};
@@ -38,17 +38,6 @@ pub struct Server {
     routes: Arc<Vec<&'static Route>>,
     catalog: Catalog,
     limits: ClientLimits,
-}
-
-/// Everything a service's routes may touch, once per grant (leaked: once per process).
-fn service_access(service: &Service) -> &'static [Access] {
-    let mut all: Vec<Access> = Vec::new();
-    for access in service.routes.iter().flat_map(|r| r.access.iter()) {
-        if !all.contains(access) {
-            all.push(*access);
-        }
-    }
-    all.leak()
 }
 
 /// The most a request body may be before the pipeline sees it (routes then
@@ -72,9 +61,8 @@ pub async fn bind(mut config: Config) -> Result<Server, StartError> {
     // what its routes may touch: a bad setting stops the start, not a request.
     for service in catalog.services {
         if let Some(start) = service.start {
-            let access = service_access(service);
-            let scoped = whatif_shared::service::scoped(&ctx, service.name, access);
-            start(scoped, access).await.map_err(StartError)?;
+            let access: &'static [Access] = service.routes_access().leak();
+            start(ctx.for_function(service.name, access), access).await.map_err(StartError)?;
         }
     }
     let routes = Arc::new(catalog.routes().collect());
@@ -95,7 +83,7 @@ impl Server {
         let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
         // The job worker, in-process, with what its Lambda function may touch.
         let jobs_ctx = match catalog.workers().find(|w| matches!(w.run, WorkerRun::Jobs)) {
-            Some(w) => whatif_shared::service::scoped(&ctx, w.function, catalog.worker_access(w).leak()),
+            Some(w) => ctx.for_function(w.function, catalog.worker_access(w).leak()),
             None => ctx.clone(),
         };
         // Dropping this future (a crash, in tests) stops the worker with it.
@@ -112,7 +100,7 @@ impl Server {
             .workers()
             .filter_map(|w| match (w.run, w.trigger.every()) {
                 (WorkerRun::Scheduled(job), Some(every)) => {
-                    let scoped = whatif_shared::service::scoped(&ctx, w.function, w.access);
+                    let scoped = ctx.for_function(w.function, w.access);
                     Some(AbortOnDrop(tokio::spawn(on_schedule(scoped, w.function, every, job))))
                 }
                 _ => None,

@@ -200,23 +200,31 @@ impl Catalog {
     /// every job kind and data owner too (export and deletion are jobs). Each
     /// grant once, in first-seen order.
     pub fn worker_access(&self, worker: &Worker) -> Vec<Access> {
-        let mut all: Vec<Access> = worker.access.to_vec();
+        let mut all: Vec<&Access> = worker.access.iter().collect();
         if matches!(worker.run, WorkerRun::Jobs) {
-            for kind in self.job_kinds() {
-                all.extend_from_slice(kind.access);
-            }
-            for owner in self.data_owners() {
-                all.extend_from_slice(owner.access);
-            }
+            all.extend(self.job_kinds().iter().flat_map(|k| k.access));
+            all.extend(self.data_owners().iter().flat_map(|o| o.access));
         }
-        let mut unique: Vec<Access> = Vec::new();
-        for a in all {
-            if !unique.contains(&a) {
-                unique.push(a);
-            }
-        }
-        unique
+        union(all)
     }
+}
+
+impl Service {
+    /// Everything its routes may touch (what its start hook gets locally).
+    pub fn routes_access(&self) -> Vec<Access> {
+        union(self.routes.iter().flat_map(|r| r.access))
+    }
+}
+
+/// Each grant once, in first-seen order.
+fn union<'a>(grants: impl IntoIterator<Item = &'a Access>) -> Vec<Access> {
+    let mut unique: Vec<Access> = Vec::new();
+    for grant in grants {
+        if !unique.contains(grant) {
+            unique.push(*grant);
+        }
+    }
+    unique
 }
 
 /// The name of the `DataOwner` that holds the account itself.
@@ -236,12 +244,6 @@ pub fn installed() -> ApiResult<Catalog> {
         .get()
         .copied()
         .ok_or_else(|| crate::error::ApiError::internal("the list of services was not installed at start"))
-}
-
-/// `ctx` as the function `function` sees it: its ports allow only `access`
-/// (see `AppContext::for_function`).
-pub fn scoped(ctx: &Arc<AppContext>, function: &'static str, access: &'static [Access]) -> Arc<AppContext> {
-    ctx.for_function(function, access)
 }
 
 #[cfg(test)]
