@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod fonts;
 pub mod http;
 pub mod iam;
 pub mod idempotency;

@@ -1,5 +1,5 @@
 //! The font the PDF and the EPUB embed: Noto Sans Regular 2.004 (SIL Open
-//! Font License 1.1, `fonts/OFL.txt`), a TrueType font that covers Latin with
+//! Font License 1.1, the shared crate's `fonts/`), a TrueType font that covers Latin with
 //! Vietnamese, Greek and Cyrillic.
 
 use ttf_parser::{Face, GlyphId};
@@ -7,9 +7,9 @@ use ttf_parser::{Face, GlyphId};
 use super::ExportError;
 
 /// The TrueType file.
-pub(super) const FONT: &[u8] = include_bytes!("../../fonts/NotoSans-Regular.ttf");
+pub(super) const FONT: &[u8] = whatif_shared::fonts::NOTO_SANS_REGULAR;
 /// Its file name (inside the EPUB).
-pub(super) const FILE_NAME: &str = "NotoSans-Regular.ttf";
+pub(super) const FILE_NAME: &str = whatif_shared::fonts::NOTO_SANS_REGULAR_FILE;
 /// Its family name (CSS).
 pub(super) const FAMILY: &str = "Noto Sans";
 /// Its PostScript name (PDF).

@@ -4,7 +4,7 @@
 //!
 //! Every renderer reads the same [`Document`]: the scenario's title, topic,
 //! summary, sections (split into paragraphs), choices and a few facts about
-//! how it was written. The PDF and the EPUB embed Noto Sans (`fonts/`, SIL
+//! how it was written. The PDF and the EPUB embed Noto Sans (`whatif_shared::fonts`, SIL
 //! OFL 1.1), which covers Latin with Vietnamese, Greek and Cyrillic.
 
 mod epub;

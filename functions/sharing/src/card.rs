@@ -1,0 +1,1 @@
+//! The 1200x630 preview card of a share.

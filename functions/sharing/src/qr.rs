@@ -1,0 +1,1 @@
+//! QR codes of a share's full URL.
