@@ -18,6 +18,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_jobs::SERVICE,
     &whatif_generation::SERVICE,
     &whatif_history::SERVICE,
+    &whatif_sharing::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

@@ -121,6 +121,16 @@ impl ApiRequest {
     }
 }
 
+/// For a body field that can be left out, cleared or set
+/// (`#[serde(default, deserialize_with = "whatif_shared::http::present")]` on
+/// an `Option<Option<T>>`): absent is `None` (unchanged), `null` is
+/// `Some(None)` (cleared), a value is `Some(Some(value))` (set).
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A serde error at `path` as a 400 in the API's own words: the field it is
 /// about and what is wrong with it, never serde's text (which names Rust types
 /// such as `u32` or `struct RegisterBody`).

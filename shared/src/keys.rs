@@ -214,6 +214,103 @@ pub fn generation_cache(hash: &str) -> Key {
     Key::new(format!("GENCACHE#{hash}"), "CACHE")
 }
 
+// ---- shares and reports (functions/sharing) -----------------------------------------
+
+/// A share link: `SHARE#<shareId>` / `SHARE`, with GSI1 [`shares_by_owner`]
+/// and GSI2 [`shares_of_scenario`].
+///
+/// | attributes | value | access pattern |
+/// |---|---|---|
+/// | `pk` / `sk` | `SHARE#<shareId>` / `SHARE` | get by id on every public read (`/shared`, `/s`, `/qr`, metadata), strongly consistent |
+/// | `gsi1pk` / `gsi1sk` | `SHARES#<owner>` / `<createdAt>#<shareId>` | the owner's shares, newest first (`/api/sharing/my`, analytics' `activeShares`) |
+/// | `gsi2pk` / `gsi2sk` | `SHAREOF#<scenarioId>` / `<shareId>` | every share of a scenario (its purge removes them) |
+pub fn share(share_id: &str) -> Key {
+    Key::new(format!("SHARE#{share_id}"), "SHARE")
+}
+
+/// The GSI1 key of a share: its owner's shares by time.
+pub fn shares_by_owner(user_id: &UserId, created_at: &str, share_id: &str) -> (String, String) {
+    (shares_of_owner(user_id), format!("{created_at}#{share_id}"))
+}
+
+/// The GSI1 partition of an owner's shares.
+pub fn shares_of_owner(user_id: &UserId) -> String {
+    format!("SHARES#{user_id}")
+}
+
+/// The GSI2 key of a share: the shares of its scenario.
+pub fn shares_of_scenario(scenario_id: &ScenarioId, share_id: &str) -> (String, String) {
+    (shares_of_scenario_partition(scenario_id), share_id.to_string())
+}
+
+/// The GSI2 partition of a scenario's shares.
+pub fn shares_of_scenario_partition(scenario_id: &ScenarioId) -> String {
+    format!("SHAREOF#{scenario_id}")
+}
+
+/// The share a new share request of a scenario reuses: `ACTIVESHARE#<scenarioId>` /
+/// `ACTIVE` → `shareId`. Written with the share in one transaction, conditional
+/// on what was read, so two requests never make two "reused" shares.
+pub fn active_share(scenario_id: &ScenarioId) -> Key {
+    Key::new(format!("ACTIVESHARE#{scenario_id}"), "ACTIVE")
+}
+
+/// One counted view of a share: `SHAREVIEW#<shareId>#<yyyy-mm-dd>` / `<viewer>`,
+/// TTL 2 days; put with `NotExists`, so a viewer counts once per share and day.
+pub fn share_view(share_id: &str, day: &str, viewer: &str) -> Key {
+    Key::new(format!("SHAREVIEW#{share_id}#{day}"), viewer)
+}
+
+/// An owner's share counters of one day: `SHARESTATS#<owner>` / `<yyyy-mm-dd>`
+/// (`shares`, `views`, `platform.<name>` by atomic ADD). Access: analytics
+/// reads the owner's days between two dates (at most 366 small items).
+pub fn share_stats(user_id: &UserId, day: &str) -> Key {
+    Key::new(share_stats_partition(user_id), day)
+}
+
+/// The partition of an owner's daily share counters.
+pub fn share_stats_partition(user_id: &UserId) -> String {
+    format!("SHARESTATS#{user_id}")
+}
+
+/// A reported target: `REPORTED#<targetType>#<targetId>` / `TARGET`, the
+/// queue item the admin routes act on: distinct reporters, verified ones,
+/// reasons, the computed priority, with GSI1 [`report_queue`].
+pub fn report_target(target_type: &str, target_id: &str) -> Key {
+    Key::new(report_target_partition(target_type, target_id), "TARGET")
+}
+
+/// The partition of one reported target: the target item and its reports.
+pub fn report_target_partition(target_type: &str, target_id: &str) -> String {
+    format!("REPORTED#{target_type}#{target_id}")
+}
+
+/// One reporter's open report of a target: `REPORTED#<type>#<id>` /
+/// `OPEN#<reporter>`; put with `NotExists`, so a reporter (an account, or a
+/// hash of a client address) has one open report per target. With GSI2
+/// [`reports_by_reporter`] when the reporter is an account.
+pub fn open_report(target_type: &str, target_id: &str, reporter: &str) -> Key {
+    Key::new(report_target_partition(target_type, target_id), format!("OPEN#{reporter}"))
+}
+
+/// The GSI1 key of a reported target in the moderation queue:
+/// `REPORTQ#<status>` / `<9999 - priority score, 4 digits>#<first reported at>#<type>#<id>`,
+/// so a query reads one status, highest priority first, oldest first within it.
+pub fn report_queue(status: &str, score: u32, first_at: &str, target_type: &str, target_id: &str) -> (String, String) {
+    (format!("REPORTQ#{status}"), format!("{:04}#{first_at}#{target_type}#{target_id}", 9999 - score.min(9999)))
+}
+
+/// The GSI2 key of an account's report: `REPORTER#<user>` / `<createdAt>#<reportId>`
+/// (the account's data export and deletion).
+pub fn reports_by_reporter(user_id: &UserId, created_at: &str, report_id: &str) -> (String, String) {
+    (reports_of_reporter(user_id), format!("{created_at}#{report_id}"))
+}
+
+/// The GSI2 partition of an account's reports.
+pub fn reports_of_reporter(user_id: &UserId) -> String {
+    format!("REPORTER#{user_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -391,6 +391,7 @@ fn build(ctx: &AppContext, d: Draft<'_>) -> Scenario {
         is_public: false,
         view_count: 0,
         share_count: 0,
+        is_hidden: false,
         prompt_version: d.prompt_version,
         version: 1,
         created_at: now.clone(),

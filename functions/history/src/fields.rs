@@ -96,11 +96,6 @@ impl<'de> Deserialize<'de> for Rating {
     }
 }
 
-/// `Some(None)` for an explicit `null`, `None` when the field is absent.
-pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

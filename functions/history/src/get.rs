@@ -12,7 +12,7 @@ use whatif_shared::ratelimit;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply, ScenarioId};
 
-use crate::etag;
+use crate::{ScenarioAnswer, etag};
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = ScenarioId::from(req.path_ulid("id")?);
@@ -21,7 +21,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let mut scenario = store::get_visible(&ctx, caller, &id).await?;
     if scenario.is_owned_by(caller) {
         let tag = etag(scenario.version);
-        return Ok(Reply::ok(scenario).header(http::header::ETAG, &tag));
+        return Ok(Reply::ok(ScenarioAnswer { scenario }).header(http::header::ETAG, &tag));
     }
     // The viewer is kept hashed (the marker lives two days).
     let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
@@ -30,5 +30,5 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if store::count_view(&ctx, &scenario, &viewer[..32], &day).await? {
         scenario.view_count += 1;
     }
-    Ok(Reply::ok(scenario.shown_to(caller)))
+    Ok(Reply::ok(ScenarioAnswer { scenario: scenario.shown_to(caller) }))
 }

@@ -80,7 +80,7 @@ pub const SEARCH: Route =
 
 pub const STATS: Route =
     row(Route::get("history-stats", "/api/scenarios/stats", handler!(stats::handle))).access(READ).doc(RouteDoc {
-        response: Some(|g| g.subschema_for::<stats::Stats>()),
+        response: Some(|g| g.subschema_for::<stats::StatsAnswer>()),
         ..RouteDoc::new("history", "Counts over my scenarios")
     });
 
@@ -95,14 +95,14 @@ pub const GET: Route = row(Route::get("history-get", "/api/scenarios/{id}", hand
     .auth(AuthLevel::Optional)
     .access(WRITE)
     .doc(RouteDoc {
-        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
+        response: Some(|g| g.subschema_for::<ScenarioAnswer<whatif_shared::scenarios::Scenario>>()),
         ..RouteDoc::new("history", "A scenario: its owner's (with an ETag), or a public one (counts a view)")
     });
 
 pub const UPDATE: Route =
     row(Route::patch("history-update", "/api/scenarios/{id}", handler!(update::handle))).access(WRITE).doc(RouteDoc {
         request: Some(|g| g.subschema_for::<update::UpdateBody>()),
-        response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
+        response: Some(|g| g.subschema_for::<ScenarioAnswer<whatif_shared::scenarios::Scenario>>()),
         ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
     });
 
@@ -113,7 +113,7 @@ pub const DELETE: Route = row(Route::delete("history-delete", "/api/scenarios/{i
 pub const RESTORE: Route =
     row(Route::post("history-restore", "/api/scenarios/{id}/restore", handler!(restore::handle))).access(WRITE).doc(
         RouteDoc {
-            response: Some(|g| g.subschema_for::<whatif_shared::scenarios::Scenario>()),
+            response: Some(|g| g.subschema_for::<ScenarioAnswer<whatif_shared::scenarios::Scenario>>()),
             ..RouteDoc::new("history", "Undo a delete within 30 days")
         },
     );
@@ -162,6 +162,12 @@ pub const SERVICE: Service =
 /// The `ETag` of a scenario version.
 pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
+}
+
+/// `{scenario}`: how the web client reads one scenario (`GET`, `PATCH`, restore).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ScenarioAnswer<T> {
+    pub scenario: T,
 }
 
 /// The version a change is based on: `If-Match` (`"3"`, `W/"3"`; `*` is any)

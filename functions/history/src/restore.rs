@@ -6,10 +6,11 @@ use std::sync::Arc;
 use whatif_shared::context::AppContext;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
-use crate::lifecycle;
+use crate::{ScenarioAnswer, lifecycle};
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("id")?.to_string();
     let user = req.user()?.user_id.clone();
-    Ok(Reply::ok(lifecycle::restore(&ctx, &user, &id).await?).message("Scenario restored"))
+    let scenario = lifecycle::restore(&ctx, &user, &id).await?;
+    Ok(Reply::ok(ScenarioAnswer { scenario }).message("Scenario restored"))
 }

@@ -11,6 +11,12 @@ use whatif_shared::context::AppContext;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
+/// `{stats}`, as the web client reads it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatsAnswer {
+    pub stats: Stats,
+}
+
 #[derive(Debug, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -47,5 +53,5 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         }
     }
     stats.average_rating = (rated > 0).then(|| (rating_sum as f64 / rated as f64 * 100.0).round() / 100.0);
-    Ok(Reply::ok(stats))
+    Ok(Reply::ok(StatsAnswer { stats }))
 }

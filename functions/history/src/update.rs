@@ -11,8 +11,8 @@ use whatif_shared::context::AppContext;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId};
 
-use crate::fields::{Rating, Tag, Title, nullable, tag_set};
-use crate::{etag, expected_version};
+use crate::fields::{Rating, Tag, Title, tag_set};
+use crate::{ScenarioAnswer, etag, expected_version};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -25,7 +25,7 @@ pub struct UpdateBody {
     pub tags: Option<Vec<Tag>>,
     pub is_favorite: Option<bool>,
     /// 1–5, or null to clear.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     #[schemars(with = "Option<u8>")]
     pub rating: Option<Option<Rating>>,
     pub is_public: Option<bool>,
@@ -75,5 +75,5 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     })
     .await?;
     let tag = etag(updated.version);
-    Ok(Reply::ok(updated).header(http::header::ETAG, &tag))
+    Ok(Reply::ok(ScenarioAnswer { scenario: updated }).header(http::header::ETAG, &tag))
 }

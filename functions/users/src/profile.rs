@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use whatif_shared::accounts::store::{self, claim_item};
 use whatif_shared::accounts::types::{Username, text};
 use whatif_shared::accounts::user::{Theme, User, UserView};
@@ -22,26 +22,21 @@ pub struct ProfileAnswer {
     pub user: UserView,
 }
 
-/// Absent: unchanged; `null`: cleared; a value: set.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileBody {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub display_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub bio: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub username: Option<Option<String>>,
     /// A key from `POST /api/users/avatar-upload-url`, after the upload; `null` removes the avatar.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub avatar_key: Option<Option<String>>,
     pub preferences: Option<PreferencesBody>,
 }
@@ -53,6 +48,8 @@ pub struct PreferencesBody {
     /// A BCP 47 tag such as `en`, `vi` or `pt-BR`.
     pub language: Option<String>,
     pub notifications: Option<bool>,
+    /// Whether others see your display name (on your shared scenarios, your profile page).
+    pub public_profile: Option<bool>,
 }
 
 pub async fn get(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
@@ -85,6 +82,9 @@ pub async fn put(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         }
         if let Some(notifications) = prefs.notifications {
             user.preferences.notifications = notifications;
+        }
+        if let Some(public_profile) = prefs.public_profile {
+            user.preferences.public_profile = public_profile;
         }
     }
     if let Some(avatar) = &body.avatar_key {

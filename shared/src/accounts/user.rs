@@ -44,11 +44,20 @@ pub struct Preferences {
     /// BCP 47 language tag, e.g. `en` or `vi`.
     pub language: String,
     pub notifications: bool,
+    /// Whether others see who the account is: its display name on its shared
+    /// scenarios, and (with the social layer) its profile page. On unless the
+    /// owner turns it off.
+    #[serde(default = "public_by_default")]
+    pub public_profile: bool,
+}
+
+fn public_by_default() -> bool {
+    true
 }
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { theme: Theme::Light, language: "en".into(), notifications: true }
+        Self { theme: Theme::Light, language: "en".into(), notifications: true, public_profile: true }
     }
 }
 
@@ -102,15 +111,25 @@ pub struct UserView {
 }
 
 impl User {
-    pub fn view(&self, avatar_url: Option<String>) -> UserView {
-        let display_name = self.display_name.clone().or_else(|| {
+    /// The name others see, when the owner's profile is public: the display
+    /// name, else first and last name, else the username.
+    pub fn public_name(&self) -> Option<String> {
+        if self.preferences.public_profile { self.shown_name() } else { None }
+    }
+
+    fn shown_name(&self) -> Option<String> {
+        self.display_name.clone().or_else(|| {
             let full = [self.first_name.as_deref(), self.last_name.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
             if full.is_empty() { self.username.clone() } else { Some(full) }
-        });
+        })
+    }
+
+    pub fn view(&self, avatar_url: Option<String>) -> UserView {
+        let display_name = self.shown_name();
         UserView {
             id: self.id.clone(),
             email: self.email.clone(),

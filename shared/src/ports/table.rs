@@ -216,3 +216,19 @@ pub trait ItemTable: Send + Sync {
     /// A cheap round trip for health checks.
     async fn check(&self) -> StoreResult<()>;
 }
+
+/// Every item `query` finds, page after page, at most `cap` (a query that
+/// must see a whole partition: an owner's shares, a day range).
+pub async fn query_all(table: &dyn ItemTable, mut query: Query, cap: usize) -> StoreResult<Vec<Item>> {
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&query).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) if out.len() < cap => query = query.start(Some(next)),
+            _ => break,
+        }
+    }
+    out.truncate(cap);
+    Ok(out)
+}

@@ -87,6 +87,10 @@ pub struct Scenario {
     pub view_count: u64,
     #[serde(default)]
     pub share_count: u64,
+    /// Hidden by a moderator: gone for everyone but its owner, its shares and
+    /// their previews included. Never set by its owner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_hidden: bool,
     pub prompt_version: String,
     /// Bumped by every change; edits are conditional on it (`If-Match`).
     /// Like `tags`, `isFavorite` and `rating`, shown to the owner only.
@@ -161,8 +165,31 @@ impl HistoryEntry {
         }
     }
 }
-/// Counters: changed only by atomic `ADD`, never by an edit.
+/// Counters: changed only by atomic `ADD` ([`add_to_counter`]), never by an edit.
 const COUNTERS: [&str; 2] = ["viewCount", "shareCount"];
+
+/// A scenario's counters.
+#[derive(Clone, Copy, Debug)]
+pub enum Counter {
+    /// Views by others than the owner, once per viewer and day.
+    Views,
+    /// Share links made of it.
+    Shares,
+}
+
+/// The operations that add one to a counter of the owner's scenario `id`, on
+/// the scenario and on its history entry and search item (each must exist),
+/// for a transaction with what is being counted.
+pub fn add_to_counter(owner: &UserId, id: &ScenarioId, counter: Counter) -> Vec<TxOp> {
+    let attr = match counter {
+        Counter::Views => COUNTERS[0],
+        Counter::Shares => COUNTERS[1],
+    };
+    [keys::scenario(owner, id), keys::scenario_summary(owner, id), keys::scenario_terms(owner, id)]
+        .into_iter()
+        .map(|key| TxOp::Update { key, update: Update::new().add(attr, 1), cond: Some(Cond::Exists) })
+        .collect()
+}
 
 impl Scenario {
     /// The item: the scenario's fields, the owner, and its keys.
@@ -299,9 +326,10 @@ impl Scenario {
         user_id.is_some_and(|u| !self.owner_id.is_empty() && *u == self.owner_id)
     }
 
-    /// The owner, or anyone when public; nobody once deleted.
+    /// The owner, or anyone when public and not hidden by moderation;
+    /// nobody once deleted.
     pub fn is_visible_to(&self, user_id: Option<&UserId>) -> bool {
-        !self.is_deleted() && (self.is_public || self.is_owned_by(user_id))
+        !self.is_deleted() && (self.is_owned_by(user_id) || (self.is_public && !self.is_hidden))
     }
 }
 
@@ -431,23 +459,11 @@ async fn query_all(ctx: &AppContext, query: Query) -> ApiResult<Vec<Scenario>> {
 /// Every item `query` finds, page after page, read by `read`; at most `cap`.
 async fn read_all<T>(
     ctx: &AppContext,
-    mut query: Query,
+    query: Query,
     cap: usize,
     read: impl Fn(Item) -> ApiResult<T>,
 ) -> ApiResult<Vec<T>> {
-    let mut out = Vec::new();
-    loop {
-        let page = ctx.table.query(&query).await?;
-        for item in page.items {
-            out.push(read(item)?);
-        }
-        match page.next {
-            Some(next) if out.len() < cap => query = query.start(Some(next)),
-            _ => break,
-        }
-    }
-    out.truncate(cap);
-    Ok(out)
+    crate::ports::table::query_all(ctx.table.as_ref(), query, cap).await?.into_iter().map(read).collect()
 }
 
 /// The regenerate chain that ends at the owner's scenario `id`: oldest version
@@ -586,24 +602,8 @@ pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day
     marker.insert(SK.into(), key.sk.into());
     let expires = ctx.clock.now() + time::Duration::days(2);
     marker.insert(crate::ports::table::TTL.into(), expires.unix_timestamp().into());
-    let ops = vec![
-        TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
-        TxOp::Update {
-            key: keys::scenario(&owner, &id),
-            update: Update::new().add("viewCount", 1),
-            cond: Some(Cond::Exists),
-        },
-        TxOp::Update {
-            key: keys::scenario_summary(&owner, &id),
-            update: Update::new().add("viewCount", 1),
-            cond: Some(Cond::Exists),
-        },
-        TxOp::Update {
-            key: keys::scenario_terms(&owner, &id),
-            update: Update::new().add("viewCount", 1),
-            cond: Some(Cond::Exists),
-        },
-    ];
+    let mut ops = vec![TxOp::Put { item: marker, cond: Some(Cond::NotExists) }];
+    ops.extend(add_to_counter(&owner, &id, Counter::Views));
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(true),
         Err(StoreError::TransactionCanceled { .. }) => Ok(false),
@@ -706,7 +706,8 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<usiz
 
 /// Removes a scenario for good (when `cond` holds on it): itself, its
 /// history entry, its terms and `extra` (its purge marker), in one
-/// transaction; `false` when `cond` did not hold.
+/// transaction, then its share links (a share dies with its scenario);
+/// `false` when `cond` did not hold.
 pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, extra: Vec<TxOp>) -> ApiResult<bool> {
     let (owner, id) = (scenario.owner(), scenario.scenario_id());
     let mut ops = vec![
@@ -716,8 +717,27 @@ pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, ex
     ];
     ops.extend(extra);
     match ctx.table.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
+        Ok(()) => {}
+        Err(StoreError::TransactionCanceled { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
     }
+    purge_shares(ctx, &id).await?;
+    Ok(true)
+}
+
+/// Removes every share link of a scenario and the pointer to its reusable
+/// one (their view markers expire by themselves; the owner's daily counters
+/// stay, as analytics of what happened). Already-gone shares are no error, so
+/// a retried purge finishes the rest. Shares of a scenario that is still
+/// stored answer 404 from the moment it is deleted: the share routes check it.
+pub async fn purge_shares(ctx: &AppContext, id: &ScenarioId) -> ApiResult<usize> {
+    let query = Query::partition(Index::Gsi2, keys::shares_of_scenario_partition(id));
+    let shares = read_all(ctx, query, usize::MAX, |item| Ok(Key::of(&item))).await?;
+    let mut removed = 0;
+    for key in shares.into_iter().flatten() {
+        ctx.table.delete(&key, None).await?;
+        removed += 1;
+    }
+    ctx.table.delete(&keys::active_share(id), None).await?;
+    Ok(removed)
 }

@@ -213,7 +213,7 @@ async fn search_finds_title_topic_tags_and_content_with_or_without_diacritics() 
 async fn stats_follow_create_favourite_rate_delete_and_restore() {
     let (server, _dir) = server().await;
     let (token, _) = sign_up(&server, "counter").await;
-    let stats = || async { get(&server, "/api/scenarios/stats", Some(&token)).await.data().clone() };
+    let stats = || async { get(&server, "/api/scenarios/stats", Some(&token)).await.data()["stats"].clone() };
     assert_eq!(stats().await["totalScenarios"], 0);
     assert_eq!(stats().await["averageRating"], Value::Null);
     let a = id_of(&create(&server, &token, "What if A happened?", "humor").await);
@@ -269,7 +269,7 @@ async fn bulk_touches_only_the_callers_own_scenarios() {
         "someone else's scenario looks like a missing one"
     );
     let theirs_now = get(&server, &format!("/api/scenarios/{theirs}"), Some(&other)).await;
-    assert_eq!(theirs_now.data()["isFavorite"], false, "untouched");
+    assert_eq!(theirs_now.data()["scenario"]["isFavorite"], false, "untouched");
 
     let tags = json!({"scenarioIds": mine, "operation": "addTags", "data": {"tags": ["bulk", "Bulk", "two"]}});
     assert_eq!(
@@ -279,11 +279,11 @@ async fn bulk_touches_only_the_callers_own_scenarios() {
     let remove = json!({"scenarioIds": [mine[0]], "operation": "removeTags", "data": {"tags": ["TWO"]}});
     patch(&server, "/api/scenarios/bulk", Some(&token), remove).await;
     assert_eq!(
-        get(&server, &format!("/api/scenarios/{}", mine[0]), Some(&token)).await.data()["tags"],
+        get(&server, &format!("/api/scenarios/{}", mine[0]), Some(&token)).await.data()["scenario"]["tags"],
         json!(["bulk"])
     );
     assert_eq!(
-        get(&server, &format!("/api/scenarios/{}", mine[1]), Some(&token)).await.data()["tags"],
+        get(&server, &format!("/api/scenarios/{}", mine[1]), Some(&token)).await.data()["scenario"]["tags"],
         json!(["bulk", "two"])
     );
     let delete = json!({"scenarioIds": [mine[2], theirs], "operation": "delete"});
@@ -333,8 +333,11 @@ async fn private_scenarios_are_404_to_others_and_public_ones_readable() {
     edit(&server, &token, &id, json!({"isPublic": true})).await;
     let read = get(&server, &path, Some(&other)).await;
     assert_eq!(read.status, 200, "{read:?}");
-    assert_eq!(read.data()["viewCount"], 1);
-    assert!(read.data().get("userId").is_none() && read.data().get("ownerId").is_none(), "no owner id");
+    assert_eq!(read.data()["scenario"]["viewCount"], 1);
+    assert!(
+        read.data()["scenario"].get("userId").is_none() && read.data()["scenario"].get("ownerId").is_none(),
+        "no owner id"
+    );
     assert!(read.header("etag").is_none(), "only the owner gets the version to edit");
     assert_eq!(get(&server, &path, None).await.status, 200);
     assert_eq!(
@@ -361,9 +364,12 @@ async fn strangers_see_a_public_scenario_without_its_owners_notes() {
 
     let mine = get(&server, &path, Some(&token)).await;
     assert_eq!(mine.status, 200, "{mine:?}");
-    assert_eq!((mine.data()["rating"].clone(), mine.data()["isFavorite"].clone()), (json!(2), json!(true)));
-    assert_eq!(mine.data()["tags"], json!(["embarrassing"]));
-    assert!(mine.data()["version"].is_u64() && mine.header("etag").is_some(), "{mine:?}");
+    assert_eq!(
+        (mine.data()["scenario"]["rating"].clone(), mine.data()["scenario"]["isFavorite"].clone()),
+        (json!(2), json!(true))
+    );
+    assert_eq!(mine.data()["scenario"]["tags"], json!(["embarrassing"]));
+    assert!(mine.data()["scenario"]["version"].is_u64() && mine.header("etag").is_some(), "{mine:?}");
     let tree = get(&server, &format!("{path}/tree"), Some(&token)).await;
     assert_eq!(tree.status, 200, "{tree:?}");
     assert_eq!(tree.data()["nodes"][0]["rating"], 2, "the owner's tree keeps the notes");
@@ -371,10 +377,13 @@ async fn strangers_see_a_public_scenario_without_its_owners_notes() {
     for who in [Some(other.as_str()), None] {
         let read = get(&server, &path, who).await;
         assert_eq!(read.status, 200, "{read:?}");
-        assert_eq!(read.data()["id"], json!(id));
-        assert!(read.data()["title"].is_string() && read.data()["content"].is_string(), "the story is there");
+        assert_eq!(read.data()["scenario"]["id"], json!(id));
+        assert!(
+            read.data()["scenario"]["title"].is_string() && read.data()["scenario"]["content"].is_string(),
+            "the story is there"
+        );
         for note in notes {
-            assert!(read.data().get(note).is_none(), "{note} shown to a stranger: {read:?}");
+            assert!(read.data()["scenario"].get(note).is_none(), "{note} shown to a stranger: {read:?}");
         }
         assert!(read.header("etag").is_none());
         let tree = get(&server, &format!("{path}/tree"), who).await;
@@ -412,14 +421,14 @@ async fn a_stale_concurrent_update_gets_409_and_never_loses_a_write() {
     let now = get(&server, &path, Some(&token)).await;
     assert_eq!(now.header("etag"), Some("\"2\""));
     let won_title = a.status == 200;
-    assert_eq!(now.data()["title"] == "Tab A", won_title);
-    assert_eq!(now.data()["rating"] == 3, !won_title);
+    assert_eq!(now.data()["scenario"]["title"] == "Tab A", won_title);
+    assert_eq!(now.data()["scenario"]["rating"] == 3, !won_title);
     // The body's version works like If-Match; a stale one is refused too.
     let stale = patch(&server, &path, Some(&token), json!({"isFavorite": true, "version": 1})).await;
     assert_eq!(stale.status, 409);
     let fresh = patch(&server, &path, Some(&token), json!({"isFavorite": true, "version": 2})).await;
     assert_eq!(fresh.status, 200, "{fresh:?}");
-    assert_eq!(fresh.data()["version"], 3);
+    assert_eq!(fresh.data()["scenario"]["version"], 3);
     for (body, why) in [
         (json!({}), "nothing to change"),
         (json!({"title": " "}), "an empty title"),

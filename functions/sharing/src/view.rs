@@ -1,0 +1,90 @@
+//! `GET /shared/{shareUrl}`: the shared scenario and its share, for anyone
+//! with the link (and its password, in `X-Share-Password`). The scenario is
+//! served without its owner's id, notes or costs; the author's name only when
+//! their profile is public. A view by anyone but the owner counts once per
+//! viewer, share and day, on the share and on the owner's analytics.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use whatif_shared::accounts::store as accounts;
+use whatif_shared::context::AppContext;
+use whatif_shared::ports::StoreError;
+use whatif_shared::ports::table::{Cond, Item, PK, SK, TTL, TxOp, Update};
+use whatif_shared::scenarios::Scenario;
+use whatif_shared::{ApiRequest, ApiResult, Reply, keys};
+
+use crate::share::{self, Author, PublicShare, Share};
+use crate::stats;
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SharedAnswer {
+    /// The scenario as a stranger sees it (no owner id, notes or costs).
+    #[schemars(with = "Scenario")]
+    pub scenario: Value,
+    pub share: PublicShare,
+}
+
+/// What a viewer is never shown of a shared scenario, beyond the owner's
+/// notes: what it cost and how it was produced internally.
+const INTERNAL: [&str; 4] = ["tokens", "costUsd", "promptVersion", "isHidden"];
+
+pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
+    let raw = req.path_param("shareUrl")?;
+    let (mut share, scenario) = share::open(&ctx, raw).await?;
+    share::unlock(&ctx, &req, &share).await?;
+    let caller = req.principal.as_ref().map(|p| p.id());
+    if !share.is_owned_by(caller.as_ref()) && count_view(&ctx, &share, &share::viewer(&req, &share.share_url)).await? {
+        share.view_count += 1;
+    }
+    let author = match accounts::get_user(&ctx, &share.owner_id).await? {
+        Some(user) => user.public_name().map(|display_name| Author { display_name }),
+        None => None,
+    };
+    let public = PublicShare {
+        share_url: share.share_url.clone(),
+        title: share.shown_title(&scenario),
+        description: share.shown_description(&scenario),
+        expires_at: share.expires_at.clone(),
+        view_count: share.view_count,
+        created_at: share.created_at.clone(),
+        is_password_protected: share.password_hash.is_some(),
+        author,
+    };
+    let mut shown = scenario.shown_to(None);
+    if let Value::Object(fields) = &mut shown {
+        for name in INTERNAL {
+            fields.remove(name);
+        }
+    }
+    Ok(Reply::ok(SharedAnswer { scenario: shown, share: public })
+        .header(http::header::CACHE_CONTROL, "private, no-store"))
+}
+
+/// Counts one view of `share` by `viewer` today: the marker (once per viewer,
+/// share and day, kept two days), the share's count and the owner's day, in
+/// one transaction. Whether this view counted.
+async fn count_view(ctx: &AppContext, share: &Share, viewer: &str) -> ApiResult<bool> {
+    let day = ctx.clock.now().date().to_string();
+    let key = keys::share_view(&share.share_url, &day, viewer);
+    let mut marker = Item::new();
+    marker.insert(PK.into(), key.pk.into());
+    marker.insert(SK.into(), key.sk.into());
+    marker.insert(TTL.into(), (ctx.clock.now() + time::Duration::days(2)).unix_timestamp().into());
+    let ops = vec![
+        TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
+        TxOp::Update {
+            key: keys::share(&share.share_url),
+            update: Update::new().add("viewCount", 1),
+            cond: Some(Cond::Exists),
+        },
+        stats::count(ctx, &share.owner(), stats::Event::Viewed),
+    ];
+    match ctx.table.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
