@@ -4,6 +4,7 @@
 
 mod account_data;
 mod accounts;
+mod authz_matrix;
 mod conformance_aws;
 mod conformance_embedded;
 mod durability;

@@ -1,0 +1,804 @@
+//! Who may call what: every route of the route table, called over HTTP by
+//! each kind of caller, with the answer each must get.
+//!
+//! `MATRIX` is the policy at a glance. Each row is
+//! `row(function, [anonymous, owner, other user, moderator, admin], "METHOD /path")`,
+//! plus its `.body(...)` when it takes one; a function with several cases
+//! (the owner's private and public scenario) has a row per case. A cell is
+//! `OK` (any 2xx), `E401`, `E403` or `E404` (that refusal), or `NOOP` (a 2xx
+//! that did nothing: bulk answers item by item and refuses someone else's
+//! items inside its 200).
+//!
+//! The owner owns every resource a row names (`$private`, `$public`, `$job`,
+//! ...); to everyone else it is a stranger's, and the API answers 404 for
+//! what a caller may not see (403 only where they may see but not change it:
+//! continuing or regenerating someone else's public scenario). Moderators and
+//! admins have no powers over other people's data yet, so today they get what
+//! another user gets.
+//!
+//! Only the token varies across a row. A request that ends the caller's
+//! session or changes the account itself runs on a new session or a new
+//! account of the caller's role (`Session`), and one that changes a resource
+//! for good (delete, restore, cancel) runs on a resource made for that one
+//! cell (`$new-...`): no cell depends on another, in any order.
+//!
+//! Every answer to someone other than the owner is also checked not to hold
+//! the owner's secrets: the private scenario's id (unless the request named
+//! it), the owner's own tag on their public scenario, their email address.
+//! Every cell is run and every difference reported at the end.
+//!
+//! Without a server, `every_route_of_the_table_has_a_row` fails for each route
+//! of `whatif_app::catalog()` that has no row (so every route added later must
+//! join the matrix), for a row naming a function the table does not have, and
+//! for a row whose method or path is not its route's;
+//! `rows_follow_their_route_s_auth_level` checks the cells against each
+//! route's auth level (`none`: the same for everyone; `user` and above: 401
+//! when anonymous; 403 below the level; never 401 when signed in).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use whatif_shared::UserId;
+use whatif_shared::auth::{AuthLevel, Role};
+use whatif_shared::jobs::records;
+use whatif_shared::keys;
+use whatif_shared::oidc::{OidcProviders, PROVIDERS_VAR};
+use whatif_shared::ports::table::{Cond, TxOp, Update};
+use whatif_shared::ratelimit::RateLimits;
+use whatif_tests::TestServer;
+use whatif_tests::api::{self, Answer, PASSWORD};
+
+// ---------------------------------------------------------------------------
+// The matrix.
+
+/// Who calls, in the order of a row's columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Caller {
+    Anonymous,
+    /// The signed-up user who owns every resource the rows name.
+    Owner,
+    /// Another plain user.
+    Other,
+    Moderator,
+    Admin,
+}
+
+const CALLERS: [Caller; 5] = [Caller::Anonymous, Caller::Owner, Caller::Other, Caller::Moderator, Caller::Admin];
+
+impl Caller {
+    fn name(self) -> &'static str {
+        match self {
+            Caller::Anonymous => "anonymous",
+            Caller::Owner => "owner",
+            Caller::Other => "other user",
+            Caller::Moderator => "moderator",
+            Caller::Admin => "admin",
+        }
+    }
+
+    /// The start of its accounts' email addresses.
+    fn tag(self) -> &'static str {
+        match self {
+            Caller::Anonymous => "anonymous",
+            Caller::Owner => "owner",
+            Caller::Other => "other",
+            Caller::Moderator => "moderator",
+            Caller::Admin => "admin",
+        }
+    }
+
+    /// The role its account has (`None`: no account).
+    fn role(self) -> Option<Role> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Owner | Caller::Other => Some(Role::User),
+            Caller::Moderator => Some(Role::Moderator),
+            Caller::Admin => Some(Role::Admin),
+        }
+    }
+}
+
+/// What a caller must get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Any 2xx.
+    Ok,
+    /// Exactly this status.
+    Status(u16),
+    /// A 2xx whose array at this JSON pointer is empty.
+    OkEmpty(&'static str),
+}
+
+const OK: Expect = Expect::Ok;
+/// Sign in first.
+const E401: Expect = Expect::Status(401);
+/// Signed in, but not allowed.
+const E403: Expect = Expect::Status(403);
+/// Not there, as far as this caller may know.
+const E404: Expect = Expect::Status(404);
+/// Answered, but nothing was done (bulk: none of someone else's scenarios was touched).
+const NOOP: Expect = Expect::OkEmpty("/data/updated");
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Ok => f.write_str("2xx"),
+            Expect::Status(status) => write!(f, "{status}"),
+            Expect::OkEmpty(pointer) => write!(f, "2xx with {pointer} empty"),
+        }
+    }
+}
+
+/// Which token a caller sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Session {
+    /// The caller's standing session.
+    Standing,
+    /// A new sign-in of the caller: the request ends its session (logout).
+    New,
+    /// A new account of the caller's role: the request changes or ends the
+    /// account itself (password, email, logout everywhere, deletion).
+    NewAccount,
+}
+
+/// One request, and what each caller gets for it.
+///
+/// The request's path and `body` may hold `$name`s, filled in for each cell by
+/// [`World::fill`]: the owner's `$private` and `$public` scenarios and
+/// `$job`; `$new-private`, `$new-public`, `$new-deleted` and `$new-job`, made
+/// for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
+/// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
+/// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
+/// an ID token it signed.
+struct Row {
+    /// The route's `function` in the route table.
+    function: &'static str,
+    /// What this row tries, when its request alone does not say (several rows of one function).
+    case: &'static str,
+    /// `"METHOD /path"`.
+    request: &'static str,
+    body: Option<&'static str>,
+    session: Session,
+    /// Per caller, in the order of [`CALLERS`].
+    expect: [Expect; 5],
+}
+
+impl Row {
+    const fn case(mut self, case: &'static str) -> Self {
+        self.case = case;
+        self
+    }
+    const fn body(mut self, json: &'static str) -> Self {
+        self.body = Some(json);
+        self
+    }
+    const fn session(mut self, session: Session) -> Self {
+        self.session = session;
+        self
+    }
+    fn method(&self) -> &'static str {
+        self.request.split_once(' ').map_or(self.request, |(method, _)| method)
+    }
+
+    fn path(&self) -> &'static str {
+        self.request.split_once(' ').map_or("", |(_, path)| path)
+    }
+
+    /// How the report names the row: its function and request (and case).
+    fn label(&self) -> String {
+        match self.case {
+            "" => format!("{} [{}]", self.function, self.request),
+            case => format!("{} [{}, {case}]", self.function, self.request),
+        }
+    }
+}
+
+use Session::{New, NewAccount};
+
+/// A row: `function`, what each caller gets, and `request` as `"METHOD /path"`.
+const fn row(function: &'static str, expect: [Expect; 5], request: &'static str) -> Row {
+    Row { function, case: "", request, body: None, session: Session::Standing, expect }
+}
+
+/// Who may call what. A route the table adds gets its row here (the completeness test names the missing ones).
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    //  function                     anon. owner other mod.  admin  request
+
+    // platform
+    row("health",                   [OK,   OK,   OK,   OK,   OK  ], "GET /health"),
+    row("openapi",                  [OK,   OK,   OK,   OK,   OK  ], "GET /openapi.json"),
+
+    // auth: the `none` routes ignore the token
+    row("auth-register",            [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/register")
+        .body(r#"{"email": "$unique@example.com", "password": "$password"}"#),
+    row("auth-login",               [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/login")
+        .body(r#"{"email": "$bystander", "password": "$password"}"#),
+    row("auth-refresh",             [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/refresh")
+        .body(r#"{"refreshToken": "$refresh-token"}"#),
+    row("auth-logout",              [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/logout").body("{}").session(New),
+    row("auth-logout-all",          [E401, OK,   OK,   OK,   OK  ], "POST /api/auth/logout-all").session(NewAccount),
+    row("auth-forgot-password",     [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/forgot-password")
+        .body(r#"{"email": "$bystander"}"#),
+    row("auth-reset-password",      [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/reset-password")
+        .body(r#"{"token": "$reset-token", "password": "$password", "confirmPassword": "$password"}"#),
+    row("auth-verify-email",        [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/verify-email")
+        .body(r#"{"token": "$verify-token"}"#),
+    row("auth-resend-verification", [E401, OK,   OK,   OK,   OK  ], "POST /api/auth/resend-verification"),
+    row("auth-oauth",               [OK,   OK,   OK,   OK,   OK  ], "POST /api/auth/oauth/$provider")
+        .body(r#"{"idToken": "$id-token"}"#),
+    row("auth-jwks",                [OK,   OK,   OK,   OK,   OK  ], "GET /.well-known/jwks.json"),
+
+    // users: the caller's own account
+    row("users-profile-get",        [E401, OK,   OK,   OK,   OK  ], "GET /api/users/profile"),
+    row("users-profile-put",        [E401, OK,   OK,   OK,   OK  ], "PUT /api/users/profile")
+        .body(r#"{"bio": "Here for the matrix"}"#),
+    row("users-change-password",    [E401, OK,   OK,   OK,   OK  ], "PUT /api/users/change-password")
+        .session(NewAccount)
+        .body(r#"{"currentPassword": "$password", "newPassword": "$new-password", "confirmPassword": "$new-password"}"#),
+    row("users-change-email",       [E401, OK,   OK,   OK,   OK  ], "PUT /api/users/change-email").session(NewAccount)
+        .body(r#"{"newEmail": "$unique@example.com", "password": "$password"}"#),
+    row("users-avatar-upload-url",  [E401, OK,   OK,   OK,   OK  ], "POST /api/users/avatar-upload-url")
+        .body(r#"{"contentType": "image/png"}"#),
+    row("users-export",             [E401, OK,   OK,   OK,   OK  ], "GET /api/users/export"),
+    row("users-delete-account",     [E401, OK,   OK,   OK,   OK  ], "DELETE /api/users/delete-account")
+        .session(NewAccount).body(r#"{"password": "$password"}"#),
+
+    // jobs: the owner's
+    row("jobs-get",                 [E401, OK,   E404, E404, E404], "GET /api/jobs/$job"),
+    row("jobs-cancel",              [E401, OK,   E404, E404, E404], "POST /api/jobs/$new-job/cancel"),
+
+    // generation
+    row("generation-generate",      [OK,   OK,   OK,   OK,   OK  ], "POST /api/generate")
+        .body(r#"{"topic": "What if the tide stopped?", "options": {"length": "short"}}"#),
+    row("generation-random",        [OK,   OK,   OK,   OK,   OK  ], "GET /api/random"),
+    row("generation-regenerate",    [OK,   OK,   OK,   OK,   OK  ], "POST /api/regenerate").case("a new topic")
+        .body(r#"{"topic": "What if bees ran the post?"}"#),
+    row("generation-regenerate",    [E401, OK,   E404, E404, E404], "POST /api/regenerate").case("of the private one")
+        .body(r#"{"topic": "What if bees ran the post?", "previousScenarioId": "$private"}"#),
+    row("generation-regenerate",    [E401, OK,   E403, E403, E403], "POST /api/regenerate").case("of the public one")
+        .body(r#"{"topic": "What if bees ran the post?", "previousScenarioId": "$public"}"#),
+    row("generation-batch",         [E401, OK,   OK,   OK,   OK  ], "POST /api/batch-generate")
+        .body(r#"{"topics": ["What if clouds were solid?"], "options": {"length": "short"}}"#),
+    row("generation-continue",      [E401, OK,   E404, E404, E404], "POST /api/scenarios/$private/continue")
+        .body(r#"{"customChoice": "Everyone takes the train"}"#),
+    row("generation-continue",      [E401, OK,   E403, E403, E403], "POST /api/scenarios/$public/continue")
+        .body(r#"{"customChoice": "Everyone takes the train"}"#),
+    row("generation-tree",          [E404, OK,   E404, E404, E404], "GET /api/scenarios/$private/tree"),
+    row("generation-tree",          [OK,   OK,   OK,   OK,   OK  ], "GET /api/scenarios/$public/tree"),
+    row("generation-providers",     [OK,   OK,   OK,   OK,   OK  ], "GET /api/generation/providers"),
+
+    // history: the caller's own list; the owner's scenarios
+    row("history-list",             [E401, OK,   OK,   OK,   OK  ], "GET /api/scenarios/my"),
+    row("history-search",           [E401, OK,   OK,   OK,   OK  ], "GET /api/scenarios/search?q=what"),
+    row("history-stats",            [E401, OK,   OK,   OK,   OK  ], "GET /api/scenarios/stats"),
+    row("history-bulk",             [E401, OK,   NOOP, NOOP, NOOP], "PATCH /api/scenarios/bulk")
+        .body(r#"{"scenarioIds": ["$private", "$public"], "operation": "favorite"}"#),
+    row("history-get",              [E404, OK,   E404, E404, E404], "GET /api/scenarios/$private"),
+    row("history-get",              [OK,   OK,   OK,   OK,   OK  ], "GET /api/scenarios/$public"),
+    row("history-update",           [E401, OK,   E404, E404, E404], "PATCH /api/scenarios/$private")
+        .body(r#"{"isFavorite": true}"#),
+    row("history-update",           [E401, OK,   E404, E404, E404], "PATCH /api/scenarios/$public")
+        .body(r#"{"isFavorite": true}"#),
+    row("history-delete",           [E401, OK,   E404, E404, E404], "DELETE /api/scenarios/$new-private"),
+    row("history-delete",           [E401, OK,   E404, E404, E404], "DELETE /api/scenarios/$new-public"),
+    row("history-restore",          [E401, OK,   E404, E404, E404], "POST /api/scenarios/$new-deleted/restore"),
+    row("history-versions",         [E401, OK,   E404, E404, E404], "GET /api/scenarios/$private/versions"),
+    row("history-versions",         [E401, OK,   E404, E404, E404], "GET /api/scenarios/$public/versions"),
+    row("history-export",           [E404, OK,   E404, E404, E404], "GET /api/scenarios/$private/export"),
+    row("history-export",           [OK,   OK,   OK,   OK,   OK  ], "GET /api/scenarios/$public/export"),
+];
+
+// ---------------------------------------------------------------------------
+// The checks that need no server.
+
+#[test]
+fn every_route_of_the_table_has_a_row() {
+    let catalog = whatif_app::catalog();
+    let mut problems = Vec::new();
+    for route in catalog.routes() {
+        if !MATRIX.iter().any(|row| row.function == route.function) {
+            problems.push(format!(
+                "{} ({} {}, auth {}) has no row: add one to MATRIX (tests/tests/suite/authz_matrix.rs) \
+                 saying what each caller gets",
+                route.function,
+                route.method,
+                route.path,
+                route.auth.name()
+            ));
+        }
+    }
+    for row in MATRIX {
+        match catalog.routes().find(|route| route.function == row.function) {
+            None => problems
+                .push(format!("{}: MATRIX has a row for it, but the route table has no such function", row.label())),
+            Some(route) => {
+                if route.method.as_str() != row.method() || !same_route(route.path, row.path()) {
+                    problems.push(format!(
+                        "{}: the row calls {} {}, but the route is {} {}",
+                        row.label(),
+                        row.method(),
+                        row.path(),
+                        route.method,
+                        route.path
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the authorization matrix and the route table disagree:\n  {}", problems.join("\n  "));
+}
+
+/// Whether `request` (with `$name`s, maybe a query) is a path of the route `template` (with `{param}`s).
+fn same_route(template: &str, request: &str) -> bool {
+    let path = request.split('?').next().unwrap_or_default();
+    let (want, got): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    want.len() == got.len()
+        && want.iter().zip(&got).all(|(w, g)| w == g || (w.starts_with('{') && w.ends_with('}') && g.starts_with('$')))
+}
+
+#[test]
+fn rows_follow_their_route_s_auth_level() {
+    let catalog = whatif_app::catalog();
+    let mut problems = Vec::new();
+    for row in MATRIX {
+        let Some(route) = catalog.routes().find(|route| route.function == row.function) else { continue };
+        let expect = |caller: Caller| row.expect[CALLERS.iter().position(|c| *c == caller).unwrap_or_default()];
+        let mut rule = |holds: bool, what: &str| {
+            if !holds {
+                problems.push(format!("{} (auth {}): {what}", row.label(), route.auth.name()));
+            }
+        };
+        match route.auth {
+            AuthLevel::None => {
+                rule(row.expect.iter().all(|e| *e == row.expect[0]), "the token is ignored: every caller gets the same")
+            }
+            AuthLevel::Optional => {}
+            AuthLevel::User | AuthLevel::Moderator | AuthLevel::Admin => {
+                rule(expect(Caller::Anonymous) == E401, "anonymous must get 401")
+            }
+        }
+        for caller in CALLERS {
+            let (Some(role), Some(min)) = (caller.role(), route.auth.min_role()) else { continue };
+            if role < min {
+                rule(expect(caller) == E403, &format!("a {} is below the level: 403", caller.name()));
+            }
+        }
+        for caller in CALLERS.into_iter().filter(|c| *c != Caller::Anonymous) {
+            rule(expect(caller) != E401, &format!("a signed-in {} never gets 401", caller.name()));
+        }
+    }
+    assert!(problems.is_empty(), "rows that contradict their route's auth level:\n  {}", problems.join("\n  "));
+}
+
+// ---------------------------------------------------------------------------
+// The matrix over HTTP.
+
+#[tokio::test]
+async fn every_caller_gets_what_the_matrix_says_on_every_route() {
+    let started = Instant::now();
+    let world = World::new().await;
+    let ready = started.elapsed();
+    let mut mismatches = Vec::new();
+    let mut cells = 0;
+    for row in MATRIX {
+        for (caller, expect) in CALLERS.into_iter().zip(row.expect) {
+            cells += 1;
+            let (request, answer) = world.call(row, caller).await;
+            let got = outcome(&answer, expect);
+            if let Some(got) = got {
+                mismatches.push(format!(
+                    "{} as {}: expected {expect}, got {got}\n      {request}\n      {}",
+                    row.label(),
+                    caller.name(),
+                    excerpt(&answer)
+                ));
+            }
+            if caller != Caller::Owner {
+                for secret in world.secrets(row) {
+                    if String::from_utf8_lossy(&answer.bytes).to_lowercase().contains(&secret.to_lowercase()) {
+                        mismatches.push(format!(
+                            "{} as {}: the answer holds the owner's {secret:?}\n      {request}\n      {}",
+                            row.label(),
+                            caller.name(),
+                            excerpt(&answer)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {} rows, {cells} cells in {:.1} s (setup {:.1} s)",
+        MATRIX.len(),
+        started.elapsed().as_secs_f64(),
+        ready.as_secs_f64()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {cells} cells of the authorization matrix differ:\n  {}",
+        mismatches.len(),
+        mismatches.join("\n  ")
+    );
+}
+
+/// `None` when `answer` is what `expect` says; else what it was instead.
+fn outcome(answer: &Answer, expect: Expect) -> Option<String> {
+    let ok = (200..300).contains(&answer.status);
+    let fits = match expect {
+        Expect::Ok => ok,
+        Expect::Status(status) => answer.status == status,
+        Expect::OkEmpty(pointer) => {
+            ok && answer.body.pointer(pointer).and_then(Value::as_array).is_some_and(Vec::is_empty)
+        }
+    };
+    match (fits, expect) {
+        (true, _) => None,
+        (false, Expect::OkEmpty(pointer)) if ok => {
+            Some(format!("{} with {pointer} = {}", answer.status, answer.body.pointer(pointer).unwrap_or(&Value::Null)))
+        }
+        (false, _) => Some(answer.status.to_string()),
+    }
+}
+
+/// The start of an answer's body, for the report.
+fn excerpt(answer: &Answer) -> String {
+    let text = String::from_utf8_lossy(&answer.bytes);
+    let cut: String = text.chars().take(300).collect();
+    if cut.len() < text.len() { format!("{cut}...") } else { cut.to_string() }
+}
+
+// ---------------------------------------------------------------------------
+// The world the matrix runs in: a server, its accounts, the owner's resources.
+
+struct Account {
+    email: String,
+    id: String,
+    token: String,
+}
+
+struct World {
+    server: TestServer,
+    idp: FakeIdp,
+    /// The signed-in callers' accounts.
+    accounts: HashMap<Caller, Account>,
+    /// Signs in, gets reset and verified; no row's caller.
+    bystander: Account,
+    /// The owner's public scenario, tagged with [`OWNER_TAG`].
+    public: String,
+    /// The owner's private continuation of `public` (so that the public tree has a node strangers must not see).
+    private: String,
+    /// The owner's data-export job.
+    job: String,
+    counter: AtomicUsize,
+    _data: tempfile::TempDir,
+}
+
+/// The owner's own tag on their public scenario: strangers see the story, not the owner's notes.
+const OWNER_TAG: &str = "ownersnote";
+
+/// A job kind no worker runs: its job stays queued, so its owner can cancel it
+/// (no route makes a job that is sure to be still running when the cell runs;
+/// the worker leaves the message for a later receive, long after the test).
+const IDLE_JOB_KIND: &str = "authz-matrix-idle";
+
+impl World {
+    async fn new() -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let idp = FakeIdp::start().await;
+        let limits = RateLimits::parse(concat!(
+            "auth=100000/15m,password-reset=100000/1h,general=100000/15m,",
+            "generate=100000/1h,media=100000/1h,write-social=100000/1h"
+        ))
+        .expect("valid limits");
+        let providers = idp.providers();
+        let server = TestServer::start_in(data.path(), |config| {
+            config.rate_limits = limits;
+            config.oidc = providers;
+        })
+        .await;
+        let mut world = Self {
+            server,
+            idp,
+            accounts: HashMap::new(),
+            bystander: Account { email: String::new(), id: String::new(), token: String::new() },
+            public: String::new(),
+            private: String::new(),
+            job: String::new(),
+            counter: AtomicUsize::new(0),
+            _data: data,
+        };
+        world.bystander = world.new_account("bystander", Role::User).await;
+        for caller in CALLERS {
+            if let Some(role) = caller.role() {
+                let account = world.new_account(caller.tag(), role).await;
+                world.accounts.insert(caller, account);
+            }
+        }
+
+        let owner = world.accounts[&Caller::Owner].token.clone();
+        let root = world.generate(&owner, "What if the owner's bridge opened?").await;
+        let made_public = world.owner_patch(&root, json!({"isPublic": true, "tags": [OWNER_TAG]})).await;
+        assert_eq!(made_public.status, 200, "make the scenario public: {made_public:?}");
+        assert_eq!(made_public.data()["tags"], json!([OWNER_TAG]), "the owner sees their tag: {made_public:?}");
+        world.public = root;
+        let child = api::post(
+            &world.server,
+            &format!("/api/scenarios/{}/continue", world.public),
+            Some(&owner),
+            json!({"customChoice": "The owner walks across first"}),
+        )
+        .await;
+        assert_eq!(child.status, 201, "continue the public scenario: {child:?}");
+        world.private = child.data()["scenario"]["id"].as_str().expect("a scenario id").to_string();
+        let export = api::get(&world.server, "/api/users/export", Some(&owner)).await;
+        assert_eq!(export.status, 202, "start an export: {export:?}");
+        world.job = export.data()["jobId"].as_str().expect("a job id").to_string();
+        world
+    }
+
+    fn unique(&self) -> String {
+        format!("matrix{}", self.counter.fetch_add(1, Ordering::SeqCst))
+    }
+
+    /// A new account `<tag>.<unique>@example.com` with `role` (promoted the way
+    /// `whatif-local promote-admin` does), signed in after.
+    async fn new_account(&self, tag: &str, role: Role) -> Account {
+        let email = format!("{tag}.{}@example.com", self.unique());
+        let answer =
+            api::post(&self.server, "/api/auth/register", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(answer.status, 201, "register {email}: {answer:?}");
+        let id = answer.data()["user"]["id"].as_str().expect("a user id").to_string();
+        if role != Role::User {
+            promote(&self.server, &id, role).await;
+        }
+        // Tokens carry the role: a new sign-in gets one with the new role.
+        let token = self.sign_in(&email).await;
+        let profile = api::get(&self.server, "/api/users/profile", Some(&token)).await;
+        assert_eq!(profile.data()["user"]["role"], json!(role), "{email} is a {role:?}: {profile:?}");
+        Account { email, id, token }
+    }
+
+    /// A new session of the account with `email`: its access token.
+    async fn sign_in(&self, email: &str) -> String {
+        let answer =
+            api::post(&self.server, "/api/auth/login", None, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(answer.status, 200, "sign in as {email}: {answer:?}");
+        answer.data()["accessToken"].as_str().expect("an access token").to_string()
+    }
+
+    /// A new scenario of the owner (private): its id.
+    async fn generate(&self, owner: &str, topic: &str) -> String {
+        let body = json!({"topic": topic, "options": {"length": "short"}});
+        let answer = api::post(&self.server, "/api/generate", Some(owner), body).await;
+        assert_eq!(answer.status, 200, "generate {topic:?}: {answer:?}");
+        answer.data()["scenario"]["id"].as_str().expect("a scenario id").to_string()
+    }
+
+    async fn owner_patch(&self, id: &str, body: Value) -> Answer {
+        let owner = &self.accounts[&Caller::Owner].token;
+        api::patch(&self.server, &format!("/api/scenarios/{id}"), Some(owner), body).await
+    }
+
+    /// Sends `row`'s request as `caller`: the request as sent (for the report), and the answer.
+    async fn call(&self, row: &Row, caller: Caller) -> (String, Answer) {
+        let token = match (caller, row.session) {
+            (Caller::Anonymous, _) => None,
+            (_, Session::Standing) => Some(self.accounts[&caller].token.clone()),
+            (_, Session::New) => Some(self.sign_in(&self.accounts[&caller].email).await),
+            (_, Session::NewAccount) => {
+                let tag = format!("new-{}", caller.tag());
+                Some(self.new_account(&tag, caller.role().unwrap_or(Role::User)).await.token)
+            }
+        };
+        let path = self.fill(row.path()).await;
+        let body = match row.body {
+            Some(template) => {
+                let text = self.fill(template).await;
+                Some(
+                    serde_json::from_str::<Value>(&text)
+                        .unwrap_or_else(|e| panic!("{}: body {text}: {e}", row.label())),
+                )
+            }
+            None => None,
+        };
+        let method = Method::from_bytes(row.method().as_bytes()).expect("an HTTP method");
+        let request = match &body {
+            Some(body) => format!("{method} {path} {body}"),
+            None => format!("{method} {path}"),
+        };
+        let answer = api::send(&self.server, method, &path, token.as_deref(), body, &[]).await;
+        (request, answer)
+    }
+
+    /// `template` with each `$name` replaced by its value (see [`Row`]).
+    async fn fill(&self, template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let len = after.find(|c: char| !(c.is_ascii_lowercase() || c == '-')).unwrap_or(after.len());
+            out.push_str(&self.value(&after[..len]).await);
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    async fn value(&self, name: &str) -> String {
+        let owner = &self.accounts[&Caller::Owner];
+        match name {
+            "private" => self.private.clone(),
+            "public" => self.public.clone(),
+            "job" => self.job.clone(),
+            "unique" => self.unique(),
+            "password" => PASSWORD.to_string(),
+            "new-password" => "another horse 43".to_string(),
+            "provider" => FakeIdp::NAME.to_string(),
+            "bystander" => self.bystander.email.clone(),
+            "new-private" => self.generate(&owner.token, &format!("What if {} flew?", self.unique())).await,
+            "new-public" => {
+                let id = self.generate(&owner.token, &format!("What if {} sang?", self.unique())).await;
+                let answer = self.owner_patch(&id, json!({"isPublic": true})).await;
+                assert_eq!(answer.status, 200, "make {id} public: {answer:?}");
+                id
+            }
+            "new-deleted" => {
+                let id = self.generate(&owner.token, &format!("What if {} slept?", self.unique())).await;
+                let path = format!("/api/scenarios/{id}");
+                let answer = api::send(&self.server, Method::DELETE, &path, Some(&owner.token), None, &[]).await;
+                assert_eq!(answer.status, 200, "delete {id}: {answer:?}");
+                id
+            }
+            "new-job" => {
+                let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))
+                    .await
+                    .expect("queue an idle job");
+                job.id
+            }
+            "refresh-token" => {
+                let body = json!({"email": self.bystander.email, "password": PASSWORD});
+                let answer = api::post(&self.server, "/api/auth/login", None, body).await;
+                assert_eq!(answer.status, 200, "sign the bystander in: {answer:?}");
+                answer.data()["refreshToken"].as_str().expect("a refresh token").to_string()
+            }
+            "reset-token" | "verify-token" => {
+                use whatif_shared::accounts::ott::{self, Purpose};
+                let purpose = if name == "reset-token" { Purpose::ResetPassword } else { Purpose::VerifyEmail };
+                // What the emailed link carries (the email flows have tests of their own).
+                ott::issue(&self.server.ctx, purpose, &self.bystander.id, &self.bystander.email)
+                    .await
+                    .expect("a one-time token")
+            }
+            "id-token" => {
+                let who = self.unique();
+                self.idp.id_token(&who, &format!("{who}@example.com"))
+            }
+            other => panic!("${other} is not a placeholder of the matrix"),
+        }
+    }
+
+    /// What no answer to someone other than the owner may hold, for this row.
+    fn secrets(&self, row: &Row) -> Vec<String> {
+        let named = |name: &str| row.path().contains(name) || row.body.is_some_and(|b| b.contains(name));
+        let mut secrets = vec![OWNER_TAG.to_string(), self.accounts[&Caller::Owner].email.clone()];
+        if !named("$private") {
+            secrets.push(self.private.clone());
+        }
+        secrets
+    }
+}
+
+/// Makes an account a moderator or an admin: what `whatif-local promote-admin`
+/// does (local/src/admin.rs), for any role, written through the running
+/// server's store (the command opens the store itself, which the server holds).
+async fn promote(server: &TestServer, user_id: &str, role: Role) {
+    let role = json!(role);
+    let id = UserId::from_trusted(user_id);
+    server
+        .ctx
+        .table
+        .transact(vec![
+            TxOp::Update {
+                key: keys::user_profile(&id),
+                update: Update::new().set("role", role.clone()).add("version", 1),
+                cond: Some(Cond::Exists),
+            },
+            TxOp::Update { key: keys::account_status(&id), update: Update::new().set("role", role), cond: None },
+        ])
+        .await
+        .expect("promote the account");
+}
+
+// ---------------------------------------------------------------------------
+// A fake OpenID Connect provider, for `auth-oauth`.
+
+/// The provider's P-256 key (the OIDC tests' first key, made with openssl).
+const IDP_KID: &str = "acme-2026-a";
+const IDP_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgUSACnwRD3FIUde/T
+9t0dfjF/PK/BFOiNvyIctzSsb2WhRANCAAQDf7L71SufOKRbqbORCMEneP6hawlA
+DkQWzFVQIbJHbWeAlMtv/uYCfEXXKplOwHMBPbU8hScHBgIwZ2ZwAxqK
+-----END PRIVATE KEY-----
+";
+const IDP_X: &str = "A3-y-9UrnzikW6mzkQjBJ3j-oWsJQA5EFsxVUCGyR20";
+const IDP_Y: &str = "Z4CUy2_-5gJ8RdcqmU7AcwE9tTyFJwcGAjBnZnADGoo";
+const IDP_CLIENT: &str = "whatif-web";
+
+/// Serves its JWKS on 127.0.0.1 (whatever the path) and signs ID tokens.
+struct FakeIdp {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeIdp {
+    /// Its name in the server's configuration.
+    const NAME: &str = "acme";
+
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake provider");
+        let addr = listener.local_addr().expect("its address");
+        let jwks = json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "kid": IDP_KID, "x": IDP_X, "y": IDP_Y, "alg": "ES256", "use": "sig",
+        }]})
+        .to_string();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let jwks = jwks.clone();
+                tokio::spawn(async move {
+                    let (mut request, mut buf) = (Vec::new(), [0u8; 1024]);
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{jwks}",
+                        jwks.len()
+                    );
+                    let _ = stream.write_all(response.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Self { addr, task }
+    }
+
+    fn issuer(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's configuration: this provider, as [`Self::NAME`].
+    fn providers(&self) -> OidcProviders {
+        let entry = format!("{}|{}|http://{}/jwks|{IDP_CLIENT}", Self::NAME, self.issuer(), self.addr);
+        OidcProviders::from_env(&HashMap::from([(PROVIDERS_VAR.to_string(), entry)])).expect("a valid provider")
+    }
+
+    /// A good ID token for a (new) identity.
+    fn id_token(&self, subject: &str, email: &str) -> String {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default();
+        let claims = json!({
+            "iss": self.issuer(), "aud": IDP_CLIENT, "sub": subject, "email": email, "email_verified": true,
+            "iat": now, "exp": now + 600,
+        });
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = Some(IDP_KID.to_string());
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(IDP_KEY.as_bytes()).expect("a P-256 PKCS#8 key");
+        jsonwebtoken::encode(&header, &claims, &key).expect("sign an ID token")
+    }
+}
+
+impl Drop for FakeIdp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
