@@ -167,3 +167,92 @@ pub fn emulator_endpoint(var: &str) -> Option<String> {
         }
     }
 }
+
+/// A name no earlier run used (the emulators keep their tables, mail and
+/// queues across runs): the process id and the time.
+pub fn unique_suffix() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{}-{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+/// The sender the emulator servers mail from (verified on moto, as the SES sandbox requires).
+pub const EMULATOR_MAIL_FROM: &str = "noreply@whatif.example";
+
+/// The local server on the AWS adapters, on DynamoDB Local and moto, with a
+/// table, bucket, queues, secrets prefix and sender of its own, the signing
+/// keys set up as a deployment does once, and `configure` applied; with its
+/// (otherwise unused) data folder.
+pub async fn start_on_emulators(
+    dynamodb: &str,
+    moto: &str,
+    configure: impl FnOnce(&mut Config),
+) -> (TestServer, tempfile::TempDir) {
+    use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_sesv2, aws_sdk_sqs};
+    use whatif_shared::adapters::aws::{
+        create_bucket_if_missing, create_queues_if_missing, create_table_if_missing, emulator_config, s3_client,
+    };
+    use whatif_shared::config::{AwsResources, Backend};
+    // The AWS context reaches the emulators the way it reaches AWS: through the
+    // standard variables (only these AWS_* ones, which nothing else in a test
+    // binary reads).
+    static ENDPOINTS: std::sync::Once = std::sync::Once::new();
+    ENDPOINTS.call_once(|| {
+        let vars = [
+            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+            ("AWS_ENDPOINT_URL_S3", moto),
+            ("AWS_ENDPOINT_URL_SQS", moto),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto),
+            ("AWS_ENDPOINT_URL_SESV2", moto),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        for (name, value) in vars {
+            // SAFETY: Rust's own environment accesses are serialised by std; no
+            // C code in this process reads these AWS_* variables.
+            unsafe { std::env::set_var(name, value) };
+        }
+    });
+    let name = format!("whatif-t-{}", unique_suffix());
+    let from = EMULATOR_MAIL_FROM;
+    let setup = async {
+        create_table_if_missing(&aws_sdk_dynamodb::Client::new(&emulator_config(dynamodb)), &name)
+            .await
+            .expect("create the table on DynamoDB Local");
+        create_bucket_if_missing(&s3_client(&emulator_config(moto), true), &name)
+            .await
+            .expect("create the bucket on moto");
+        let ses = aws_sdk_sesv2::Client::new(&emulator_config(moto));
+        // moto, like the SES sandbox, refuses unverified senders.
+        if let Err(err) = ses.create_email_identity().email_identity(from).send().await {
+            let code = aws_sdk_sesv2::error::ProvideErrorMetadata::code(&err).unwrap_or_default().to_string();
+            assert_eq!(code, "AlreadyExistsException", "verify the sender identity");
+        }
+        create_queues_if_missing(&aws_sdk_sqs::Client::new(&emulator_config(moto)), &name, 5)
+            .await
+            .expect("create the queues on moto")
+    };
+    let (queue_url, dlq_url) = tokio::time::timeout(std::time::Duration::from_secs(60), setup)
+        .await
+        .expect("the emulators answer within a minute");
+    let resources = AwsResources {
+        table: name.clone(),
+        bucket: name.clone(),
+        queue_url,
+        dlq_url: Some(dlq_url),
+        mail_from: from.to_string(),
+        secrets_prefix: format!("{name}/"),
+        s3_path_style: true,
+    };
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start_in(data.path(), |c: &mut Config| {
+        c.backend = Backend::Aws(resources);
+        configure(c);
+    })
+    .await;
+    whatif_shared::accounts::signing::ensure(&*server.ctx.secrets, &*server.ctx.table, &*server.ctx.clock)
+        .await
+        .expect("signing keys");
+    (server, data)
+}

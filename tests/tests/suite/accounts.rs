@@ -5,7 +5,6 @@
 //! concurrent registrations of one address.
 
 use std::path::PathBuf;
-use std::sync::Once;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -15,16 +14,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use whatif_shared::UserId;
 use whatif_shared::accounts::{signing, store};
-use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_sesv2, aws_sdk_sqs};
-use whatif_shared::adapters::aws::{
-    create_bucket_if_missing, create_queues_if_missing, create_table_if_missing, emulator_config, s3_client,
-};
-use whatif_shared::config::{AwsResources, Backend, Config};
 use whatif_shared::jobs::{JobStatus, records};
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
-use whatif_tests::{TestServer, emulator_endpoint};
+use whatif_tests::{TestServer, emulator_endpoint, unique_suffix};
 
 const PASSWORD: &str = "correct horse 1";
 
@@ -135,11 +129,6 @@ fn generous_limits() -> RateLimits {
 /// An address no earlier run used (the emulators keep their mail across runs).
 fn unique_email(tag: &str) -> String {
     format!("{tag}.{}@example.com", unique_suffix())
-}
-
-fn unique_suffix() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-    format!("{}-{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
 fn epoch_now() -> i64 {
@@ -266,68 +255,10 @@ async fn embedded() -> Running {
     Running { server, mail, data }
 }
 
-/// The local server on the AWS adapters, on DynamoDB Local and moto, with a
-/// table, bucket, queues, secrets prefix and sender of its own.
+/// The local server on the AWS adapters, on DynamoDB Local and moto (see
+/// `whatif_tests::start_on_emulators`).
 async fn on_emulators(dynamodb: &str, moto: &str) -> Running {
-    // The AWS context reaches the emulators the way it reaches AWS: through the
-    // standard variables (only these AWS_* ones, which nothing else in this
-    // test binary reads).
-    static ENDPOINTS: Once = Once::new();
-    ENDPOINTS.call_once(|| {
-        let vars = [
-            ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
-            ("AWS_ENDPOINT_URL_S3", moto),
-            ("AWS_ENDPOINT_URL_SQS", moto),
-            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto),
-            ("AWS_ENDPOINT_URL_SESV2", moto),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-        ];
-        for (name, value) in vars {
-            // SAFETY: Rust's own environment accesses are serialised by std; no
-            // C code in this process reads these AWS_* variables.
-            unsafe { std::env::set_var(name, value) };
-        }
-    });
-    let name = format!("whatif-acct-{}", unique_suffix());
-    let from = "noreply@whatif.example";
-    let setup = async {
-        create_table_if_missing(&aws_sdk_dynamodb::Client::new(&emulator_config(dynamodb)), &name)
-            .await
-            .expect("create the table on DynamoDB Local");
-        create_bucket_if_missing(&s3_client(&emulator_config(moto), true), &name)
-            .await
-            .expect("create the bucket on moto");
-        let ses = aws_sdk_sesv2::Client::new(&emulator_config(moto));
-        // moto, like the SES sandbox, refuses unverified senders.
-        if let Err(err) = ses.create_email_identity().email_identity(from).send().await {
-            let code = aws_sdk_sesv2::error::ProvideErrorMetadata::code(&err).unwrap_or_default().to_string();
-            assert_eq!(code, "AlreadyExistsException", "verify the sender identity");
-        }
-        create_queues_if_missing(&aws_sdk_sqs::Client::new(&emulator_config(moto)), &name, 5)
-            .await
-            .expect("create the queues on moto")
-    };
-    let (queue_url, dlq_url) =
-        tokio::time::timeout(Duration::from_secs(60), setup).await.expect("the emulators answer within a minute");
-    let resources = AwsResources {
-        table: name.clone(),
-        bucket: name.clone(),
-        queue_url,
-        dlq_url: Some(dlq_url),
-        mail_from: from.to_string(),
-        secrets_prefix: format!("{name}/"),
-        s3_path_style: true,
-    };
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = TestServer::start_in(data.path(), |c: &mut Config| {
-        c.backend = Backend::Aws(resources);
-        c.rate_limits = generous_limits();
-    })
-    .await;
-    // What a deployment does once: the signing keys in Secrets Manager, their public half in the table.
-    signing::ensure(&*server.ctx.secrets, &*server.ctx.table, &*server.ctx.clock).await.expect("signing keys");
+    let (server, data) = whatif_tests::start_on_emulators(dynamodb, moto, |c| c.rate_limits = generous_limits()).await;
     let mail = Mailbox::Moto { url: moto.to_string(), http: reqwest::Client::new() };
     Running { server, mail, data }
 }

@@ -122,6 +122,8 @@ const E401: Expect = Expect::Status(401);
 const E403: Expect = Expect::Status(403);
 /// Not there, as far as this caller may know.
 const E404: Expect = Expect::Status(404);
+/// Well-formed but refused (reporting your own content).
+const E422: Expect = Expect::Status(422);
 /// Answered, but nothing was done (bulk: none of someone else's scenarios was touched).
 const NOOP: Expect = Expect::OkEmpty("/data/updated");
 
@@ -155,7 +157,8 @@ enum Session {
 /// for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
 /// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
 /// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
-/// an ID token it signed.
+/// an ID token it signed; `$private-share`, the private scenario's share
+/// link, and `$new-private-share`, a new one for the one cell.
 struct Row {
     /// The route's `function` in the route table.
     function: &'static str,
@@ -293,6 +296,28 @@ const MATRIX: &[Row] = &[
     row("history-versions",         [E401, OK,   E404, E404, E404], "GET /api/scenarios/$public/versions"),
     row("history-export",           [E404, OK,   E404, E404, E404], "GET /api/scenarios/$private/export"),
     row("history-export",           [OK,   OK,   OK,   OK,   OK  ], "GET /api/scenarios/$public/export"),
+
+    // sharing: only the owner shares and manages; a share's public faces are for anyone with the link
+    row("sharing-create",           [E401, OK,   E404, E404, E404], "POST /api/share/$private").body("{}"),
+    row("sharing-create",           [E401, OK,   E404, E404, E404], "POST /api/share/$public").body("{}")
+        .case("someone else's public scenario is not theirs to share"),
+    row("sharing-view",             [OK,   OK,   OK,   OK,   OK  ], "GET /shared/$private-share"),
+    row("sharing-my",               [E401, OK,   OK,   OK,   OK  ], "GET /api/sharing/my"),
+    row("sharing-update",           [E401, OK,   E404, E404, E404], "PATCH /api/sharing/share/$private-share")
+        .body(r#"{"title": "A title of the owner's"}"#),
+    row("sharing-revoke",           [E401, OK,   E404, E404, E404], "DELETE /api/sharing/share/$new-private-share"),
+    row("sharing-record",           [OK,   OK,   OK,   OK,   OK  ], "POST /api/sharing/share/$private-share/record")
+        .body(r#"{"platform": "copy"}"#),
+    row("sharing-analytics",        [E401, OK,   OK,   OK,   OK  ], "GET /api/sharing/analytics"),
+    row("sharing-metadata",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/sharing/metadata/$private-share"),
+    row("sharing-page",             [OK,   OK,   OK,   OK,   OK  ], "GET /s/$private-share"),
+    row("sharing-card",             [OK,   OK,   OK,   OK,   OK  ], "GET /s/$private-share/card.png"),
+    row("sharing-qr",               [OK,   OK,   OK,   OK,   OK  ], "GET /qr/$private-share"),
+    row("sharing-report",           [E404, E422, E404, E404, E404], "POST /api/report")
+        .body(r#"{"targetType": "scenario", "targetId": "$private", "reason": "spam"}"#),
+    row("sharing-report",           [OK,   E422, OK,   OK,   OK  ], "POST /api/report")
+        .body(r#"{"targetType": "scenario", "targetId": "$public", "reason": "spam"}"#),
+    row("sharing-report-options",   [OK,   OK,   OK,   OK,   OK  ], "GET /api/reporting/options"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -656,6 +681,13 @@ impl World {
                 let answer = api::send(&self.server, Method::DELETE, &path, Some(&owner.token), None, &[]).await;
                 assert_eq!(answer.status, 200, "delete {id}: {answer:?}");
                 id
+            }
+            "private-share" | "new-private-share" => {
+                let body = json!({"forceNew": name == "new-private-share"});
+                let path = format!("/api/share/{}", self.private);
+                let answer = api::post(&self.server, &path, Some(&owner.token), body).await;
+                assert!(answer.status == 200 || answer.status == 201, "share {}: {answer:?}", self.private);
+                answer.data()["shareUrl"].as_str().expect("a share id").to_string()
             }
             "new-job" => {
                 let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))

@@ -17,4 +17,5 @@ mod openapi;
 mod pipeline;
 mod platform_http;
 mod s3_access_denied;
+mod sharing;
 mod worker_batch;
