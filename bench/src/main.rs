@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -26,6 +26,7 @@ mod history;
 mod login;
 mod rps;
 mod runtime_api;
+mod sharing;
 mod store;
 mod warm;
 
@@ -139,8 +140,8 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|all] [--emulators] [--samples N] [--iterations N] \
-     [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|all] [--emulators] [--samples N] \
+     [--iterations N] [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
 }
 
 fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
@@ -184,7 +185,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store"],
+        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
@@ -192,6 +193,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         "history" => vec!["history"],
         "rps" => vec!["rps"],
         "store" => vec!["store"],
+        "sharing" => vec!["sharing"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
     Ok((commands, options))
@@ -219,6 +221,7 @@ async fn main() -> ExitCode {
             "engine" => engine::run(&options).await,
             "history" => history::run(&options).await,
             "store" => store::run(&options).await,
+            "sharing" => sharing::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {
