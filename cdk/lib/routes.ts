@@ -184,7 +184,14 @@ export function policyStatements(policy: PolicyStatement[], r: Resources): iam.P
 }
 
 /** Path prefixes CloudFront always sends to the API (whatever the table holds today). */
-export const API_PATH_PATTERNS = ['/api/*', '/shared/*', '/qr/*', '/health'];
+export const API_PATH_PATTERNS = ['/api/*', '/shared/*', '/qr/*', '/s/*', '/health'];
+
+/**
+ * The API paths CloudFront caches, as the API's `Cache-Control` says and never
+ * over a minute: share pages, preview cards and QR codes (public, the same for
+ * every viewer; each answer carries an ETag, so a revalidation is a 304).
+ */
+export const CACHED_PATH_PATTERNS = ['/qr/*', '/s/*'];
 
 /**
  * The CloudFront path patterns that go to the HTTP API: the fixed ones, plus

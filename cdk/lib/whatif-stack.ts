@@ -30,7 +30,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { PolicyStatement, RouteRow, WorkerRow, apiPathPatterns, loadConstants, pascal, policyStatements } from './routes';
+import {
+  CACHED_PATH_PATTERNS,
+  PolicyStatement,
+  RouteRow,
+  WorkerRow,
+  apiPathPatterns,
+  loadConstants,
+  pascal,
+  policyStatements,
+} from './routes';
 
 export type Stage = 'dev' | 'prod';
 
@@ -395,6 +404,27 @@ export class WhatIfStack extends cdk.Stack {
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
     };
+    // Share pages, cards and QR codes: cached for what the API's Cache-Control
+    // allows (s-maxage=60), never over a minute, so a revoked or paused share is
+    // gone from the edge within one; the key is the path and the QR's options.
+    const previewCache = new cloudfront.CachePolicy(this, 'SharePreviewCache', {
+      comment: 'Share previews and QR codes: at most a minute at the edge, revalidated by ETag',
+      minTtl: cdk.Duration.seconds(0),
+      defaultTtl: cdk.Duration.seconds(0),
+      maxTtl: cdk.Duration.seconds(60),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.allowList('format', 'size'),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+    const previewBehavior: cloudfront.BehaviorOptions = {
+      ...apiBehavior,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+      cachePolicy: previewCache,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      compress: true,
+    };
     // The Next.js static export: `/about` is `about.html`, `/docs/` is `docs/index.html`.
     const cleanUrls = new cloudfront.Function(this, 'SiteCleanUrls', {
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -425,7 +455,9 @@ export class WhatIfStack extends cdk.Stack {
         functionAssociations: [{ function: cleanUrls, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
         compress: true,
       },
-      additionalBehaviors: Object.fromEntries(apiPathPatterns(props.routes).map((p) => [p, apiBehavior])),
+      additionalBehaviors: Object.fromEntries(
+        apiPathPatterns(props.routes).map((p) => [p, CACHED_PATH_PATTERNS.includes(p) ? previewBehavior : apiBehavior]),
+      ),
       // No distribution-wide error pages: they would replace the API's own 4xx answers.
       webAclId: webAclArn,
       domainNames: props.domainNames?.length ? props.domainNames : undefined,

@@ -252,7 +252,7 @@ test('CloudFront: API paths uncached with every viewer header but Host; the site
   const distribution = Object.values(dev.template.findResources('AWS::CloudFront::Distribution'))[0];
   const config = distribution.Properties.DistributionConfig;
   const behaviours = new Map<string, any>(config.CacheBehaviors.map((b: any) => [b.PathPattern, b]));
-  for (const pattern of ['/api/*', '/shared/*', '/qr/*', '/health']) {
+  for (const pattern of ['/api/*', '/shared/*', '/health']) {
     const b = behaviours.get(pattern);
     assert.ok(b, `no behaviour for ${pattern}`);
     assert.equal(b.CachePolicyId, CACHING_DISABLED);
@@ -267,6 +267,26 @@ test('CloudFront: API paths uncached with every viewer header but Host; the site
   const siteOrigin = config.Origins.find((o: any) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
   assert.ok(siteOrigin.S3OriginConfig && siteOrigin.OriginAccessControlId, 'site origin uses OAC');
   dev.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+});
+
+test('CloudFront caches share pages, cards and QR codes at most a minute, keyed by the QR options', () => {
+  const distribution = Object.values(dev.template.findResources('AWS::CloudFront::Distribution'))[0];
+  const config = distribution.Properties.DistributionConfig;
+  const policies = dev.template.findResources('AWS::CloudFront::CachePolicy');
+  for (const pattern of ['/qr/*', '/s/*']) {
+    const b = config.CacheBehaviors.find((c: any) => c.PathPattern === pattern);
+    assert.ok(b, `no behaviour for ${pattern}`);
+    assert.deepEqual(b.AllowedMethods, ['GET', 'HEAD', 'OPTIONS']);
+    const policy = policies[b.CachePolicyId.Ref].Properties.CachePolicyConfig;
+    assert.equal(policy.MaxTTL, 60, 'never over a minute: a revoked share is gone from the edge within one');
+    assert.equal(policy.DefaultTTL, 0, 'only what the API says is cacheable');
+    const key = policy.ParametersInCacheKeyAndForwardedToOrigin;
+    assert.deepEqual(key.QueryStringsConfig, { QueryStringBehavior: 'whitelist', QueryStrings: ['format', 'size'] });
+    assert.equal(key.HeadersConfig.HeaderBehavior, 'none');
+    assert.equal(key.CookiesConfig.CookieBehavior, 'none');
+  }
+  // The JSON share (with its password header) and the owner's routes stay uncached.
+  assert.equal(config.CacheBehaviors.find((c: any) => c.PathPattern === '/shared/*').CachePolicyId, CACHING_DISABLED);
 });
 
 test('every route is reachable through CloudFront', () => {

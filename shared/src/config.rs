@@ -51,6 +51,9 @@ pub struct Config {
     pub frontend_url: String,
     /// Where this API answers, for links to itself (local blob URLs, QR codes).
     pub public_url: String,
+    /// The web client's page of a share, with `{shareUrl}` where the share's id
+    /// goes: where a share's public page sends people (`WHATIF_SHARE_PAGE`).
+    pub share_page: String,
     pub rate_limits: RateLimits,
     /// Receives of one job message before it goes to the dead-letter queue.
     pub queue_max_receives: u32,
@@ -141,6 +144,19 @@ impl Config {
             None => format!("http://{}:{port}", if host == "0.0.0.0" { "127.0.0.1" } else { host }),
         };
         let frontend_url = url("WHATIF_FRONTEND_URL", var("WHATIF_FRONTEND_URL").unwrap_or("http://localhost:3001"))?;
+        // A static site cannot have a page per share id: by default the id
+        // travels in the query of one page (`/shared` is the API's own path prefix).
+        let share_page = match var("WHATIF_SHARE_PAGE") {
+            Some(v) if v.starts_with('/') => format!("{}{v}", frontend_url.trim_end_matches('/')),
+            Some(v) => url("WHATIF_SHARE_PAGE", v)?,
+            None => format!("{}/shared?shareUrl={{shareUrl}}", frontend_url.trim_end_matches('/')),
+        };
+        if !share_page.contains("{shareUrl}") {
+            return Err(ConfigError::Invalid {
+                var: "WHATIF_SHARE_PAGE",
+                reason: "must hold {shareUrl}, where the share's id goes".into(),
+            });
+        }
         let cors_origins = match var("WHATIF_CORS_ORIGINS") {
             Some(list) => list
                 .split(',')
@@ -210,6 +226,7 @@ impl Config {
             max_body_bytes,
             frontend_url,
             public_url,
+            share_page,
             rate_limits,
             queue_max_receives,
             job_visibility_secs,

@@ -22,6 +22,10 @@ use ab_glyph::{Font, FontRef, GlyphId, PxScale, PxScaleFont, ScaleFont, point};
 use whatif_shared::fonts::NOTO_SANS_REGULAR;
 
 /// The size of the card in pixels (the size Open Graph and Twitter recommend).
+/// The drawing's version: part of every card answer's `ETag`, so a new layout
+/// reaches caches that revalidate.
+pub const VERSION: &str = "1";
+
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 630;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use whatif_shared::context::AppContext;
-use whatif_shared::{ApiRequest, ApiResult, Reply};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::caching;
 use crate::card::{self, Card};
@@ -18,10 +18,13 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let preview = preview(&ctx, req.path_param("shareUrl")?).await?;
     let footer = format!("{SITE_NAME} · {}", host(&ctx.config.frontend_url));
     let etag = preview.etag(&format!("card:{}:{footer}", card::VERSION));
-    Ok(caching::cached(&req, &etag, caching::EDGE_SECONDS, || {
-        let png = card::render(&Card { title: &preview.title, summary: &preview.description, footer: &footer });
-        Reply::bytes(StatusCode::OK, "image/png", png)
-    }))
+    let png = if caching::not_modified(&req, &etag) {
+        Vec::new()
+    } else {
+        card::render(&Card { title: &preview.title, summary: &preview.description, footer: &footer })
+            .map_err(ApiError::internal)?
+    };
+    Ok(caching::cached(&req, &etag, caching::EDGE_SECONDS, || Reply::bytes(StatusCode::OK, "image/png", png)))
 }
 
 /// The host of a URL (`https://whatif.example.com/x` → `whatif.example.com`).

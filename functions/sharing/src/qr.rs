@@ -24,6 +24,10 @@ use std::fmt::Write as _;
 use qrcode::{Color, EcLevel, QrCode};
 
 /// The smallest and largest sizes served, in pixels, and the default.
+/// The drawing's version: part of every QR answer's `ETag`, so a change of
+/// how codes are drawn reaches caches that revalidate.
+pub const VERSION: &str = "1";
+
 pub const MIN_SIZE: u32 = 128;
 pub const MAX_SIZE: u32 = 1024;
 pub const DEFAULT_SIZE: u32 = 512;

@@ -145,12 +145,11 @@ pub struct Links {
 impl Links {
     pub fn of(ctx: &AppContext, share_url: &str) -> Self {
         let api = ctx.config.public_url.trim_end_matches('/');
-        let client = ctx.config.frontend_url.trim_end_matches('/');
         Links {
             full_url: format!("{api}/s/{share_url}"),
             qr_code_url: format!("{api}/qr/{share_url}"),
             card_url: format!("{api}/s/{share_url}/card.png"),
-            client_url: format!("{client}/shared/{share_url}"),
+            client_url: ctx.config.share_page.replace("{shareUrl}", share_url),
         }
     }
 }

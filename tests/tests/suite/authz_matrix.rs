@@ -551,7 +551,11 @@ impl World {
         let root = world.generate(&owner, "What if the owner's bridge opened?").await;
         let made_public = world.owner_patch(&root, json!({"isPublic": true, "tags": [OWNER_TAG]})).await;
         assert_eq!(made_public.status, 200, "make the scenario public: {made_public:?}");
-        assert_eq!(made_public.data()["tags"], json!([OWNER_TAG]), "the owner sees their tag: {made_public:?}");
+        assert_eq!(
+            made_public.data()["scenario"]["tags"],
+            json!([OWNER_TAG]),
+            "the owner sees their tag: {made_public:?}"
+        );
         world.public = root;
         let child = api::post(
             &world.server,

@@ -78,7 +78,10 @@ async fn sharing_life(server: &TestServer) {
     let (owner, _) = sign_up(server, &format!("sharer-{}", whatif_tests::unique_suffix())).await;
     let (other, _) = sign_up(server, &format!("viewer-{}", whatif_tests::unique_suffix())).await;
     let profile = json!({"displayName": "Lan Nguyễn"});
-    assert_eq!(api::send(server, Method::PUT, "/api/users/profile", Some(&owner), Some(profile), &[]).await.status, 200);
+    assert_eq!(
+        api::send(server, Method::PUT, "/api/users/profile", Some(&owner), Some(profile), &[]).await.status,
+        200
+    );
     let scenario = create_scenario(server, &owner, "What if the Moon had rings?").await;
 
     // Only the owner shares, and only what exists.
@@ -126,7 +129,8 @@ async fn sharing_life(server: &TestServer) {
     let shown = &seen.data()["scenario"];
     assert_eq!(shown["id"], json!(scenario));
     assert!(shown["content"].is_string());
-    for hidden in ["userId", "ownerId", "rating", "isFavorite", "tags", "version", "tokens", "costUsd", "promptVersion"] {
+    for hidden in ["userId", "ownerId", "rating", "isFavorite", "tags", "version", "tokens", "costUsd", "promptVersion"]
+    {
         assert!(shown.get(hidden).is_none(), "{hidden} shown to a viewer: {seen:?}");
     }
     assert_eq!(seen.data()["share"]["author"]["displayName"], "Lan Nguyễn");
@@ -143,7 +147,10 @@ async fn sharing_life(server: &TestServer) {
 
     // A private profile hides the author's name.
     let private = json!({"preferences": {"publicProfile": false}});
-    assert_eq!(api::send(server, Method::PUT, "/api/users/profile", Some(&owner), Some(private), &[]).await.status, 200);
+    assert_eq!(
+        api::send(server, Method::PUT, "/api/users/profile", Some(&owner), Some(private), &[]).await.status,
+        200
+    );
     assert!(view(server, &id, None, None).await.data()["share"].get("author").is_none());
 
     // The owner changes the share; nobody else can.
@@ -167,7 +174,7 @@ async fn sharing_life(server: &TestServer) {
         format!(r#"<meta property="og:url" content="{full_url}">"#),
         format!(r#"<meta property="og:image" content="{full_url}/card.png">"#),
         r#"<meta name="twitter:card" content="summary_large_image">"#.to_string(),
-        format!(r#"<meta http-equiv="refresh" content="0; url=http://localhost:3001/shared/{id}">"#),
+        format!(r#"<meta http-equiv="refresh" content="0; url=http://localhost:3001/shared?shareUrl={id}">"#),
     ] {
         assert!(html.contains(&tag), "{tag} in {html}");
     }
@@ -175,7 +182,8 @@ async fn sharing_life(server: &TestServer) {
     let cache = page.header("cache-control").unwrap();
     assert!(cache.contains("s-maxage=60"), "{cache}");
     let etag = page.header("etag").unwrap().to_string();
-    let revalidated = api::send(server, Method::GET, &format!("/s/{id}"), None, None, &[("if-none-match", &etag)]).await;
+    let revalidated =
+        api::send(server, Method::GET, &format!("/s/{id}"), None, None, &[("if-none-match", &etag)]).await;
     assert_eq!((revalidated.status, revalidated.bytes.len()), (304, 0));
 
     // The preview card and the QR code.
@@ -273,7 +281,9 @@ async fn sharing_life(server: &TestServer) {
     assert_eq!(api::send(server, Method::DELETE, &path, Some(&other), None, &[]).await.status, 404);
     let revoked = api::send(server, Method::DELETE, &path, Some(&owner), None, &[]).await;
     assert_eq!((revoked.status, revoked.data()["status"].clone()), (200, json!("revoked")), "{revoked:?}");
-    for public in [format!("/shared/{id}"), format!("/s/{id}"), format!("/qr/{id}"), format!("/api/sharing/metadata/{id}")] {
+    for public in
+        [format!("/shared/{id}"), format!("/s/{id}"), format!("/qr/{id}"), format!("/api/sharing/metadata/{id}")]
+    {
         assert_eq!(get(server, &public, None).await.status, 404, "{public} once revoked");
     }
     assert_eq!(post(server, &record, None, json!({"platform": "email"})).await.status, 404);
@@ -339,9 +349,7 @@ async fn reports_are_one_per_reporter_and_target_and_a_flood_is_limited() {
     let private = create_scenario(&server, &owner, "What if cats ran the post office?").await;
     let public = create_scenario(&server, &owner, "What if dogs ran the bank?").await;
     patch(&server, &format!("/api/scenarios/{public}"), Some(&owner), json!({"isPublic": true})).await;
-    let report = |target_type: &str, target: &str, reason: &str| {
-        json!({"targetType": target_type, "targetId": target, "reason": reason, "severity": "critical", "category": "content"})
-    };
+    let report = |target_type: &str, target: &str, reason: &str| json!({"targetType": target_type, "targetId": target, "reason": reason, "severity": "critical", "category": "content"});
 
     let options = get(&server, "/api/reporting/options", None).await;
     assert_eq!(options.data()["reasons"].as_array().unwrap().len(), 9);
@@ -359,7 +367,11 @@ async fn reports_are_one_per_reporter_and_target_and_a_flood_is_limited() {
     assert_eq!((twice.status, twice.code()), (409, "DUPLICATE_REPORT"));
     let anonymous = post(&server, "/api/report", None, report("scenario", &public, "violence")).await;
     assert_eq!(anonymous.status, 201, "{anonymous:?}");
-    assert_eq!(post(&server, "/api/report", None, report("scenario", &public, "spam")).await.status, 409, "per address");
+    assert_eq!(
+        post(&server, "/api/report", None, report("scenario", &public, "spam")).await.status,
+        409,
+        "per address"
+    );
     // Through a share it is the same scenario, so the same reporter is a duplicate.
     let link = share_id(&share(&server, &owner, &public, json!({})).await);
     let through = json!({"targetType": "shared_scenario", "targetId": public, "shareUrl": link, "reason": "spam"});
@@ -404,7 +416,13 @@ async fn the_account_export_carries_shares_and_reports_and_deletion_removes_them
     let theirs = create_scenario(&server, &other, "What if they stayed?").await;
     patch(&server, &format!("/api/scenarios/{theirs}"), Some(&other), json!({"isPublic": true})).await;
     let link = share_id(&share(&server, &owner, &mine, json!({"password": "secret door"})).await);
-    let filed = post(&server, "/api/report", Some(&owner), json!({"targetType": "scenario", "targetId": theirs, "reason": "spam"})).await;
+    let filed = post(
+        &server,
+        "/api/report",
+        Some(&owner),
+        json!({"targetType": "scenario", "targetId": theirs, "reason": "spam"}),
+    )
+    .await;
     assert_eq!(filed.status, 201);
 
     let started = get(&server, "/api/users/export", Some(&owner)).await;
