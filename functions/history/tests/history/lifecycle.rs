@@ -11,7 +11,7 @@ use whatif_shared::clock::{FixedClock, UlidGen, rfc3339};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
-use whatif_shared::ports::table::{Index, Query};
+use whatif_shared::ports::table::{GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK};
 use whatif_shared::scenarios::types::{GenerationOptions, Topic};
 use whatif_shared::scenarios::{Scenario, store};
 use whatif_shared::{ScenarioId, UserId};
@@ -73,6 +73,33 @@ async fn items_of(ctx: &AppContext, id: &str) -> usize {
     n
 }
 
+/// A share link of the scenario as the sharing service stores it (its item,
+/// on the scenario's GSI2 partition, and the pointer to the reusable one):
+/// how many of the two exist.
+async fn share_of(ctx: &AppContext, id: &str, share: &str, put: bool) -> usize {
+    let scenario = ScenarioId::from_trusted(id);
+    let (item_key, pointer) = (keys::share(share), keys::active_share(&scenario));
+    if put {
+        let (g2pk, g2sk) = keys::shares_of_scenario(&scenario, share);
+        for (key, extra) in
+            [(&item_key, vec![(GSI2_PK, g2pk), (GSI2_SK, g2sk)]), (&pointer, vec![("shareUrl", share.into())])]
+        {
+            let mut item = Item::new();
+            item.insert(PK.into(), key.pk.clone().into());
+            item.insert(SK.into(), key.sk.clone().into());
+            for (attr, value) in extra {
+                item.insert(attr.into(), value.into());
+            }
+            ctx.table.put(item, None).await.unwrap();
+        }
+    }
+    let mut n = 0;
+    for key in [item_key, pointer] {
+        n += usize::from(ctx.table.get(&key).await.unwrap().is_some());
+    }
+    n
+}
+
 async fn markers(ctx: &AppContext) -> usize {
     ctx.table.query(&Query::partition(Index::Primary, keys::PURGE_PARTITION)).await.unwrap().items.len()
 }
@@ -87,6 +114,8 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
         let file = format!("{}v1/export.pdf", files_prefix(OWNER, scenario));
         ctx.blobs.put(&file, b"%PDF".to_vec().into(), "application/pdf").await.unwrap();
     }
+    assert_eq!(share_of(&ctx, &id, "share-of-the-burned-one", true).await, 2);
+    assert_eq!(share_of(&ctx, &kept, "share-of-the-kept-one", true).await, 2);
     soft_delete(&ctx, OWNER, &id, None).await.unwrap();
     assert!(
         store::get_owned(&ctx, &UserId::from_trusted(OWNER), &ScenarioId::from_trusted(&id)).await.unwrap().is_none(),
@@ -103,6 +132,8 @@ async fn a_deleted_scenario_is_restorable_for_30_days_then_purged_with_all_its_i
     assert_eq!(restore(&ctx, OWNER, &id).await.unwrap_err().status, 404, "too late to restore");
     assert_eq!(purge_expired(&ctx).await.unwrap(), 1);
     assert_eq!(items_of(&ctx, &id).await, 0, "every item is gone");
+    assert_eq!(share_of(&ctx, &id, "share-of-the-burned-one", false).await, 0, "its share links are gone");
+    assert_eq!(share_of(&ctx, &kept, "share-of-the-kept-one", false).await, 2, "the others' stay");
     assert_eq!(markers(&ctx).await, 0);
     assert!(ctx.blobs.list(&files_prefix(OWNER, &id)).await.unwrap().is_empty(), "its exported files are gone");
     assert_eq!(items_of(&ctx, &kept).await, 3, "the others stay");
