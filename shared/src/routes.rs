@@ -111,24 +111,101 @@ pub struct RouteDoc {
     pub summary: &'static str,
     /// The JSON body's schema (`|g| g.subschema_for::<Body>()`).
     pub request: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
+    /// The body may be left out (an empty body is the body's defaults).
+    pub optional_body: bool,
     /// The success response's `data` schema (the whole body when `raw`).
     pub response: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
     pub success_status: u16,
     /// The body is not wrapped in the `{success, data}` envelope.
     pub raw: bool,
+    /// The content types of a raw answer (`application/json` when empty).
+    pub content: &'static [&'static str],
     pub query: &'static [QueryDoc],
+    /// Request headers the route reads, beyond `Authorization` and `Idempotency-Key`.
+    pub headers: &'static [HeaderDoc],
+    /// Answers this route gives beyond what its row implies (400 for input,
+    /// 401/403 for auth, 404 for path ids, 409 for idempotency, 413/415 for
+    /// bodies, 429 for limits, 503): status and when.
+    pub answers: &'static [(u16, &'static str)],
 }
 
+/// A query parameter: its name, what it means, and the values it takes.
 #[derive(Clone, Copy)]
 pub struct QueryDoc {
     pub name: &'static str,
     pub description: &'static str,
     pub required: bool,
+    pub schema: Param,
 }
+
+/// The values a query or header parameter takes (its schema in the document).
+#[derive(Clone, Copy, Debug)]
+pub enum Param {
+    /// Text of `min..=max` characters.
+    Text { min: u32, max: u32 },
+    /// A whole number in `min..=max`.
+    Integer { min: i64, max: i64 },
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// `true` or `false`.
+    Boolean,
+    /// A day (`2026-11-30`) or an RFC 3339 time.
+    Day,
+    /// A ULID.
+    Ulid,
+    /// An opaque cursor the API gave out (`nextCursor`).
+    Cursor,
+}
+
+/// A request header a route reads.
+#[derive(Clone, Copy)]
+pub struct HeaderDoc {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub schema: Param,
+}
+
+impl QueryDoc {
+    /// An optional parameter.
+    pub const fn new(name: &'static str, description: &'static str, schema: Param) -> Self {
+        Self { name, description, required: false, schema }
+    }
+
+    /// The same, required.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+}
+
+/// `If-None-Match`: the client holds an answer with this `ETag` (304 when it is current).
+pub const IF_NONE_MATCH: HeaderDoc = HeaderDoc {
+    name: "If-None-Match",
+    description: "ETags the client holds: 304 when the answer is one of them",
+    schema: Param::Text { min: 1, max: 1024 },
+};
+
+/// `page`, `limit` and `cursor`, as every paged listing takes them.
+pub const PAGE: QueryDoc = QueryDoc::new("page", "1-based page (default 1)", Param::Integer { min: 1, max: 1_000_000 });
+pub const LIMIT: QueryDoc = QueryDoc::new("limit", "1–100 (default 20)", Param::Integer { min: 1, max: 100 });
+pub const CURSOR: QueryDoc =
+    QueryDoc::new("cursor", "pagination.nextCursor of the previous page (instead of page)", Param::Cursor);
 
 impl RouteDoc {
     pub const fn new(tag: &'static str, summary: &'static str) -> Self {
-        Self { tag, summary, request: None, response: None, success_status: 200, raw: false, query: &[] }
+        Self {
+            tag,
+            summary,
+            request: None,
+            optional_body: false,
+            response: None,
+            success_status: 200,
+            raw: false,
+            content: &[],
+            query: &[],
+            headers: &[],
+            answers: &[],
+        }
     }
 }
 

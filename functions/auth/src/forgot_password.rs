@@ -15,6 +15,8 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotBody {
+    /// An email address.
+    #[schemars(length(min = 3, max = 254), regex(pattern = whatif_shared::accounts::types::EMAIL_PATTERN))]
     pub email: String,
 }
 

@@ -37,6 +37,7 @@ pub const REGISTER: Route = Route::post("auth-register", "/api/auth/register", h
         request: Some(|g| g.subschema_for::<register::RegisterBody>()),
         response: Some(|g| g.subschema_for::<common::SignedIn>()),
         success_status: 201,
+        answers: &[(409, "The email or username is taken")],
         ..RouteDoc::new(
             "auth",
             "Create an account (signed in at once; a verification email is sent). 409 when the email or username is taken",
@@ -52,6 +53,11 @@ pub const LOGIN: Route = Route::post("auth-login", "/api/auth/login", handler!(l
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<login::LoginBody>()),
         response: Some(|g| g.subschema_for::<common::SignedIn>()),
+        answers: &[
+            (401, "The email or password is wrong"),
+            (403, "The account is suspended or banned"),
+            (423, "Locked after 5 failures: see Retry-After"),
+        ],
         ..RouteDoc::new("auth", "Sign in with email and password; 5 failures lock the account for 15 minutes (423)")
     });
 
@@ -62,6 +68,10 @@ pub const REFRESH: Route = Route::post("auth-refresh", "/api/auth/refresh", hand
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<refresh::RefreshBody>()),
         response: Some(|g| g.subschema_for::<whatif_shared::accounts::sessions::Issued>()),
+        answers: &[
+            (401, "Not a live refresh token (a reused one closes its session)"),
+            (403, "The account is suspended or banned"),
+        ],
         ..RouteDoc::new("auth", "Rotate a refresh token; reusing a rotated one closes the whole session")
     });
 
@@ -71,6 +81,7 @@ pub const LOGOUT: Route = Route::post("auth-logout", "/api/auth/logout", handler
     .access(TABLE)
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<logout::LogoutBody>()),
+        optional_body: true,
         ..RouteDoc::new("auth", "Close this session (its access token stops working too)")
     });
 
@@ -132,6 +143,13 @@ pub const OAUTH: Route = Route::post("auth-oauth", "/api/auth/oauth/{provider}",
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<oauth::OauthBody>()),
         response: Some(|g| g.subschema_for::<common::SignedIn>()),
+        answers: &[
+            (201, "Signed in to a new account"),
+            (401, "The ID token is not valid for this provider"),
+            (403, "The account is suspended or banned"),
+            (404, "No such sign-in provider"),
+            (409, "The email belongs to an account that has not linked this identity"),
+        ],
         ..RouteDoc::new(
             "auth",
             "Sign in with an OpenID Connect ID token (Google, or a configured issuer); 201 when the account is new",

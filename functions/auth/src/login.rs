@@ -16,7 +16,10 @@ use crate::common::{SignedIn, user_agent};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// An email address.
+    #[schemars(length(min = 3, max = 254), regex(pattern = whatif_shared::accounts::types::EMAIL_PATTERN))]
     pub email: String,
+    #[schemars(length(min = 1, max = 1024))]
     pub password: String,
 }
 

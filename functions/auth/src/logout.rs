@@ -13,6 +13,7 @@ use whatif_shared::{ApiRequest, ApiResult, Reply};
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LogoutBody {
+    #[schemars(length(min = 1, max = 512))]
     pub refresh_token: Option<String>,
 }
 

@@ -24,6 +24,7 @@ use crate::common::{SignedIn, user_agent};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OauthBody {
+    #[schemars(length(min = 1, max = 16384))]
     pub id_token: String,
 }
 

@@ -12,6 +12,7 @@ use whatif_shared::{ApiRequest, ApiResult, Reply};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshBody {
+    #[schemars(length(min = 1, max = 512))]
     pub refresh_token: String,
 }
 

@@ -17,12 +17,18 @@ use crate::common::{SignedIn, user_agent};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterBody {
+    /// An email address.
+    #[schemars(length(min = 3, max = 254), regex(pattern = whatif_shared::accounts::types::EMAIL_PATTERN))]
     pub email: String,
     /// 8–128 characters, not all of one class.
+    #[schemars(length(min = 8, max = 128))]
     pub password: String,
+    #[schemars(length(max = 50))]
     pub first_name: Option<String>,
+    #[schemars(length(max = 50))]
     pub last_name: Option<String>,
     /// 3–30 of letters, digits, `_`, `.`, `-`; unique regardless of case.
+    #[schemars(regex(pattern = whatif_shared::accounts::types::USERNAME_PATTERN))]
     pub username: Option<String>,
 }
 

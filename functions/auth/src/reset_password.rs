@@ -14,8 +14,13 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetBody {
+    #[schemars(length(min = 1, max = 512))]
     pub token: String,
+    /// 8–128 characters, not all of one class.
+    #[schemars(length(min = 8, max = 128))]
     pub password: String,
+    /// The same again.
+    #[schemars(length(min = 8, max = 128))]
     pub confirm_password: String,
 }
 

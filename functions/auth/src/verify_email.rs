@@ -12,6 +12,7 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
+    #[schemars(length(min = 1, max = 512))]
     pub token: String,
 }
 

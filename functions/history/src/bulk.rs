@@ -31,7 +31,7 @@ pub enum Operation {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkData {
-    #[schemars(with = "Vec<String>")]
+    #[schemars(length(min = 1))]
     pub tags: Vec<Tag>,
 }
 
@@ -39,6 +39,7 @@ pub struct BulkData {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkBody {
     /// 1–50 ids.
+    #[schemars(length(min = 1, max = 50))]
     pub scenario_ids: Vec<String>,
     pub operation: Operation,
     /// `{tags}` for addTags and removeTags.

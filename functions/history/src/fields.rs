@@ -1,5 +1,8 @@
 //! The fields an owner may change, as types that only hold valid values.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 
 pub const MAX_TAGS: usize = 20;
@@ -110,5 +113,50 @@ mod tests {
         assert_eq!(tag_set(["A".to_string(), "a".into(), "b".into()]).unwrap(), ["A", "b"]);
         assert!(tag_set((0..21).map(|i| i.to_string())).is_err());
         assert!(serde_json::from_str::<Rating>("6").is_err() && serde_json::from_str::<Rating>("0").is_err());
+    }
+}
+
+// The schemas of the OpenAPI document: what `parse` takes, as near as JSON
+// Schema says it (a tag's letters are of any script: `\p{L}`, which not every
+// regular-expression engine knows, so its characters are in the description).
+
+impl JsonSchema for Title {
+    fn schema_name() -> Cow<'static, str> {
+        "Title".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_TITLE_CHARS,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+            "description": "1–200 characters (trimmed), not only spaces, no control characters"
+        })
+    }
+}
+
+impl JsonSchema for Tag {
+    fn schema_name() -> Cow<'static, str> {
+        "Tag".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_TAG_CHARS,
+            "description": "1–30 letters (any script), digits, spaces, '-' or '_'"
+        })
+    }
+}
+
+impl JsonSchema for Rating {
+    fn schema_name() -> Cow<'static, str> {
+        "Rating".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 5})
     }
 }

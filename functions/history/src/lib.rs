@@ -22,29 +22,41 @@ pub mod versions;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::keys;
-use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::routes::{Access, CURSOR, HeaderDoc, LIMIT, PAGE, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 use whatif_shared::{ApiError, ApiRequest, ApiResult};
 
+const PROMPT_TYPES: &[&str] =
+    &["default", "historical", "scientific", "social", "fantasy", "sci-fi", "humor", "horror-lite"];
+
 const LISTING_QUERY: [QueryDoc; 10] = [
-    QueryDoc { name: "page", description: "1-based page (default 1)", required: false },
-    QueryDoc { name: "limit", description: "1–100 (default 20)", required: false },
-    QueryDoc {
-        name: "cursor",
-        description: "pagination.nextCursor of the previous page (instead of page)",
-        required: false,
-    },
-    QueryDoc { name: "sort", description: "createdAt (default), updatedAt, rating, viewCount", required: false },
-    QueryDoc { name: "order", description: "desc (default) or asc", required: false },
-    QueryDoc { name: "promptType", description: "only this promptType", required: false },
-    QueryDoc { name: "isFavorite", description: "true or false", required: false },
-    QueryDoc { name: "tags", description: "comma-separated; every one must be on the scenario", required: false },
-    QueryDoc { name: "dateFrom", description: "created on or after (2026-11-27 or RFC 3339)", required: false },
-    QueryDoc { name: "dateTo", description: "created on or before (a date counts whole)", required: false },
+    PAGE,
+    LIMIT,
+    CURSOR,
+    QueryDoc::new(
+        "sort",
+        "createdAt (default), updatedAt, rating, viewCount",
+        Param::OneOf(&["createdAt", "updatedAt", "rating", "viewCount"]),
+    ),
+    QueryDoc::new("order", "desc (default) or asc", Param::OneOf(&["desc", "asc"])),
+    QueryDoc::new("promptType", "only this promptType", Param::OneOf(PROMPT_TYPES)),
+    QueryDoc::new("isFavorite", "true or false", Param::Boolean),
+    QueryDoc::new(
+        "tags",
+        "comma-separated, at most 20; every one must be on the scenario",
+        Param::Text { min: 0, max: 1000 },
+    ),
+    QueryDoc::new("dateFrom", "created on or after (2026-11-27 or RFC 3339)", Param::Day),
+    QueryDoc::new("dateTo", "created on or before (a date counts whole)", Param::Day),
 ];
 
 const SEARCH_QUERY: [QueryDoc; 11] = [
-    QueryDoc { name: "q", description: "1–100 characters; case and diacritics do not matter", required: true },
+    QueryDoc::new(
+        "q",
+        "1–100 characters with a letter or digit; case and diacritics do not matter",
+        Param::Text { min: 1, max: 100 },
+    )
+    .required(),
     LISTING_QUERY[0],
     LISTING_QUERY[1],
     LISTING_QUERY[2],
@@ -103,6 +115,12 @@ pub const UPDATE: Route =
     row(Route::patch("history-update", "/api/scenarios/{id}", handler!(update::handle))).access(WRITE).doc(RouteDoc {
         request: Some(|g| g.subschema_for::<update::UpdateBody>()),
         response: Some(|g| g.subschema_for::<ScenarioAnswer<whatif_shared::scenarios::Scenario>>()),
+        headers: &[HeaderDoc {
+            name: "If-Match",
+            description: "the scenario's ETag (\"3\"), from GET: the change applies only to that version (409 otherwise); * is any",
+            schema: Param::Text { min: 1, max: 64 },
+        }],
+        answers: &[(409, "The scenario changed since that version (VERSION_MISMATCH)")],
         ..RouteDoc::new("history", "Change my scenario's title, tags, favourite, rating or visibility (If-Match)")
     });
 
@@ -129,8 +147,14 @@ pub const EXPORT: Route = Route::get("history-export", "/api/scenarios/{id}/expo
     .timeout(20)
     .access(&[Access::TableRead, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)])
     .doc(RouteDoc {
-        query: &[QueryDoc { name: "format", description: "md (default), json, txt, pdf, epub", required: false }],
+        query: &[QueryDoc::new(
+            "format",
+            "md (default), json, txt, pdf, epub",
+            Param::OneOf(&["md", "json", "txt", "pdf", "epub"]),
+        )],
         raw: true,
+        // The file itself; or, when large, `{success, data: {url, expiresAt}}` as JSON.
+        content: &["text/markdown", "application/json", "text/plain", "application/pdf", "application/epub+zip"],
         ..RouteDoc::new("history", "The scenario as a file (attachment), or a download link for large files")
     });
 

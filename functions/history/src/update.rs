@@ -17,16 +17,13 @@ use crate::{ScenarioAnswer, etag, expected_version};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateBody {
-    /// 1–200 characters.
-    #[schemars(with = "Option<String>")]
     pub title: Option<Title>,
     /// Replaces the tags: at most 20, each 1–30 letters, digits, spaces, `-`, `_`.
-    #[schemars(with = "Option<Vec<String>>")]
+    #[schemars(length(max = 20))]
     pub tags: Option<Vec<Tag>>,
     pub is_favorite: Option<bool>,
     /// 1–5, or null to clear.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
-    #[schemars(with = "Option<u8>")]
     pub rating: Option<Option<Rating>>,
     pub is_public: Option<bool>,
     /// The version the change is based on (or send `If-Match`).

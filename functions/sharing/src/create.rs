@@ -28,10 +28,10 @@ use crate::stats;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateBody {
     /// Shown instead of the scenario's title (at most 200 characters).
-    #[schemars(length(max = 200))]
+    #[schemars(length(max = 200), regex(pattern = whatif_shared::openapi::TEXT_PATTERN))]
     pub title: Option<String>,
     /// Shown instead of the scenario's summary (at most 500 characters).
-    #[schemars(length(max = 500))]
+    #[schemars(length(max = 500), regex(pattern = whatif_shared::openapi::TEXT_PATTERN))]
     pub description: Option<String>,
     /// 4–128 characters; viewers send it in `X-Share-Password`.
     #[schemars(length(min = 4, max = 128))]

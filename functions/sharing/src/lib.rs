@@ -28,7 +28,7 @@ pub mod view;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::ratelimit::RateClass;
-use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::routes::{self, Access, HeaderDoc, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::Service;
 
 const READ: &[Access] = &[Access::TableRead];
@@ -45,7 +45,9 @@ pub const CREATE: Route = row(Route::post("sharing-create", "/api/share/{scenari
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<create::CreateBody>()),
         response: Some(|g| g.subschema_for::<create::CreateAnswer>()),
+        optional_body: true,
         success_status: 201,
+        answers: &[(200, "The scenario's live share, reused"), (403, "A moderator hid the scenario")],
         ..RouteDoc::new("sharing", "Share my scenario: a new link (201), or its live one reused (200)")
     });
 
@@ -54,16 +56,25 @@ pub const VIEW: Route = row(Route::get("sharing-view", "/shared/{shareUrl}", han
     .access(WRITE)
     .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<view::SharedAnswer>()),
+        headers: &[HeaderDoc {
+            name: "X-Share-Password",
+            description: "the share's password, when it has one (never in the URL)",
+            schema: Param::Text { min: 1, max: 128 },
+        }],
+        answers: &[
+            (403, "The share is password protected: none or a wrong one was sent"),
+            (429, "Too many wrong passwords: see Retry-After"),
+        ],
         ..RouteDoc::new("sharing", "A shared scenario (password in X-Share-Password); counts a view")
     });
 
 pub const MINE: Route =
     row(Route::get("sharing-my", "/api/sharing/my", handler!(mine::handle))).access(READ).doc(RouteDoc {
         query: &[
-            QueryDoc { name: "page", description: "1-based page (default 1)", required: false },
-            QueryDoc { name: "limit", description: "1–100 (default 20)", required: false },
-            QueryDoc { name: "cursor", description: "nextCursor of the previous page", required: false },
-            QueryDoc { name: "scenarioId", description: "only this scenario's shares", required: false },
+            routes::PAGE,
+            routes::LIMIT,
+            routes::CURSOR,
+            QueryDoc::new("scenarioId", "only this scenario's shares", Param::Ulid),
         ],
         response: Some(|g| g.subschema_for::<mine::MyShares>()),
         ..RouteDoc::new("sharing", "My shares, newest first")
@@ -97,20 +108,17 @@ pub const RECORD: Route =
             ..RouteDoc::new("sharing", "Count a share sent to a platform")
         });
 
-pub const ANALYTICS: Route = row(Route::get(
-    "sharing-analytics",
-    "/api/sharing/analytics",
-    handler!(analytics::handle),
-))
-.access(READ)
-.doc(RouteDoc {
-    query: &[
-        QueryDoc { name: "dateFrom", description: "first day (default: 29 days before dateTo)", required: false },
-        QueryDoc { name: "dateTo", description: "last day (default: today); at most 366 days", required: false },
-    ],
-    response: Some(|g| g.subschema_for::<analytics::AnalyticsAnswer>()),
-    ..RouteDoc::new("sharing", "My shares' new links, views and sends by platform, per day")
-});
+pub const ANALYTICS: Route =
+    row(Route::get("sharing-analytics", "/api/sharing/analytics", handler!(analytics::handle))).access(READ).doc(
+        RouteDoc {
+            query: &[
+                QueryDoc::new("dateFrom", "first day (default: 29 days before dateTo)", Param::Day),
+                QueryDoc::new("dateTo", "last day (default: today); at most 366 days", Param::Day),
+            ],
+            response: Some(|g| g.subschema_for::<analytics::AnalyticsAnswer>()),
+            ..RouteDoc::new("sharing", "My shares' new links, views and sends by platform, per day")
+        },
+    );
 
 pub const METADATA: Route =
     row(Route::get("sharing-metadata", "/api/sharing/metadata/{shareUrl}", handler!(metadata::handle)))
@@ -118,19 +126,33 @@ pub const METADATA: Route =
         .access(READ)
         .doc(RouteDoc {
             response: Some(|g| g.subschema_for::<metadata::Preview>()),
+            headers: &[routes::IF_NONE_MATCH],
+            answers: &[(304, "The client's copy is current")],
             ..RouteDoc::new("sharing", "A share's Open Graph and Twitter card fields")
         });
 
 pub const PAGE: Route = row(Route::get("sharing-page", "/s/{shareUrl}", handler!(page::handle)))
     .auth(AuthLevel::None)
     .access(READ)
-    .doc(RouteDoc { raw: true, ..RouteDoc::new("sharing", "A share's public page (HTML with link-preview tags)") });
+    .doc(RouteDoc {
+        raw: true,
+        content: &["text/html"],
+        headers: &[routes::IF_NONE_MATCH],
+        answers: &[(304, "The client's copy is current")],
+        ..RouteDoc::new("sharing", "A share's public page (HTML with link-preview tags)")
+    });
 
 pub const CARD: Route = row(Route::get("sharing-card", "/s/{shareUrl}/card.png", handler!(card_image::handle)))
     .auth(AuthLevel::None)
     .memory(256)
     .access(READ)
-    .doc(RouteDoc { raw: true, ..RouteDoc::new("sharing", "A share's 1200×630 preview card (PNG)") });
+    .doc(RouteDoc {
+        raw: true,
+        content: &["image/png"],
+        headers: &[routes::IF_NONE_MATCH],
+        answers: &[(304, "The client's copy is current")],
+        ..RouteDoc::new("sharing", "A share's 1200×630 preview card (PNG)")
+    });
 
 pub const QR: Route = row(Route::get("sharing-qr", "/qr/{shareUrl}", handler!(qr_image::handle)))
     .auth(AuthLevel::None)
@@ -138,10 +160,13 @@ pub const QR: Route = row(Route::get("sharing-qr", "/qr/{shareUrl}", handler!(qr
     .access(READ)
     .doc(RouteDoc {
         query: &[
-            QueryDoc { name: "format", description: "png (default) or svg", required: false },
-            QueryDoc { name: "size", description: "pixels, 128–1024 (default 512)", required: false },
+            QueryDoc::new("format", "png (default) or svg", Param::OneOf(&["png", "svg"])),
+            QueryDoc::new("size", "pixels, 128–1024 (default 512)", Param::Integer { min: 128, max: 1024 }),
         ],
         raw: true,
+        content: &["image/png", "image/svg+xml"],
+        headers: &[routes::IF_NONE_MATCH],
+        answers: &[(304, "The client's copy is current")],
         ..RouteDoc::new("sharing", "The QR code of a share's link")
     });
 
@@ -154,6 +179,10 @@ pub const REPORT: Route = row(Route::post("sharing-report", "/api/report", handl
         request: Some(|g| g.subschema_for::<report::ReportBody>()),
         response: Some(|g| g.subschema_for::<report::ReportAnswer>()),
         success_status: 201,
+        answers: &[
+            (409, "The caller already reported this target (DUPLICATE_REPORT)"),
+            (422, "The caller's own content (OWN_CONTENT)"),
+        ],
         ..RouteDoc::new("sharing", "Report a scenario, share, user, post or comment to the moderators")
     });
 

@@ -27,18 +27,20 @@ use crate::share;
 pub struct ReportBody {
     pub target_type: TargetType,
     /// The scenario's or user's id (a ULID), or the share's id.
-    #[schemars(length(min = 1, max = 64))]
+    #[schemars(regex(pattern = r"^([0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[A-Za-z0-9_-]{22})$"))]
     pub target_id: String,
     pub reason: Reason,
     /// What is wrong, in the reporter's words (at most 500 characters).
-    #[schemars(length(max = 500))]
+    #[schemars(length(max = 500), regex(pattern = whatif_shared::openapi::TEXT_PATTERN))]
     pub description: Option<String>,
     pub category: Option<Category>,
     /// A hint: the server computes the priority.
     pub severity: Option<Severity>,
     /// The scenario a share report is about (the web client sends it).
+    #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub scenario_id: Option<String>,
     /// The share a report was made through.
+    #[schemars(regex(pattern = whatif_shared::openapi::SHARE_ID_PATTERN))]
     pub share_url: Option<String>,
 }
 
@@ -68,6 +70,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let scenario_hint = match body.scenario_id.as_deref() {
         Some(raw) => {
             v.check(ScenarioId::parse(raw).map_err(|_| ApiError::validation("scenarioId", "is not a valid id")))
+        }
+        None => None,
+    };
+    let share_hint = match body.share_url.as_deref() {
+        Some(raw) => {
+            v.check(share::ShareId::parse(raw).ok_or_else(|| ApiError::validation("shareUrl", "is not a share id")))
         }
         None => None,
     };
@@ -102,7 +110,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         ("category", json!(body.category)),
         ("severity", json!(body.severity)),
         ("scenarioId", json!(scenario_hint.as_ref().map(ScenarioId::as_str))),
-        ("shareUrl", json!(body.share_url.as_deref().and_then(share::ShareId::parse).map(|s| s.as_str().to_string()))),
+        ("shareUrl", json!(share_hint.as_ref().map(share::ShareId::as_str))),
         ("reporter", json!(reporter)),
         ("verified", json!(verified)),
         ("status", json!("open")),

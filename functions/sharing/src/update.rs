@@ -22,11 +22,11 @@ use crate::share::{self, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, Share};
 pub struct UpdateBody {
     /// `null` shows the scenario's title again.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
-    #[schemars(length(max = 200))]
+    #[schemars(length(max = 200), regex(pattern = whatif_shared::openapi::TEXT_PATTERN))]
     pub title: Option<Option<String>>,
     /// `null` shows the scenario's summary again.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
-    #[schemars(length(max = 500))]
+    #[schemars(length(max = 500), regex(pattern = whatif_shared::openapi::TEXT_PATTERN))]
     pub description: Option<Option<String>>,
     /// 4–128 characters; `null` removes the password.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]

@@ -4,14 +4,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
 
-/// A normalised email address: trimmed, domain lower-cased, at most 254 bytes.
+/// What [`Email::parse`] takes, for the OpenAPI document (beyond it: a local
+/// part of at most 64 and labels of at most 63 characters, 254 in all).
+pub const EMAIL_PATTERN: &str = "^ *[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$";
+
+/// What [`Username::parse`] takes, for the OpenAPI document.
+pub const USERNAME_PATTERN: &str = "^ *[A-Za-z0-9][A-Za-z0-9_.-]{2,29} *$";
+
+/// A normalised email address: trimmed of spaces, domain lower-cased, at most 254 bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(field: &str, raw: &str) -> ApiResult<Self> {
-        let raw = raw.trim();
+        let raw = raw.trim_matches(' ');
         let bad = || ApiError::validation(field, "is not a valid email address");
         let (local, domain) = raw.rsplit_once('@').ok_or_else(bad)?;
         let domain = domain.to_ascii_lowercase();
@@ -86,7 +93,7 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(field: &str, raw: &str) -> ApiResult<Self> {
-        let raw = raw.trim();
+        let raw = raw.trim_matches(' ');
         let ok = (3..=30).contains(&raw.len())
             && raw.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
             && raw.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));

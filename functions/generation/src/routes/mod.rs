@@ -17,7 +17,7 @@ use whatif_shared::jobs::JobKind;
 use whatif_shared::ratelimit::RateClass;
 
 use whatif_shared::context::AppContext;
-use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
+use whatif_shared::routes::{Access, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::{BoxFuture, Service};
 
 /// The secret with the providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
@@ -55,17 +55,26 @@ pub const RANDOM: Route = Route::get("generation-random", "/api/random", handler
     .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<random::RandomAnswer>()),
         query: &[
-            QueryDoc {
-                name: "promptType",
-                description: "default, historical, scientific, social, fantasy, sci-fi, humor, horror-lite (random when absent)",
-                required: false,
-            },
-            QueryDoc {
-                name: "language",
-                description: "en or vi (default: the first of them in Accept-Language, else en)",
-                required: false,
-            },
-            QueryDoc { name: "generate", description: "false: the topic alone, no scenario", required: false },
+            QueryDoc::new(
+                "promptType",
+                "default, historical, scientific, social, fantasy, sci-fi, humor, horror-lite (random when absent)",
+                Param::OneOf(&[
+                    "default",
+                    "historical",
+                    "scientific",
+                    "social",
+                    "fantasy",
+                    "sci-fi",
+                    "humor",
+                    "horror-lite",
+                ]),
+            ),
+            QueryDoc::new(
+                "language",
+                "en or vi (default: the first of them in Accept-Language, else en)",
+                Param::OneOf(&["en", "vi"]),
+            ),
+            QueryDoc::new("generate", "false: the topic alone, no scenario", Param::Boolean),
         ],
         ..RouteDoc::new("generation", "A random curated topic and a scenario generated for it")
     });
