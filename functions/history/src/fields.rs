@@ -99,23 +99,6 @@ impl<'de> Deserialize<'de> for Rating {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_valid_values_parse() {
-        assert_eq!(Title::parse("  A title ").unwrap().into_string(), "A title");
-        assert!(Title::parse(" ").is_err() && Title::parse("a\nb").is_err() && Title::parse(&"x".repeat(201)).is_err());
-        assert_eq!(Tag::parse("  sci   fi ").unwrap().as_str(), "sci fi");
-        assert_eq!(Tag::parse("lịch-sử").unwrap().as_str(), "lịch-sử");
-        assert!(Tag::parse("<b>").is_err() && Tag::parse("").is_err() && Tag::parse(&"t".repeat(31)).is_err());
-        assert_eq!(tag_set(["A".to_string(), "a".into(), "b".into()]).unwrap(), ["A", "b"]);
-        assert!(tag_set((0..21).map(|i| i.to_string())).is_err());
-        assert!(serde_json::from_str::<Rating>("6").is_err() && serde_json::from_str::<Rating>("0").is_err());
-    }
-}
-
 // The schemas of the OpenAPI document: what `parse` takes, as near as JSON
 // Schema says it (a tag's letters are of any script: `\p{L}`, which not every
 // regular-expression engine knows, so its characters are in the description).
@@ -158,5 +141,22 @@ impl JsonSchema for Rating {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "integer", "minimum": 1, "maximum": 5})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_valid_values_parse() {
+        assert_eq!(Title::parse("  A title ").unwrap().into_string(), "A title");
+        assert!(Title::parse(" ").is_err() && Title::parse("a\nb").is_err() && Title::parse(&"x".repeat(201)).is_err());
+        assert_eq!(Tag::parse("  sci   fi ").unwrap().as_str(), "sci fi");
+        assert_eq!(Tag::parse("lịch-sử").unwrap().as_str(), "lịch-sử");
+        assert!(Tag::parse("<b>").is_err() && Tag::parse("").is_err() && Tag::parse(&"t".repeat(31)).is_err());
+        assert_eq!(tag_set(["A".to_string(), "a".into(), "b".into()]).unwrap(), ["A", "b"]);
+        assert!(tag_set((0..21).map(|i| i.to_string())).is_err());
+        assert!(serde_json::from_str::<Rating>("6").is_err() && serde_json::from_str::<Rating>("0").is_err());
     }
 }
