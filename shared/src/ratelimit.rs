@@ -162,6 +162,15 @@ pub fn subject(principal: Option<&Principal>, ip: Option<IpAddr>) -> String {
     }
 }
 
+/// Who is asking, for something the system keeps about them without keeping
+/// who they are (a counted view, an anonymous reporter): the [`subject`],
+/// hashed with `scope` so one scope's marks do not link to another's; 32 hex
+/// characters.
+pub fn hashed_subject(principal: Option<&Principal>, ip: Option<IpAddr>, scope: &str) -> String {
+    let subject = subject(principal, ip);
+    crate::accounts::sessions::hash(&format!("{scope}:{subject}"))[..32].to_string()
+}
+
 /// The outcome of one hit, with what the `X-RateLimit-*` headers say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {

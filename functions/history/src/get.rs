@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use whatif_shared::accounts::sessions;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit;
 use whatif_shared::scenarios::store;
@@ -24,10 +23,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         return Ok(Reply::ok(ScenarioAnswer { scenario }).header(http::header::ETAG, &tag));
     }
     // The viewer is kept hashed (the marker lives two days).
-    let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
-    let viewer = sessions::hash(&format!("{id}:{subject}"));
+    let viewer = ratelimit::hashed_subject(req.principal.as_ref(), req.source_ip, id.as_str());
     let day = ctx.clock.now().date().to_string();
-    if store::count_view(&ctx, &scenario, &viewer[..32], &day).await? {
+    if store::count_view(&ctx, &scenario, &viewer, &day).await? {
         scenario.view_count += 1;
     }
     Ok(Reply::ok(ScenarioAnswer { scenario: scenario.shown_to(caller) }))

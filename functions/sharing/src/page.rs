@@ -71,20 +71,9 @@ pub fn html(p: &Preview) -> String {
     )
 }
 
-/// `text` safe inside HTML text and double- or single-quoted attributes.
+/// `text` safe inside HTML text and quoted attributes.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    whatif_shared::text::escape_markup(text)
 }
 
 #[cfg(test)]

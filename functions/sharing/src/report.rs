@@ -10,7 +10,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use whatif_shared::accounts::{sessions, store as accounts};
+use whatif_shared::accounts::store as accounts;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::Validation;
@@ -90,10 +90,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             let account = accounts::get_user(&ctx, user.as_str()).await?;
             (format!("user:{user}"), account.is_some_and(|a| a.email_verified))
         }
-        None => {
-            let subject = ratelimit::subject(None, req.source_ip);
-            (format!("ip:{}", &sessions::hash(&format!("report:{subject}"))[..32]), false)
-        }
+        None => (format!("ip:{}", ratelimit::hashed_subject(None, req.source_ip, "report")), false),
     };
     let now = rfc3339(ctx.clock.now());
     let report_id = ctx.ids.ulid().to_string();

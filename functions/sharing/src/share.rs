@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use whatif_shared::accounts::{passwords, sessions};
+use whatif_shared::accounts::passwords;
 use whatif_shared::context::AppContext;
 use whatif_shared::ports::table::{GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK};
 use whatif_shared::ratelimit::{self, RateClass, Window};
@@ -352,8 +352,7 @@ pub fn expiry(ctx: &AppContext, raw: &str) -> ApiResult<String> {
 
 /// Who a view is, kept hashed: the account, or the client's address.
 pub fn viewer(req: &ApiRequest, share_url: &str) -> String {
-    let subject = ratelimit::subject(req.principal.as_ref(), req.source_ip);
-    sessions::hash(&format!("share:{share_url}:{subject}"))[..32].to_string()
+    ratelimit::hashed_subject(req.principal.as_ref(), req.source_ip, &format!("share:{share_url}"))
 }
 
 #[cfg(test)]

@@ -1,10 +1,7 @@
 //! The account emails, plain text and HTML, with links to the front end.
 
 use crate::ports::Email;
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::text::escape_markup as html_escape;
 
 fn message(to: &str, subject: &str, intro: &str, action: &str, link: &str, outro: &str) -> Email {
     let text = format!("{intro}\n\n{action}: {link}\n\n{outro}\n\n— What If Generator\n");

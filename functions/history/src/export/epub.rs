@@ -222,23 +222,9 @@ p.facts {{ font-size: 0.8em; color: #666; }}
     )
 }
 
-/// Text for XML: `&`, `<`, `>`, `"` and `'` escaped, characters XML 1.0 does
-/// not allow left out.
+/// Text for XML (see `whatif_shared::text::escape_markup`).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    whatif_shared::text::escape_markup(text)
 }
 
 #[cfg(test)]
