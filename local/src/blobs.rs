@@ -1,22 +1,26 @@
 //! `/_blobs/<key>`: what the embedded blob store's presigned URLs point at.
 //! A GET downloads, a PUT uploads, each only with a valid, unexpired signature
-//! (and, for a PUT, the content type that was signed), like S3.
+//! (and, for a PUT, the content type and length that were signed), like S3.
+//! A PUT's body is read up to the signed maximum and no further: a longer one
+//! is refused with 413, nothing is stored and the connection is closed.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use http::header::{CACHE_CONTROL, CONNECTION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
+use whatif_shared::adapters::local::SignedBlobRequest;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::ApiError;
 use whatif_shared::pipeline;
 
 use crate::response::{BodyError, read_body, status_only, to_hyper};
 
-/// The largest upload through a presigned PUT (S3 allows 5 GB; locally we keep it sane).
-const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
+/// The largest upload through a presigned PUT without a signed maximum (S3
+/// allows 5 GB; locally we keep it sane).
+const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 
 pub async fn serve(
     ctx: &Arc<AppContext>,
@@ -38,24 +42,25 @@ pub async fn serve(
     }
     let signed = match blobs.verify(method.as_str(), &key, &query) {
         Ok(signed) => signed,
-        Err(e) => return error(ctx, &req, ApiError::forbidden(e.to_string()).with_code("SIGNATURE_INVALID")),
+        Err(e) => return refuse(ctx, &req, ApiError::forbidden(e.to_string()).with_code("SIGNATURE_INVALID")),
     };
     let store = ctx.blobs.clone();
     if method == Method::PUT {
-        let sent_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        if sent_type != signed.content_type {
-            let err = ApiError::forbidden("The Content-Type is not the one the URL was signed for")
-                .with_code("SIGNATURE_INVALID");
-            return error(ctx, &req, err);
-        }
-        let body = match read_body(req.into_body(), MAX_UPLOAD_BYTES, body_timeout).await {
-            Ok(bytes) => bytes,
-            Err(BodyError::TooLarge) => return status_only(StatusCode::PAYLOAD_TOO_LARGE),
-            Err(BodyError::TooSlow) => return status_only(StatusCode::REQUEST_TIMEOUT),
-        };
-        return match store.put(&key, body, sent_type.as_deref().unwrap_or("application/octet-stream")).await {
-            Ok(()) => status_only(StatusCode::OK),
-            Err(e) => error_parts(ctx, e.into()),
+        return match upload(&req, &signed) {
+            Err(err) => refuse(ctx, &req, err),
+            Ok(limit) => {
+                let content_type = signed.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+                let most = usize::try_from(limit).unwrap_or(usize::MAX);
+                let body = match read_body(req.into_body(), most, body_timeout).await {
+                    Ok(bytes) => bytes,
+                    Err(BodyError::TooLarge) => return closing(error_parts(ctx, too_large(limit))),
+                    Err(BodyError::TooSlow) => return closing(status_only(StatusCode::REQUEST_TIMEOUT)),
+                };
+                match store.put(&key, body, &content_type).await {
+                    Ok(()) => status_only(StatusCode::OK),
+                    Err(e) => error_parts(ctx, e.into()),
+                }
+            }
         };
     }
     match store.get(&key).await {
@@ -78,6 +83,42 @@ pub async fn serve(
         Ok(None) => error(ctx, &req, ApiError::not_found("Blob")),
         Err(e) => error_parts(ctx, e.into()),
     }
+}
+
+/// Whether a PUT's headers match what was signed; the most body bytes to read.
+fn upload(req: &Request<Incoming>, signed: &SignedBlobRequest) -> Result<u64, ApiError> {
+    let signature = |what: &str| {
+        ApiError::forbidden(format!("The {what} is not the one the URL was signed for")).with_code("SIGNATURE_INVALID")
+    };
+    let sent_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if sent_type != signed.content_type.as_deref() {
+        return Err(signature("Content-Type"));
+    }
+    // hyper has refused a malformed or repeated Content-Length already.
+    let sent_length = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if signed.content_length.is_some() && sent_length != signed.content_length {
+        return Err(signature("Content-Length"));
+    }
+    let limit = signed.max_bytes.unwrap_or(MAX_UPLOAD_BYTES).min(MAX_UPLOAD_BYTES);
+    if sent_length.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    Ok(limit)
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::payload_too_large(usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
+/// A refused request: its body (an upload's) is never read, so the connection
+/// is closed rather than kept for a next request behind the unread bytes.
+fn refuse(ctx: &AppContext, req: &Request<Incoming>, err: ApiError) -> Response<Full<Bytes>> {
+    closing(error(ctx, req, err))
+}
+
+fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn error(ctx: &AppContext, req: &Request<Incoming>, err: ApiError) -> Response<Full<Bytes>> {

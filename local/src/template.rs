@@ -671,7 +671,7 @@ fn media_bucket() -> Y {
                     "Rules",
                     list([
                         expire("ExpireExports", whatif_shared::keys::EXPORTS, 7),
-                        expire("ExpireTmp", "tmp/", 1),
+                        expire("ExpireTmp", whatif_shared::keys::TMP, 1),
                         map([
                             ("Id", s("AbortIncompleteUploads")),
                             ("Status", s("Enabled")),

@@ -12,7 +12,7 @@
 //! | table | `put`, `update`, `delete` | `TableWrite`, or a partition key starting `RL#`/`IDEM#` (`PipelineLimits`) |
 //! | table | `transact` | every operation allowed as above; a condition check needs `TableWrite` |
 //! | blobs | `get`, `head`, `presign_get`, `list` | `BlobRead(p)` with the key (listed prefix) under `p` |
-//! | blobs | `put`, `delete`, `presign_put` | `BlobWrite(p)` with the key under `p` |
+//! | blobs | `put`, `delete`, `presign_put`, `presign_put_limited` | `BlobWrite(p)` with the key under `p` |
 //! | blobs | `delete_all` | `BlobRead(p)` (it lists) and `BlobWrite(p)` over the prefix |
 //! | secrets | `get` / `put` | `SecretRead(name)` / `SecretWrite(name)`, the exact name |
 //! | queue | `send` | `QueueSend` |
@@ -32,8 +32,8 @@ use bytes::Bytes;
 use crate::iam::PIPELINE_KEY_PREFIXES;
 use crate::ports::table::PK;
 use crate::ports::{
-    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Presigned, Query, QueryPage,
-    SecretStore, StoreError, StoreResult, TxOp, Update,
+    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Presigned, PutLimits, Query,
+    QueryPage, SecretStore, StoreError, StoreResult, TxOp, Update,
 };
 use crate::routes::Access;
 
@@ -237,9 +237,15 @@ impl BlobStore for CheckedBlobs {
         self.inner.presign_get(key, ttl, download_name).await
     }
 
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> StoreResult<Presigned> {
+    async fn presign_put_limited(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+        limits: PutLimits,
+    ) -> StoreResult<Presigned> {
         self.grant.blob(true, key, "a presigned PutObject")?;
-        self.inner.presign_put(key, content_type, ttl).await
+        self.inner.presign_put_limited(key, content_type, ttl, limits).await
     }
 
     async fn check(&self) -> StoreResult<()> {
@@ -452,6 +458,9 @@ mod tests {
         assert_denied(b.put("exports/u/x.zip", Bytes::from_static(b"x"), "application/zip").await, "BlobWrite");
         assert_denied(b.delete("exports/u/x.zip").await, "DeleteObject on exports/u/x.zip");
         assert_denied(b.presign_put("exports/u/x.zip", "application/zip", ttl).await, "BlobWrite");
+        let limits = PutLimits::at_most(10, None);
+        assert_denied(b.presign_put_limited("exports/u/x.zip", "application/zip", ttl, limits).await, "BlobWrite");
+        b.presign_put_limited("avatars/u/c.png", "image/png", ttl, limits).await.expect("granted limited presign");
         b.put("avatars/u/a.png", Bytes::from_static(b"png"), "image/png").await.expect("granted put");
         b.presign_put("avatars/u/b.png", "image/png", ttl).await.expect("granted presign");
         b.delete("avatars/u/a.png").await.expect("granted delete");

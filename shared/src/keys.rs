@@ -93,6 +93,14 @@ pub fn job_by_owner(user_id: &UserId, created_at: &str, job_id: &str) -> (String
 /// Users' avatars: `avatars/<user>/<file>`.
 pub const AVATARS: &str = "avatars/";
 
+/// Uploads nothing has accepted yet; expired after 1 day in AWS, so an
+/// upload nobody checks does not stay.
+pub const TMP: &str = "tmp/";
+
+/// Avatar uploads waiting for the profile to accept them:
+/// `tmp/avatars/<user>/<file>` (the [`TMP`] prefix of [`AVATARS`]).
+pub const TMP_AVATARS: &str = "tmp/avatars/";
+
 /// Exported files: `exports/<user>/…` (an account's data export, scenarios'
 /// exported files); expired after 7 days in AWS.
 pub const EXPORTS: &str = "exports/";
@@ -100,6 +108,11 @@ pub const EXPORTS: &str = "exports/";
 /// Where a user's avatars live.
 pub fn avatars_of(user_id: &UserId) -> String {
     format!("{AVATARS}{user_id}/")
+}
+
+/// Where a user's avatar uploads wait for the profile to accept them.
+pub fn avatar_uploads_of(user_id: &UserId) -> String {
+    format!("{TMP_AVATARS}{user_id}/")
 }
 
 /// Where a user's exported files live (the account's deletion removes them).
@@ -314,6 +327,13 @@ pub fn reports_of_reporter(user_id: &UserId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn avatar_uploads_wait_under_the_expiring_prefix() {
+        assert_eq!(TMP_AVATARS, format!("{TMP}{AVATARS}"));
+        let u1 = UserId::from_trusted("u1");
+        assert_eq!(avatar_uploads_of(&u1), format!("{TMP}{}", avatars_of(&u1)));
+    }
 
     #[test]
     fn search_items_spread_over_every_shard_and_each_stays_in_its_own() {

@@ -24,6 +24,8 @@ pub const OWNERS: &[DataOwner] = &[
         access: &[
             Access::BlobRead(keys::AVATARS),
             Access::BlobWrite(keys::AVATARS),
+            Access::BlobRead(keys::TMP_AVATARS),
+            Access::BlobWrite(keys::TMP_AVATARS),
             Access::BlobRead(keys::EXPORTS),
             Access::BlobWrite(keys::EXPORTS),
         ],
@@ -133,9 +135,10 @@ async fn release(ctx: &AppContext, key: Key, mine: &Cond) -> ApiResult<()> {
     }
 }
 
-fn file_prefixes(user_id: &str) -> [String; 2] {
+/// Every file of an account: avatars, avatar uploads not accepted yet, exports.
+fn file_prefixes(user_id: &str) -> [String; 3] {
     let user_id = UserId::from_trusted(user_id);
-    [keys::avatars_of(&user_id), keys::exports_of(&user_id)]
+    [keys::avatars_of(&user_id), keys::avatar_uploads_of(&user_id), keys::exports_of(&user_id)]
 }
 
 async fn export_files(ctx: Arc<AppContext>, user_id: String) -> ApiResult<Vec<ExportFile>> {

@@ -25,7 +25,15 @@ pub const PROFILE_GET: Route = Route::get("users-profile-get", "/api/users/profi
 
 pub const PROFILE_PUT: Route = Route::put("users-profile-put", "/api/users/profile", handler!(profile::put))
     .max_body(8192)
-    .access(&[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::AVATARS), Access::BlobWrite(keys::AVATARS)])
+    .access(&[
+        Access::TableRead,
+        Access::TableWrite,
+        // The upload is checked (read), then deleted; the avatar is written, the old one deleted.
+        Access::BlobRead(keys::TMP_AVATARS),
+        Access::BlobWrite(keys::TMP_AVATARS),
+        Access::BlobRead(keys::AVATARS),
+        Access::BlobWrite(keys::AVATARS),
+    ])
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<profile::ProfileBody>()),
         response: Some(|g| g.subschema_for::<profile::ProfileAnswer>()),
@@ -57,11 +65,11 @@ pub const CHANGE_EMAIL: Route =
 pub const AVATAR_UPLOAD_URL: Route =
     Route::post("users-avatar-upload-url", "/api/users/avatar-upload-url", handler!(avatar::handle))
         .max_body(1024)
-        .access(&[Access::BlobWrite(keys::AVATARS)])
+        .access(&[Access::BlobWrite(keys::TMP_AVATARS)])
         .doc(RouteDoc {
             request: Some(|g| g.subschema_for::<avatar::AvatarUploadBody>()),
             response: Some(|g| g.subschema_for::<avatar::AvatarUpload>()),
-            ..RouteDoc::new("users", "A presigned PUT for an avatar image (PNG, JPEG or WebP, at most 2 MB)")
+            ..RouteDoc::new("users", "A presigned PUT for an avatar image (PNG, JPEG or WebP, at most 2 MiB)")
         });
 
 pub const EXPORT: Route = Route::get("users-export", "/api/users/export", handler!(export::handle))

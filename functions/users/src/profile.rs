@@ -35,7 +35,8 @@ pub struct ProfileBody {
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub username: Option<Option<String>>,
-    /// A key from `POST /api/users/avatar-upload-url`, after the upload; `null` removes the avatar.
+    /// A key from `POST /api/users/avatar-upload-url`, after the upload; the
+    /// key of the current avatar keeps it; `null` removes the avatar.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub avatar_key: Option<Option<String>>,
     pub preferences: Option<PreferencesBody>,
@@ -87,11 +88,20 @@ pub async fn put(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             user.preferences.public_profile = public_profile;
         }
     }
-    if let Some(avatar) = &body.avatar_key {
-        user.avatar_key = match avatar {
-            None => None,
-            Some(key) => v.check(avatar::check_uploaded(&ctx, &user.id, key).await),
-        };
+    // The current avatar's key (or the upload key it was accepted from, which
+    // a form may send again) keeps it; a new key must be an upload the
+    // profile accepts.
+    let mut accepted = None;
+    match &body.avatar_key {
+        None => {}
+        Some(None) => user.avatar_key = None,
+        Some(Some(key)) if avatar::is_current(&before, key) => {}
+        Some(Some(key)) => {
+            if let Some(upload) = v.check(avatar::accept_upload(&ctx, &user.id, key).await) {
+                user.avatar_key = Some(upload.key.clone());
+                accepted = Some(upload);
+            }
+        }
     }
     v.finish()?;
     if let Some(username) = &new_username {
@@ -102,13 +112,24 @@ pub async fn put(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     user.updated_at = rfc3339(ctx.clock.now());
     user.version += 1;
-    save(&ctx, &before, &user).await?;
-    if before.avatar_key.is_some()
+    // The avatar is stored before the profile names it, and its upload deleted
+    // only once the profile does: a refused save leaves the upload to retry with.
+    if let Some(upload) = &accepted {
+        avatar::keep(&ctx, upload).await?;
+    }
+    if let Err(e) = save(&ctx, &before, &user).await {
+        if let Some(upload) = &accepted {
+            avatar::discard(&ctx, &upload.key).await;
+        }
+        return Err(e);
+    }
+    if let Some(upload) = &accepted {
+        avatar::discard(&ctx, &upload.upload_key).await;
+    }
+    if let Some(old) = &before.avatar_key
         && before.avatar_key != user.avatar_key
-        && let Some(old) = &before.avatar_key
-        && let Err(e) = ctx.blobs.delete(old).await
     {
-        tracing::warn!(error = %e, "old avatar not deleted");
+        avatar::discard(&ctx, old).await;
     }
     Ok(Reply::ok(ProfileAnswer { user: avatar::view(&ctx, &user).await? }).message("Profile updated"))
 }

@@ -3,9 +3,11 @@
 //! `presigned.headers` (and the body, for a PUT) and returns (status, body).
 //! `clock` is the clock the store was built with.
 //!
-//! `enforces_signatures` says whether the service refuses a tampered
-//! presigned URL: true for the embedded store and real S3, false for moto,
-//! which serves presigned URLs without checking their signature.
+//! [`Enforces`] says what the service behind the store refuses: the embedded
+//! store refuses tampered URLs, other lengths than a signed Content-Length and
+//! bodies over a signed maximum; real S3 the first two (a presigned PUT cannot
+//! carry a maximum); moto none (it serves presigned URLs without checking
+//! their signature).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,10 +17,19 @@ use bytes::Bytes;
 
 use super::{assert_invalid, ok, run_id};
 use crate::clock::Clock;
-use crate::ports::blobs::{BlobMeta, BlobStore, MAX_PRESIGN_TTL, Presigned};
+use crate::ports::blobs::{BlobMeta, BlobStore, MAX_PRESIGN_TTL, Presigned, PutLimits};
+
+/// What the service behind a blob store refuses of presigned requests.
+#[derive(Clone, Copy, Debug)]
+pub struct Enforces {
+    /// A tampered signature, and a body of another length than a signed `Content-Length`.
+    pub signatures: bool,
+    /// A body over `PutLimits::max_bytes`.
+    pub max_bytes: bool,
+}
 
 /// Runs every blob check; panics on the first broken behaviour.
-pub async fn blob_store<F, Fut>(blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>, enforces_signatures: bool, fetch: F)
+pub async fn blob_store<F, Fut>(blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>, enforces: Enforces, fetch: F)
 where
     F: Fn(Presigned, Option<Bytes>) -> Fut,
     Fut: Future<Output = (u16, Bytes)>,
@@ -30,7 +41,8 @@ where
     listing(b, &root).await;
     invalid_keys(b, &root).await;
     presigned(b, clock.as_ref(), &fetch, &root).await;
-    if enforces_signatures {
+    limited(b, enforces, &fetch, &root).await;
+    if enforces.signatures {
         tampered(b, &fetch, &root).await;
     }
 }
@@ -145,6 +157,62 @@ where
     let (stored, meta) = ok(b.get(&upload).await, "get the upload").expect("the presigned PUT stored the object");
     assert_eq!(stored, png, "a presigned PUT stores the body");
     assert_eq!(meta.content_type.as_deref(), Some("image/png"), "a presigned PUT stores the signed content type");
+}
+
+/// Presigned PUTs with a maximum size and a declared length.
+async fn limited<F, Fut>(b: &dyn BlobStore, enforces: Enforces, fetch: &F, root: &str)
+where
+    F: Fn(Presigned, Option<Bytes>) -> Fut,
+    Fut: Future<Output = (u16, Bytes)>,
+{
+    let ttl = Duration::from_secs(300);
+    let bytes = |n: usize| Bytes::from(vec![b'x'; n]);
+    let header = |p: &Presigned, name: &str| {
+        p.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+    };
+    let without_length = |p: Presigned| Presigned {
+        headers: p.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("content-length")).collect(),
+        ..p
+    };
+    let key = format!("{root}/limited/any.txt");
+    for bad in [PutLimits::at_most(10, Some(11)), PutLimits::at_most(0, None)] {
+        assert_invalid(b.presign_put_limited(&key, "text/plain", ttl, bad).await, &format!("presign with {bad:?}"));
+    }
+
+    // A declared length: the client is told to send it, and that body is stored.
+    let exact = format!("{root}/limited/exact.txt");
+    let put = ok(b.presign_put_limited(&exact, "text/plain", ttl, PutLimits::at_most(16, Some(10))).await, "presign");
+    assert_eq!(header(&put, "content-type").as_deref(), Some("text/plain"), "the signed Content-Type is listed");
+    assert_eq!(header(&put, "content-length").as_deref(), Some("10"), "the signed Content-Length is listed");
+    let (status, _) = fetch(put.clone(), Some(bytes(10))).await;
+    assert!((200..300).contains(&status), "a body of the declared length is accepted (status {status})");
+    assert_eq!(ok(b.head(&exact).await, "head").map(|m| m.size), Some(10), "and stored");
+    if enforces.signatures {
+        // A browser sets Content-Length itself, from the body it sends.
+        for n in [9, 11] {
+            let other = format!("{root}/limited/other-{n}.txt");
+            let put =
+                ok(b.presign_put_limited(&other, "text/plain", ttl, PutLimits::at_most(16, Some(10))).await, "presign");
+            let (status, _) = fetch(without_length(put), Some(bytes(n))).await;
+            assert_eq!(status, 403, "a body of {n} bytes, not the signed 10, is refused");
+            assert_eq!(ok(b.head(&other).await, "head"), None, "a refused upload stores nothing");
+        }
+    }
+
+    // A maximum without a declared length.
+    let at_most = format!("{root}/limited/at-most.txt");
+    let put = ok(b.presign_put_limited(&at_most, "text/plain", ttl, PutLimits::at_most(16, None)).await, "presign");
+    assert_eq!(header(&put, "content-length"), None, "no length is asked for");
+    let (status, _) = fetch(put.clone(), Some(bytes(16))).await;
+    assert!((200..300).contains(&status), "a body of the maximum is accepted (status {status})");
+    assert_eq!(ok(b.head(&at_most).await, "head").map(|m| m.size), Some(16), "and stored");
+    if enforces.max_bytes {
+        let over = format!("{root}/limited/over.txt");
+        let put = ok(b.presign_put_limited(&over, "text/plain", ttl, PutLimits::at_most(16, None)).await, "presign");
+        let (status, _) = fetch(put, Some(bytes(17))).await;
+        assert_eq!(status, 413, "a body over the signed maximum is refused");
+        assert_eq!(ok(b.head(&over).await, "head"), None, "a refused upload stores nothing");
+    }
 }
 
 async fn tampered<F, Fut>(b: &dyn BlobStore, fetch: &F, root: &str)

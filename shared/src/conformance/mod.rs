@@ -11,7 +11,7 @@ mod queue;
 mod secrets;
 mod table;
 
-pub use blobs::blob_store;
+pub use blobs::{Enforces, blob_store};
 pub use mailer::mailer;
 pub use queue::job_queue;
 pub use secrets::secret_store;

@@ -28,6 +28,44 @@ pub struct Presigned {
     pub expires_at: OffsetDateTime,
 }
 
+/// What a presigned PUT accepts besides its key and content type.
+///
+/// `max_bytes` is enforced where the store can: the embedded store signs it
+/// and refuses a longer body while reading it (413, nothing stored). A
+/// presigned S3 PUT cannot limit its size, so on S3 the caller must check the
+/// object after the upload (and should upload under `keys::TMP`, which the
+/// bucket's lifecycle rule expires). `content_length` is the exact size the
+/// client declared: both stores sign it as the `Content-Length` header and
+/// refuse a body of any other length (403).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PutLimits {
+    pub max_bytes: Option<u64>,
+    pub content_length: Option<u64>,
+}
+
+impl PutLimits {
+    /// No limit beyond the store's own.
+    pub const NONE: Self = Self { max_bytes: None, content_length: None };
+
+    /// At most `max_bytes`, and exactly `content_length` when the client declared it.
+    pub fn at_most(max_bytes: u64, content_length: Option<u64>) -> Self {
+        Self { max_bytes: Some(max_bytes), content_length }
+    }
+
+    /// A maximum of at least one byte, and a declared length within it.
+    pub fn validate(&self) -> StoreResult<()> {
+        if self.max_bytes == Some(0) {
+            return Err(StoreError::Invalid("max_bytes must be at least 1".into()));
+        }
+        if let (Some(max), Some(len)) = (self.max_bytes, self.content_length)
+            && len > max
+        {
+            return Err(StoreError::Invalid(format!("content_length {len} is over max_bytes {max}")));
+        }
+        Ok(())
+    }
+}
+
 /// The longest a presigned URL may live (S3's limit for SigV4 is 7 days; we keep it short).
 pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(3600);
 
@@ -50,7 +88,18 @@ pub trait BlobStore: Send + Sync {
     /// A GET URL; with `download_name` the response is an attachment of that name.
     async fn presign_get(&self, key: &str, ttl: Duration, download_name: Option<&str>) -> StoreResult<Presigned>;
     /// A PUT URL that accepts only `content_type`.
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> StoreResult<Presigned>;
+    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> StoreResult<Presigned> {
+        self.presign_put_limited(key, content_type, ttl, PutLimits::NONE).await
+    }
+    /// A PUT URL that accepts only `content_type` and a body within `limits`
+    /// (see [`PutLimits`] for what each store enforces).
+    async fn presign_put_limited(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+        limits: PutLimits,
+    ) -> StoreResult<Presigned>;
     async fn check(&self) -> StoreResult<()>;
 }
 
@@ -89,5 +138,16 @@ mod tests {
             assert!(validate_key(good).is_ok(), "{good:?} should be accepted");
         }
         assert!(validate_prefix("avatars/").is_ok());
+    }
+
+    #[test]
+    fn a_declared_length_must_fit_the_maximum() {
+        assert!(PutLimits::NONE.validate().is_ok());
+        assert!(PutLimits::at_most(10, None).validate().is_ok());
+        assert!(PutLimits::at_most(10, Some(10)).validate().is_ok());
+        assert!(PutLimits::at_most(10, Some(0)).validate().is_ok());
+        assert!(PutLimits::at_most(10, Some(11)).validate().is_err());
+        assert!(PutLimits::at_most(0, None).validate().is_err());
+        assert!(PutLimits { max_bytes: None, content_length: Some(5) }.validate().is_ok());
     }
 }

@@ -8,7 +8,7 @@ pub mod queue;
 pub mod secrets;
 pub mod table;
 
-pub use blobs::{BlobMeta, BlobStore, Presigned};
+pub use blobs::{BlobMeta, BlobStore, Presigned, PutLimits};
 pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, JobQueue};
 pub use secrets::SecretStore;

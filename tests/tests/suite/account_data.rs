@@ -1,7 +1,7 @@
 //! What an account owns goes with it, over HTTP through the local server: the
 //! data export carries its scenarios, and deleting the account removes them
-//! with every item and file that came with them, while other accounts keep
-//! theirs.
+//! with every item and file that came with them (avatars and uploads waiting
+//! under `tmp/` too), while other accounts keep theirs.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -108,6 +108,31 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     let file_url = export.data()["url"].as_str().expect("a link to the file").to_string();
     assert_eq!(server.http.get(&file_url).send().await.unwrap().status(), 200);
     assert_eq!(get(&server, &format!("/api/scenarios/{public}"), Some(&other)).await.status, 200);
+    // An avatar, and an upload the profile has not accepted (yet).
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mut uploads = Vec::new();
+    for _ in 0..2 {
+        let upload =
+            post(&server, "/api/users/avatar-upload-url", Some(&token), json!({"contentType": "image/png"})).await;
+        assert_eq!(upload.status, 200, "{upload:?}");
+        let url = upload.data()["uploadUrl"].as_str().unwrap();
+        let put = server.http.put(url).header("content-type", "image/png").body(png.clone()).send().await.unwrap();
+        assert_eq!(put.status(), 200);
+        uploads.push(upload.data()["key"].as_str().unwrap().to_string());
+    }
+    let profile = api::send(
+        &server,
+        Method::PUT,
+        "/api/users/profile",
+        Some(&token),
+        Some(json!({"avatarKey": uploads[0]})),
+        &[],
+    )
+    .await;
+    assert_eq!(profile.status, 200, "{profile:?}");
+    let owner = UserId::from_trusted(&user_id);
+    assert_eq!(server.ctx.blobs.list(&keys::avatars_of(&owner)).await.unwrap().len(), 1, "the avatar");
+    assert_eq!(server.ctx.blobs.list(&keys::avatar_uploads_of(&owner)).await.unwrap(), [uploads[1].as_str()]);
 
     let closing = api::send(
         &server,
@@ -135,6 +160,8 @@ async fn deleting_the_account_removes_its_scenarios_and_everything_that_came_wit
     }
     assert_eq!(purge_markers_of(ctx, &user_id).await, 0, "no purge marker is left");
     assert!(ctx.blobs.list(&format!("exports/{user_id}/")).await.unwrap().is_empty(), "no exported file is left");
+    assert!(ctx.blobs.list(&keys::avatars_of(&owner)).await.unwrap().is_empty(), "no avatar is left");
+    assert!(ctx.blobs.list(&keys::avatar_uploads_of(&owner)).await.unwrap().is_empty(), "no avatar upload is left");
     assert_ne!(server.http.get(&file_url).send().await.unwrap().status(), 200, "the old link gives nothing");
 
     // The other account has all it had.

@@ -853,58 +853,300 @@ async fn the_auth_limit_counts_failures_not_successful_sign_ins() {
     assert_eq!(answer.status, 429, "{answer:?}");
 }
 
-/// An avatar is accepted only when it was uploaded, is at most 2 MB and really
-/// is the image its type says; what is refused is deleted.
+// ---------------------------------------------------------------------------
+// Avatars: uploaded under tmp/avatars/<user>/ through a presigned PUT, then
+// checked and moved to avatars/<user>/ by the profile.
+
+const MIB: usize = 1024 * 1024;
+
+/// The smallest PNG the checks take (the signature and an IHDR chunk).
+fn png() -> Vec<u8> {
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec()
+}
+
+/// A file that starts as a PNG and is `size` bytes long.
+fn png_of(size: usize) -> Vec<u8> {
+    let mut bytes = png();
+    bytes.resize(size, 0);
+    bytes
+}
+
+/// An answer of `POST /api/users/avatar-upload-url`.
+#[derive(Debug, Clone)]
+struct Upload {
+    url: String,
+    key: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Upload {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Api<'_> {
+    async fn avatar_upload(&self, token: &str, body: Value) -> Upload {
+        let answer = self.post_as(token, "/api/users/avatar-upload-url", body).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let data = answer.data();
+        assert_eq!(data["method"], "PUT", "{answer:?}");
+        assert_eq!(data["maxBytes"], 2 * MIB, "{answer:?}");
+        let headers = data["headers"].as_object().expect("headers").iter();
+        Upload {
+            url: data["uploadUrl"].as_str().unwrap().to_string(),
+            key: data["key"].as_str().unwrap().to_string(),
+            headers: headers.map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect(),
+        }
+    }
+
+    /// Uploads `body` as the web client does: the listed headers but
+    /// Content-Length, which a browser sets itself from the body.
+    async fn upload_file(&self, upload: &Upload, content_type: &str, body: Vec<u8>) -> u16 {
+        let mut request = self.0.http.put(&upload.url).header("content-type", content_type);
+        for (name, value) in &upload.headers {
+            if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-length") {
+                request = request.header(name, value);
+            }
+        }
+        request.body(body).send().await.expect("the upload is answered").status().as_u16()
+    }
+
+    async fn set_avatar(&self, token: &str, key: Value) -> Answer {
+        self.put_as(token, "/api/users/profile", json!({"avatarKey": key})).await
+    }
+}
+
+/// What the profile does with an upload, the same on every backend: only a
+/// real PNG, JPEG or WebP image of at most 2 MiB, uploaded by this account,
+/// is taken, and moved out of `tmp/`; what is refused for its content is
+/// deleted; the old avatar goes when another replaces it.
+async fn avatar_checks(server: &TestServer) {
+    let api = Api(server);
+    let registered = api.register(&unique_email("avatar"), PASSWORD).await;
+    let (session, user_id) = (registered.session(), registered.user_id());
+    let token = session.access.as_str();
+    let blobs = &server.ctx.blobs;
+    let uploads = keys::avatar_uploads_of(&UserId::from_trusted(&user_id));
+    let avatars = keys::avatars_of(&UserId::from_trusted(&user_id));
+
+    let upload = api.avatar_upload(token, json!({"contentType": "image/png"})).await;
+    assert!(upload.key.starts_with(&uploads), "uploads wait under {uploads}: {upload:?}");
+    assert_eq!(upload.header("content-type"), Some("image/png"), "{upload:?}");
+
+    // Requests for an upload URL are checked.
+    for bad in [
+        json!({"contentType": "text/html"}),
+        json!({"contentType": "image/png", "contentLength": 0}),
+        json!({"contentType": "image/png", "contentLength": 2 * MIB + 1}),
+        json!({"contentType": "image/png", "contentLength": -1}),
+        json!({"contentType": "image/png", "contentLength": "12"}),
+        json!({"contentType": "image/png", "size": 12}),
+    ] {
+        let answer = api.post_as(token, "/api/users/avatar-upload-url", bad.clone()).await;
+        assert_eq!(answer.status, 400, "{bad}: {answer:?}");
+    }
+
+    // HTML sent as a PNG: stored by the upload, refused by the profile, and deleted.
+    assert_eq!(api.upload_file(&upload, "image/png", b"<html><script>alert(1)</script></html>".to_vec()).await, 200);
+    let answer = api.set_avatar(token, json!(upload.key)).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(answer.body["errors"][0]["field"], "avatarKey", "{answer:?}");
+    assert!(blobs.head(&upload.key).await.unwrap().is_none(), "the refused upload is deleted");
+
+    // Over 2 MiB (S3 stores it when no length was declared): refused and deleted.
+    let upload = api.avatar_upload(token, json!({"contentType": "image/png"})).await;
+    blobs.put(&upload.key, png_of(3 * MIB).into(), "image/png").await.unwrap();
+    let answer = api.set_avatar(token, json!(upload.key)).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(answer.body.to_string().contains("2 MiB"), "{answer:?}");
+    assert!(blobs.head(&upload.key).await.unwrap().is_none(), "the refused upload is deleted");
+
+    // Keys that are not this account's uploads, or not uploaded.
+    let not_uploaded = api.avatar_upload(token, json!({"contentType": "image/png"})).await;
+    let someone_else = format!("{}x.png", keys::avatar_uploads_of(&UserId::from_trusted("someone-else")));
+    for (key, why) in [
+        (not_uploaded.key.clone(), "has not been uploaded"),
+        (someone_else, "not an upload key of this account"),
+        (format!("{avatars}x.png"), "not an upload key of this account"),
+        (format!("{uploads}../x.png"), "not an upload key of this account"),
+        (format!("{uploads}sub/x.png"), "not an upload key of this account"),
+        (uploads.clone(), "not an upload key of this account"),
+    ] {
+        let answer = api.set_avatar(token, json!(key)).await;
+        assert_eq!(answer.status, 400, "{key}: {answer:?}");
+        assert!(answer.body.to_string().contains(why), "{key}: {answer:?}");
+    }
+
+    // A real PNG of exactly 2 MiB, with its length declared: taken, and moved out of tmp/.
+    let upload = api.avatar_upload(token, json!({"contentType": "image/png", "contentLength": 2 * MIB})).await;
+    let content_length = (2 * MIB).to_string();
+    assert_eq!(upload.header("content-length"), Some(content_length.as_str()), "the signed length: {upload:?}");
+    let image = png_of(2 * MIB);
+    assert_eq!(api.upload_file(&upload, "image/png", image.clone()).await, 200);
+    let answer = api.set_avatar(token, json!(upload.key)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let kept = format!("{avatars}{}", upload.key.strip_prefix(&uploads).unwrap());
+    assert_eq!(blobs.list(&avatars).await.unwrap(), [kept.as_str()], "the avatar is kept under {avatars}");
+    assert!(blobs.head(&upload.key).await.unwrap().is_none(), "and its upload is gone from tmp/");
+    let avatar_url = answer.data()["user"]["avatarUrl"].as_str().expect("an avatar URL").to_string();
+    let avatar = server.http.get(avatar_url).send().await.unwrap();
+    assert_eq!(avatar.status(), 200);
+    assert_eq!(avatar.headers()["content-type"], "image/png");
+    if server.ctx.local_blobs.is_some() {
+        assert_eq!(avatar.headers()["x-content-type-options"], "nosniff");
+    }
+    assert_eq!(avatar.bytes().await.unwrap().as_ref(), image.as_slice());
+
+    // A form that sends the same upload key again keeps the avatar.
+    let answer = api.put_as(token, "/api/users/profile", json!({"avatarKey": upload.key, "bio": "hi"})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.data()["user"]["bio"], "hi");
+    assert_eq!(blobs.list(&avatars).await.unwrap(), [kept.as_str()], "the avatar is kept");
+
+    // Another avatar replaces it; the old one is deleted; null removes the avatar.
+    let upload = api.avatar_upload(token, json!({"contentType": "image/png"})).await;
+    assert_eq!(api.upload_file(&upload, "image/png", png()).await, 200);
+    let answer = api.set_avatar(token, json!(upload.key)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let replaced = format!("{avatars}{}", upload.key.strip_prefix(&uploads).unwrap());
+    assert_eq!(blobs.list(&avatars).await.unwrap(), [replaced], "the old avatar is deleted");
+    let answer = api.set_avatar(token, Value::Null).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.data()["user"]["avatarUrl"].is_null(), "{answer:?}");
+    assert!(blobs.list(&avatars).await.unwrap().is_empty(), "a removed avatar is deleted");
+}
+
+/// The profile's checks on the embedded backend.
 #[tokio::test]
 async fn avatars_must_be_real_images_of_at_most_2_mb() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_in(dir.path(), |c| c.rate_limits = generous_limits()).await;
+    avatar_checks(&server).await;
+}
+
+/// On the embedded backend the limit holds at the upload: the URL signs the
+/// 2 MiB maximum (and the declared length), and the upload endpoint refuses
+/// a longer body while reading it, another type, another length or a URL
+/// whose maximum was raised; nothing refused is stored.
+#[tokio::test]
+async fn avatar_uploads_over_the_signed_limit_are_refused_while_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_in(dir.path(), |c| c.rate_limits = generous_limits()).await;
     let api = Api(&server);
-    let session = api.register(&unique_email("avatar"), PASSWORD).await.session();
-    let upload = |content_type: &'static str| {
-        let api = &api;
-        let token = session.access.clone();
-        async move {
-            let answer =
-                api.post_as(&token, "/api/users/avatar-upload-url", json!({"contentType": content_type})).await;
-            assert_eq!(answer.status, 200, "{answer:?}");
-            (
-                answer.data()["uploadUrl"].as_str().unwrap().to_string(),
-                answer.data()["key"].as_str().unwrap().to_string(),
-            )
+    let token = api.register(&unique_email("upload"), PASSWORD).await.session().access;
+    let blobs = &server.ctx.blobs;
+    let nothing_at =
+        |key: String| async move { assert!(blobs.head(&key).await.unwrap().is_none(), "{key} is not stored") };
+
+    // 3 MiB: 413, nothing stored.
+    let upload = api.avatar_upload(&token, json!({"contentType": "image/png"})).await;
+    assert!(upload.url.contains("maxBytes=2097152"), "the maximum is in the signed URL: {}", upload.url);
+    assert_eq!(api.upload_file(&upload, "image/png", png_of(3 * MIB)).await, 413);
+    nothing_at(upload.key.clone()).await;
+
+    // Another content type than the signed one: refused.
+    assert_eq!(api.upload_file(&upload, "text/html", png()).await, 403);
+    nothing_at(upload.key.clone()).await;
+
+    // The maximum raised in the URL: the signature no longer matches.
+    let raised = Upload { url: upload.url.replace("maxBytes=2097152", "maxBytes=4194304"), ..upload.clone() };
+    assert_ne!(raised.url, upload.url);
+    assert_eq!(api.upload_file(&raised, "image/png", png_of(3 * MIB)).await, 403);
+    assert_eq!(api.upload_file(&raised, "image/png", png()).await, 403);
+    let dropped = Upload { url: upload.url.replace("maxBytes=2097152&", ""), ..upload.clone() };
+    assert_ne!(dropped.url, upload.url);
+    assert_eq!(api.upload_file(&dropped, "image/png", png()).await, 403, "nor can the maximum be left out");
+    nothing_at(upload.key.clone()).await;
+
+    // Exactly 2 MiB: stored.
+    assert_eq!(api.upload_file(&upload, "image/png", png_of(2 * MIB)).await, 200);
+    assert_eq!(blobs.head(&upload.key).await.unwrap().map(|m| m.size), Some(2 * MIB as u64));
+
+    // A declared length is signed: another length is refused, that one stored.
+    let declared = api.avatar_upload(&token, json!({"contentType": "image/png", "contentLength": 100})).await;
+    assert!(declared.url.contains("contentLength=100"), "{}", declared.url);
+    for n in [99, 101] {
+        assert_eq!(api.upload_file(&declared, "image/png", png_of(n)).await, 403, "{n} bytes, not the declared 100");
+    }
+    nothing_at(declared.key.clone()).await;
+    let relabelled = Upload { url: declared.url.replace("contentLength=100", "contentLength=101"), ..declared.clone() };
+    assert_eq!(api.upload_file(&relabelled, "image/png", png_of(101)).await, 403, "nor can it be changed");
+    nothing_at(declared.key.clone()).await;
+    assert_eq!(api.upload_file(&declared, "image/png", png_of(100)).await, 200);
+    assert_eq!(blobs.head(&declared.key).await.unwrap().map(|m| m.size), Some(100));
+
+    // A declared Content-Length over the maximum is answered at once, before
+    // any of the body, and the connection is closed, not held for the body.
+    let big = api.avatar_upload(&token, json!({"contentType": "image/png"})).await;
+    let target = big.url.strip_prefix(&server.base).expect("a URL of this server");
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        65 * MIB
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server answers and closes without waiting for the body");
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 413"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    nothing_at(big.key.clone()).await;
+
+    // A chunked body (no Content-Length) is cut off once it passes the maximum.
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "PUT {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n",
+        server.addr
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let chunk = [format!("{:x}\r\n", 64 * 1024).into_bytes(), vec![0u8; 64 * 1024], b"\r\n".to_vec()].concat();
+    let (mut reader, mut writer) = socket.into_split();
+    // Sends 3 MiB without an end; the server must answer before the last of it.
+    let sender = tokio::spawn(async move {
+        for _ in 0..48 {
+            if writer.write_all(&chunk).await.is_err() {
+                return;
+            }
         }
-    };
-    let put = |url: String, content_type: &'static str, body: Vec<u8>| {
-        let http = server.http.clone();
-        async move { http.put(url).header("content-type", content_type).body(body).send().await.unwrap().status() }
-    };
+        // Holds the connection open, as a slow client would, until the server closes it.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer)).await;
+    sender.abort();
+    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(read.is_ok(), "the server closes the connection: {answer}");
+    assert!(answer.starts_with("http/1.1 413"), "{answer}");
+    nothing_at(big.key.clone()).await;
+}
 
-    // HTML sent as a PNG: refused when the profile names it, and deleted.
-    let (url, key) = upload("image/png").await;
-    assert_eq!(put(url, "image/png", b"<html><script>alert(1)</script></html>".to_vec()).await, 200);
-    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
-    assert_eq!(answer.status, 400, "{answer:?}");
-    assert!(answer.body.to_string().contains("avatarKey"), "{answer:?}");
-    assert!(server.ctx.blobs.head(&key).await.unwrap().is_none(), "the refused upload is deleted");
+/// On S3 (moto) a presigned PUT cannot carry a maximum: the declared length
+/// is signed (real S3 refuses another; moto checks no signature), uploads
+/// wait under `tmp/`, which the bucket's lifecycle rule expires, and the
+/// profile checks them and moves the accepted one out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatars_on_s3_are_checked_then_moved_out_of_tmp() {
+    let Some(dynamodb) = emulator_endpoint("WHATIF_TEST_DYNAMODB_URL") else { return };
+    let Some(moto) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let running = on_emulators(&dynamodb, &moto).await;
+    let server = &running.server;
+    avatar_checks(server).await;
 
-    // Over 2 MB: refused and deleted.
-    let (url, key) = upload("image/png").await;
-    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
-    big.resize(2 * 1024 * 1024 + 1, 0);
-    assert_eq!(put(url, "image/png", big).await, 200);
-    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
-    assert_eq!(answer.status, 400, "{answer:?}");
-    assert!(server.ctx.blobs.head(&key).await.unwrap().is_none(), "the refused upload is deleted");
-
-    // A real PNG: the profile takes it and serves it with its type, never sniffed.
-    let (url, key) = upload("image/png").await;
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
-    assert_eq!(put(url, "image/png", png.clone()).await, 200);
-    let answer = api.put_as(&session.access, "/api/users/profile", json!({"avatarKey": key})).await;
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let avatar_url = answer.data()["user"]["avatarUrl"].as_str().expect("an avatar URL").to_string();
-    let avatar = server.http.get(avatar_url).send().await.unwrap();
-    assert_eq!(avatar.headers()["content-type"], "image/png");
-    assert_eq!(avatar.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(avatar.bytes().await.unwrap().as_ref(), png.as_slice());
+    let api = Api(server);
+    let token = api.register(&unique_email("s3avatar"), PASSWORD).await.session().access;
+    let upload = api.avatar_upload(&token, json!({"contentType": "image/webp", "contentLength": 1234})).await;
+    let url = reqwest::Url::parse(&upload.url).unwrap();
+    let signed = url.query_pairs().find(|(k, _)| k == "X-Amz-SignedHeaders").map(|(_, v)| v.to_string());
+    let signed = signed.expect("a SigV4 presigned URL");
+    assert!(signed.split(';').any(|h| h == "content-length"), "S3 checks the declared length: {signed}");
+    assert!(signed.split(';').any(|h| h == "content-type"), "and the type: {signed}");
+    assert_eq!(upload.header("content-length"), Some("1234"), "{upload:?}");
+    let unlimited = api.avatar_upload(&token, json!({"contentType": "image/png"})).await;
+    assert!(unlimited.key.starts_with(keys::TMP), "{unlimited:?}");
+    assert_eq!(unlimited.header("content-length"), None, "{unlimited:?}");
 }

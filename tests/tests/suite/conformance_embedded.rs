@@ -24,7 +24,8 @@ async fn item_table_on_redb() {
 async fn blob_store_on_a_folder_served_by_the_local_server() {
     let server = TestServer::start().await;
     let http = server.http.clone();
-    conformance::blob_store(server.ctx.blobs.clone(), server.ctx.clock.clone(), true, |p: Presigned, body| {
+    let enforces = conformance::Enforces { signatures: true, max_bytes: true };
+    conformance::blob_store(server.ctx.blobs.clone(), server.ctx.clock.clone(), enforces, |p: Presigned, body| {
         let http = http.clone();
         async move {
             let method = reqwest::Method::from_bytes(p.method.as_bytes()).unwrap();

@@ -1,7 +1,11 @@
 //! The blob store on S3 (`BlobStore`), plus `s3_client` and `create_bucket_if_missing`.
 //!
 //! Presigned URLs are SigV4 query-signed at the injected clock's time; a PUT
-//! signs its Content-Type, so the upload must send exactly that header.
+//! signs its Content-Type, so the upload must send exactly that header, and
+//! with a declared length its Content-Length, so S3 refuses any other size. A
+//! presigned PUT cannot carry a maximum size: `PutLimits::max_bytes` is only
+//! checked here against the declared length; callers check the object after
+//! the upload (see `BlobStore::presign_put_limited`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,7 +20,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{error_code, sdk_error};
 use crate::clock::Clock;
-use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, validate_key, validate_prefix, validate_ttl};
+use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, PutLimits, validate_key, validate_prefix, validate_ttl};
 use crate::ports::{StoreError, StoreResult};
 
 const SERVICE: &str = "s3";
@@ -196,11 +200,23 @@ impl BlobStore for S3Blobs {
         Ok(presigned(&request, expires_at))
     }
 
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> StoreResult<Presigned> {
+    async fn presign_put_limited(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+        limits: PutLimits,
+    ) -> StoreResult<Presigned> {
         validate_key(key)?;
         if content_type.is_empty() || content_type.len() > 200 || content_type.chars().any(char::is_control) {
             return Err(StoreError::Invalid("bad content type".into()));
         }
+        limits.validate()?;
+        let content_length = limits
+            .content_length
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Invalid("content_length is too large".into()))?;
         let (config, expires_at) = self.presigning(ttl)?;
         let request = self
             .client
@@ -208,6 +224,7 @@ impl BlobStore for S3Blobs {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_content_length(content_length)
             .presigned(config)
             .await
             .map_err(|e| sdk_error(SERVICE, &e))?;
@@ -244,6 +261,41 @@ fn attachment(name: &str) -> StoreResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn blobs() -> S3Blobs {
+        let client = s3_client(&crate::adapters::aws::emulator_config("http://127.0.0.1:9"), true);
+        S3Blobs::new(client, "bucket".into(), Arc::new(crate::clock::SystemClock))
+    }
+
+    /// The signed headers of a presigned URL (`X-Amz-SignedHeaders`).
+    fn signed_headers(url: &str) -> Vec<String> {
+        let url = url::Url::parse(url).expect("a URL");
+        let signed = url.query_pairs().find(|(k, _)| k == "X-Amz-SignedHeaders").expect("SigV4 query signing").1;
+        signed.split(';').map(str::to_string).collect()
+    }
+
+    /// Presigning is offline: no request reaches the (unused) endpoint.
+    #[tokio::test]
+    async fn a_declared_length_is_signed_so_s3_refuses_any_other() {
+        let b = blobs();
+        let ttl = Duration::from_secs(60);
+        let put = b
+            .presign_put_limited("tmp/a.png", "image/png", ttl, PutLimits::at_most(100, Some(42)))
+            .await
+            .expect("presign");
+        let signed = signed_headers(&put.url);
+        assert!(signed.contains(&"content-length".to_string()), "Content-Length is signed: {signed:?}");
+        assert!(signed.contains(&"content-type".to_string()), "Content-Type is signed: {signed:?}");
+        let header =
+            |name: &str| put.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        assert_eq!(header("content-length"), Some("42"), "the client is told the length to send");
+        assert_eq!(header("content-type"), Some("image/png"));
+
+        let unlimited = b.presign_put("tmp/b.png", "image/png", ttl).await.expect("presign");
+        assert!(!signed_headers(&unlimited.url).contains(&"content-length".to_string()), "no length, none signed");
+        let too_long = b.presign_put_limited("tmp/c.png", "image/png", ttl, PutLimits::at_most(10, Some(11))).await;
+        assert!(matches!(too_long, Err(StoreError::Invalid(_))), "a declared length over the maximum is refused");
+    }
 
     #[test]
     fn download_names_are_escaped() {

@@ -1,7 +1,8 @@
 //! Blobs in a folder. Presigned URLs point at the local server's `/_blobs/`
 //! route and carry an HMAC-SHA256 signature over method, key, expiry and the
-//! constraints (content type, download name), so they behave like S3's:
-//! anyone holding one may do exactly that request until it expires.
+//! constraints (content type, download name, largest and exact body size), so
+//! they behave like S3's: anyone holding one may do exactly that request
+//! until it expires, and a PUT's size limit cannot be raised by the client.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::clock::Clock;
-use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, validate_key, validate_prefix, validate_ttl};
+use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, PutLimits, validate_key, validate_prefix, validate_ttl};
 use crate::ports::{StoreError, StoreResult};
 
 pub struct LocalBlobs {
@@ -38,6 +39,18 @@ pub struct SignedBlobRequest {
     pub key: String,
     pub content_type: Option<String>,
     pub download_name: Option<String>,
+    /// A PUT's largest body.
+    pub max_bytes: Option<u64>,
+    /// A PUT's exact body length (its `Content-Length`).
+    pub content_length: Option<u64>,
+}
+
+/// The constraints a presigned URL carries, as signed.
+#[derive(Default)]
+struct Constraints<'a> {
+    content_type: Option<&'a str>,
+    download_name: Option<&'a str>,
+    limits: PutLimits,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -70,34 +83,42 @@ impl LocalBlobs {
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    fn presign(
-        &self,
-        method: &str,
-        key: &str,
-        ttl: Duration,
-        content_type: Option<&str>,
-        download_name: Option<&str>,
-    ) -> StoreResult<Presigned> {
+    /// The signature of one request: every signed part, newline-separated
+    /// (none of them may contain a newline; absent ones are empty).
+    fn signature(&self, method: &str, key: &str, expires: &str, constraints: [&str; 4]) -> String {
+        let [ct, dl, max, len] = constraints;
+        self.sign(&[method, key, expires, ct, dl, max, len])
+    }
+
+    fn presign(&self, method: &str, key: &str, ttl: Duration, c: Constraints<'_>) -> StoreResult<Presigned> {
         validate_key(key)?;
         validate_ttl(ttl)?;
+        c.limits.validate()?;
         let expires_at = self.clock.now() + ttl;
         let expires = expires_at.unix_timestamp().to_string();
-        let (ct, dl) = (content_type.unwrap_or(""), download_name.unwrap_or(""));
-        let sig = self.sign(&[method, key, &expires, ct, dl]);
+        let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let (max, len) = (number(c.limits.max_bytes), number(c.limits.content_length));
+        let (ct, dl) = (c.content_type.unwrap_or(""), c.download_name.unwrap_or(""));
+        let sig = self.signature(method, key, &expires, [ct, dl, &max, &len]);
         let mut url = url::Url::parse(&format!("{}/_blobs/{key}", self.base_url))
             .map_err(|e| StoreError::Invalid(format!("bad base url: {e}")))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("method", method).append_pair("expires", &expires);
-            if !ct.is_empty() {
-                q.append_pair("contentType", ct);
-            }
-            if !dl.is_empty() {
-                q.append_pair("download", dl);
+            for (name, value) in [("contentType", ct), ("download", dl), ("maxBytes", &max), ("contentLength", &len)] {
+                if !value.is_empty() {
+                    q.append_pair(name, value);
+                }
             }
             q.append_pair("signature", &sig);
         }
-        let headers = content_type.map(|ct| vec![("Content-Type".to_string(), ct.to_string())]).unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Some(ct) = c.content_type {
+            headers.push(("Content-Type".to_string(), ct.to_string()));
+        }
+        if let Some(len) = c.limits.content_length {
+            headers.push(("Content-Length".to_string(), len.to_string()));
+        }
         Ok(Presigned { url: url.to_string(), method: method.to_string(), headers, expires_at })
     }
 
@@ -109,8 +130,8 @@ impl LocalBlobs {
         let (Some(signed_method), Some(expires), Some(sig)) = (get("method"), get("expires"), get("signature")) else {
             return Err(BlobUrlError::Invalid);
         };
-        let (ct, dl) = (get("contentType").unwrap_or(""), get("download").unwrap_or(""));
-        let expected = self.sign(&[signed_method, key, expires, ct, dl]);
+        let [ct, dl, max, len] = ["contentType", "download", "maxBytes", "contentLength"].map(|n| get(n).unwrap_or(""));
+        let expected = self.signature(signed_method, key, expires, [ct, dl, max, len]);
         if signed_method != method || !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
             return Err(BlobUrlError::Invalid);
         }
@@ -119,7 +140,16 @@ impl LocalBlobs {
             return Err(BlobUrlError::Expired);
         }
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        Ok(SignedBlobRequest { key: key.to_string(), content_type: some(ct), download_name: some(dl) })
+        let number = |s: &str| -> Result<Option<u64>, BlobUrlError> {
+            if s.is_empty() { Ok(None) } else { s.parse().map(Some).map_err(|_| BlobUrlError::Invalid) }
+        };
+        Ok(SignedBlobRequest {
+            key: key.to_string(),
+            content_type: some(ct),
+            download_name: some(dl),
+            max_bytes: number(max)?,
+            content_length: number(len)?,
+        })
     }
 }
 
@@ -193,14 +223,20 @@ impl BlobStore for LocalBlobs {
         {
             return Err(StoreError::Invalid("bad download name".into()));
         }
-        self.presign("GET", key, ttl, None, download_name)
+        self.presign("GET", key, ttl, Constraints { download_name, ..Constraints::default() })
     }
 
-    async fn presign_put(&self, key: &str, content_type: &str, ttl: Duration) -> StoreResult<Presigned> {
-        if content_type.is_empty() || content_type.len() > 200 || content_type.contains(['\r', '\n']) {
+    async fn presign_put_limited(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+        limits: PutLimits,
+    ) -> StoreResult<Presigned> {
+        if content_type.is_empty() || content_type.len() > 200 || content_type.chars().any(char::is_control) {
             return Err(StoreError::Invalid("bad content type".into()));
         }
-        self.presign("PUT", key, ttl, Some(content_type), None)
+        self.presign("PUT", key, ttl, Constraints { content_type: Some(content_type), download_name: None, limits })
     }
 
     async fn check(&self) -> StoreResult<()> {
