@@ -11,9 +11,14 @@
 //! created) and once the load is over: every scenario exists with its last
 //! edit, in the scenario and in its list entry, the list pages hold exactly
 //! the scenarios it created, the stats count them and average their ratings.
-//! Then the server is stopped (cleanly; with `--crash`, SIGKILL right after
-//! the last answer), started again on the same data folder, every client
-//! signs in again and everything is checked once more.
+//! Then the server is stopped cleanly, started again on the same data
+//! folder, every client signs in again and everything is checked once more.
+//!
+//! With `--crash` the server is killed with SIGKILL when the time is up,
+//! with every client's last request in flight (those requests, cut by the
+//! kill, are counted apart, not as errors: their writes may or may not have
+//! landed, and the checks allow either), and checked after its restart
+//! only: every write answered 2xx before the kill must have survived it.
 //!
 //! The server runs in this process (`whatif_local::bind`), or is a
 //! `whatif-local` binary spawned with `--server-bin PATH` (to compare
@@ -25,6 +30,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -45,6 +51,8 @@ const PASSWORD: &str = "correct horse 1";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Failure messages kept per client (all are counted).
 const KEPT_FAILURES: usize = 5;
+/// Why a request sent before a `--crash` kill got no answer.
+const CUT: &str = "no answer: the server was killed";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Op {
@@ -102,6 +110,8 @@ struct Tally {
     /// Requests sent, answered or not.
     sent: usize,
     errors: usize,
+    /// Requests without an answer because the server was killed (`--crash`).
+    cut: usize,
 }
 
 /// A scenario a client created (answered 200, saved), as last answered.
@@ -191,6 +201,8 @@ struct Client {
     /// client had been answered before (read-your-writes).
     stale: Check,
     failures: Vec<String>,
+    /// Set when the server is killed (`--crash`).
+    killed: Arc<AtomicBool>,
 }
 
 /// The server under load: in this process, or a spawned binary (killed
@@ -249,9 +261,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
 
     // Accounts, all at once (not in the timed window).
+    let killed = Arc::new(AtomicBool::new(false));
     let mut all = Vec::with_capacity(clients);
     for n in 0..clients {
-        all.push(Client::new(n, &base)?);
+        all.push(Client::new(n, &base, killed.clone())?);
     }
     let started = Instant::now();
     let mut all = each(all, |mut c| async move {
@@ -273,15 +286,38 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     // The timed window.
     let deadline = Instant::now() + duration;
     let started = Instant::now();
-    let all = each(all, move |mut c| async move {
+    let cpu_before = Cpu::now(server.pid());
+    let clients_done = each(all, move |mut c| async move {
         while Instant::now() < deadline {
             c.step().await;
         }
         c
-    })
-    .await?;
-    let elapsed = started.elapsed().as_secs_f64();
+    });
+    // With --crash, SIGKILL at the deadline, each client's last request in flight.
+    let mut server = Some(server);
+    let killer = async {
+        if !options.crash {
+            return Ok(None);
+        }
+        tokio::time::sleep_until(deadline.into()).await;
+        let cpu = Cpu::now(server.as_ref().and_then(Server::pid));
+        killed.store(true, Ordering::SeqCst);
+        if let Some(server) = server.take() {
+            server.stop(true).await?;
+        }
+        Ok::<_, String>(Some((cpu, started.elapsed().as_secs_f64())))
+    };
+    let (all, at_kill) = tokio::join!(clients_done, killer);
+    let (all, at_kill) = (all?, at_kill?);
+    let (elapsed, cpu_after) = match at_kill {
+        Some((cpu, at)) => (at, cpu),
+        None => (started.elapsed().as_secs_f64(), Cpu::now(server.as_ref().and_then(Server::pid))),
+    };
     rows.extend(report(&all, elapsed));
+    let requests: usize = all.iter().flat_map(|c| &c.tally).map(|t| t.sent - t.cut).sum();
+    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+        rows.push(before.report(&after, elapsed, requests));
+    }
     let stale = all.iter().fold(Check::default(), |mut sum, c| {
         sum.add(c.stale.clone());
         sum
@@ -311,7 +347,9 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     for c in &mut all {
         c.http = http_client()?;
     }
-    server.stop(options.crash).await?;
+    if let Some(server) = server.take() {
+        server.stop(false).await?;
+    }
     let server = Server::start(options, &data, &log).await?;
     let base = format!("http://{}", server.addr());
     for c in &mut all {
@@ -400,6 +438,7 @@ fn report(clients: &[Client], elapsed: f64) -> Vec<Row> {
             tally.latencies.extend_from_slice(&t.latencies);
             tally.sent += t.sent;
             tally.errors += t.errors;
+            tally.cut += t.cut;
         }
         if op == Op::Register || tally.sent == 0 {
             continue;
@@ -407,6 +446,7 @@ fn report(clients: &[Client], elapsed: f64) -> Vec<Row> {
         total.latencies.extend_from_slice(&tally.latencies);
         total.sent += tally.sent;
         total.errors += tally.errors;
+        total.cut += tally.cut;
         if let Some(row) = line(op.name(), op.route(), &mut tally, elapsed) {
             rows.push(row);
         }
@@ -416,22 +456,27 @@ fn report(clients: &[Client], elapsed: f64) -> Vec<Row> {
         row.pass = Some(total.errors == 0);
         rows.push(row);
     }
+    if total.cut > 0 {
+        println!("   {} requests were in flight at the kill: no answer, not counted above", total.cut);
+    }
     print_failures(clients);
     rows
 }
 
+/// One operation's line: requests sent and not cut by a kill (answered, or errors).
 fn line(name: &str, route: &str, tally: &mut Tally, elapsed: f64) -> Option<Row> {
-    let rps = tally.sent as f64 / elapsed;
+    let requests = tally.sent - tally.cut;
+    let rps = requests as f64 / elapsed;
     let s = Stats::of(&mut tally.latencies)?;
     println!(
         "   {name:<10} {route:<27} {:>9} {:>8.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7}",
-        tally.sent, rps, s.median, s.p95, s.p99, s.max, tally.errors
+        requests, rps, s.median, s.p95, s.p99, s.max, tally.errors
     );
     Some(Row::new(
         format!("load: {name}"),
         format!(
             "{rps:.0} req/s, p50 {:.1} ms, p99 {:.1} ms ({} requests, {} errors)",
-            s.median, s.p99, tally.sent, tally.errors
+            s.median, s.p99, requests, tally.errors
         ),
         "",
         None,
@@ -450,7 +495,7 @@ fn print_failures(clients: &[Client]) {
 }
 
 impl Client {
-    fn new(n: usize, base: &str) -> Result<Self, String> {
+    fn new(n: usize, base: &str, killed: Arc<AtomicBool>) -> Result<Self, String> {
         Ok(Self {
             n,
             http: http_client()?,
@@ -464,6 +509,7 @@ impl Client {
             tally: vec![Tally::default(); OPS.len()],
             stale: Check::default(),
             failures: Vec::new(),
+            killed,
         })
     }
 
@@ -480,6 +526,10 @@ impl Client {
     }
 
     fn fail(&mut self, op: Op, message: String) {
+        if message == CUT {
+            self.tally[op.index()].cut += 1;
+            return;
+        }
         self.tally[op.index()].errors += 1;
         if self.failures.len() < KEPT_FAILURES {
             self.failures.push(format!("client {}: {}: {message}", self.n, op.route()));
@@ -495,7 +545,8 @@ impl Client {
             let body = response.bytes().await.map_err(|e| describe(&e))?;
             Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
         }
-        .await;
+        .await
+        .map_err(|e| if self.killed.load(Ordering::SeqCst) { CUT.to_string() } else { e });
         let tally = &mut self.tally[op.index()];
         tally.sent += 1;
         if answer.is_ok() {
@@ -864,6 +915,13 @@ impl Server {
         Err(format!("{} did not listen on {addr} within 30 s", bin.display()))
     }
 
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Server::InProcess { .. } => None,
+            Server::Spawned { child, .. } => Some(child.id()),
+        }
+    }
+
     fn addr(&self) -> SocketAddr {
         match self {
             Server::InProcess { addr, .. } | Server::Spawned { addr, .. } => *addr,
@@ -923,6 +981,61 @@ impl Server {
                 }
             }
         }
+    }
+}
+
+/// CPU time from /proc (Linux), in clock ticks: the machine's (busy and
+/// all, over every CPU), this process's and the spawned server's.
+struct Cpu {
+    machine_busy: u64,
+    machine_all: u64,
+    me: u64,
+    server: Option<u64>,
+}
+
+impl Cpu {
+    fn now(server: Option<u32>) -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        // user nice system idle iowait irq softirq steal
+        let all: u64 = ticks.iter().take(8).sum();
+        let idle = ticks.get(3)? + ticks.get(4)?;
+        let process = |pid: &str| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        };
+        Some(Self {
+            machine_busy: all - idle,
+            machine_all: all,
+            me: process("self")?,
+            server: server.and_then(|pid| process(&pid.to_string())),
+        })
+    }
+
+    /// How busy the CPUs were over the window (`elapsed` s, `requests` sent), and with what.
+    fn report(&self, after: &Cpu, elapsed: f64, requests: usize) -> Row {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+        let all = after.machine_all.saturating_sub(self.machine_all).max(1) as f64;
+        // Percent of one CPU.
+        let share = |ticks: u64| ticks as f64 / all * cpus * 100.0;
+        let busy = share(after.machine_busy.saturating_sub(self.machine_busy));
+        let me = share(after.me.saturating_sub(self.me));
+        let mut value = format!("machine {busy:.0} % of {cpus:.0} CPUs, this process {me:.0} %");
+        if let (Some(before), Some(now)) = (self.server, after.server) {
+            let server = share(now.saturating_sub(before));
+            // CPU seconds: the share of one CPU times the window.
+            let per_request = server / 100.0 * elapsed * 1000.0 / requests.max(1) as f64;
+            value.push_str(&format!(
+                ", the server {server:.0} % ({per_request:.2} ms of CPU per request), other processes {:.0} %",
+                busy - me - server
+            ));
+        } else {
+            value.push_str(&format!(", other processes {:.0} %", busy - me));
+        }
+        println!("   CPU over the window: {value}");
+        Row::new("load: CPU over the window (100 % = one CPU)", value, "", None)
     }
 }
 
