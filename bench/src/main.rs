@@ -1,13 +1,16 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|load|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
 //!   --iterations N     warm calls per route (default 20000)
-//!   --duration SECS    load per route for rps (default 10)
+//!   --duration SECS    load per route for rps, the timed window of load (default 10)
 //!   --connections N    keep-alive connections for rps (default 64)
+//!   --clients N        concurrent clients (accounts) for load (default 200)
+//!   --server-bin PATH  load: spawn this whatif-local binary instead of serving in-process
+//!   --crash            load: SIGKILL the spawned server right after the load (not a clean stop)
 //!   --bin-dir DIR      where the release binaries are (default <target>/release)
 //!   --compare-dir DIR  also cold-start the per-function binaries in DIR (a build of
 //!                      the old layout: one binary per route), side by side
@@ -23,6 +26,7 @@
 mod cold;
 mod engine;
 mod history;
+mod load;
 mod login;
 mod rps;
 mod runtime_api;
@@ -54,6 +58,13 @@ pub struct Options {
     pub functions: Vec<String>,
     pub pin: bool,
     pub workspace: PathBuf,
+    /// Concurrent clients of `load`, each on its own account.
+    pub clients: usize,
+    /// `load` spawns this `whatif-local` instead of serving in-process.
+    pub server_bin: Option<PathBuf>,
+    /// `load` kills the spawned server with SIGKILL after the load instead
+    /// of stopping it, before it checks every write again.
+    pub crash: bool,
 }
 
 /// One line of the summary table.
@@ -140,8 +151,9 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|all] [--emulators] [--samples N] \
-     [--iterations N] [--duration SECS] [--connections N] [--bin-dir DIR] [--no-pin]"
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|load|all] [--emulators] [--samples N] \
+     [--iterations N] [--duration SECS] [--connections N] [--clients N] [--server-bin PATH] [--crash] \
+     [--bin-dir DIR] [--compare-dir DIR] [--functions A,B] [--no-pin]"
 }
 
 fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
@@ -159,6 +171,9 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         functions: Vec::new(),
         pin: true,
         workspace,
+        clients: 200,
+        server_bin: None,
+        crash: false,
     };
     let mut command = "all".to_string();
     let mut args = std::env::args().skip(1);
@@ -170,6 +185,9 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         match arg.as_str() {
             "--emulators" => options.emulators = true,
             "--no-pin" => options.pin = false,
+            "--crash" => options.crash = true,
+            "--clients" => options.clients = number("--clients", value("--clients")?)?,
+            "--server-bin" => options.server_bin = Some(PathBuf::from(value("--server-bin")?)),
             "--samples" => options.samples = number("--samples", value("--samples")?)?,
             "--iterations" => options.iterations = number("--iterations", value("--iterations")?)?,
             "--connections" => options.connections = number("--connections", value("--connections")?)?,
@@ -185,7 +203,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing"],
+        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing", "load"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
@@ -194,6 +212,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         "rps" => vec!["rps"],
         "store" => vec!["store"],
         "sharing" => vec!["sharing"],
+        "load" => vec!["load"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
     Ok((commands, options))
@@ -222,6 +241,7 @@ async fn main() -> ExitCode {
             "history" => history::run(&options).await,
             "store" => store::run(&options).await,
             "sharing" => sharing::run(&options).await,
+            "load" => load::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {
