@@ -134,10 +134,11 @@ pub fn gateway_event(method: &str, route_path: &str, raw_path: &str, body: Optio
     event
 }
 
-/// Turns an event into the request lambda_http gives a function.
+/// Turns an event into the request a function's pipeline is given (Lambda's
+/// deserialisation, then `pipeline::gateway_request`, as the Lambda entry does).
 pub fn lambda_request(event: Value) -> lambda_http::Request {
     let parsed: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway event");
-    http::Request::from(parsed)
+    whatif_shared::pipeline::gateway_request(parsed)
 }
 
 /// A response's body as JSON.

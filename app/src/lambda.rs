@@ -13,6 +13,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_http::request::LambdaRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
@@ -62,11 +63,14 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         start(ctx.clone(), access).await.map_err(|e| format!("{function_name} could not start: {e}"))?;
     }
     match function {
-        Function::Route(route) => lambda_http::run(lambda_http::service_fn(move |req| {
-            let ctx = ctx.clone();
-            async move { Ok::<_, std::convert::Infallible>(whatif_shared::pipeline::dispatch(&ctx, route, req).await) }
-        }))
-        .await,
+        Function::Route(route) => {
+            // `lambda_http::run`, with the event normalised before its conversion.
+            let handler = lambda_http::service_fn(move |req| {
+                let ctx = ctx.clone();
+                async move { Ok::<_, std::convert::Infallible>(whatif_shared::pipeline::dispatch(&ctx, route, req).await) }
+            });
+            lambda_runtime::run(Normalised(lambda_http::Adapter::from(handler))).await
+        }
         Function::Worker(worker) => match worker.run {
             WorkerRun::Jobs => {
                 let kinds = catalog.job_kinds();
@@ -88,6 +92,28 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                 .await
             }
         },
+    }
+}
+
+/// An HTTP service of Lambda events that normalises each event first
+/// (`pipeline::normalise_event`): `lambda_http` panics converting some that
+/// clients can cause, such as a raw `"` in the query string.
+struct Normalised<S>(S);
+
+impl<S: lambda_runtime::Service<LambdaEvent<LambdaRequest>>> lambda_runtime::Service<LambdaEvent<LambdaRequest>>
+    for Normalised<S>
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut event: LambdaEvent<LambdaRequest>) -> Self::Future {
+        whatif_shared::pipeline::normalise_event(&mut event.payload);
+        self.0.call(event)
     }
 }
 

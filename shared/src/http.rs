@@ -151,6 +151,13 @@ pub(crate) fn describe_serde_error(path: &str, message: &str) -> (String, String
         None => name.to_string(),
     };
     let at = || parent.unwrap_or("body").to_string();
+    // A key of "" (which serde_path_to_error puts on the path): the object that has it.
+    let owner = || parent.and_then(|p| p.strip_suffix('.')).or(parent).filter(|p| !p.is_empty()).unwrap_or("body");
+    for prefix in ["unknown field ", "duplicate field "] {
+        if quoted_after(message, prefix).is_some_and(|name| name.is_empty()) {
+            return (owner().to_string(), "has a field with an empty name".into());
+        }
+    }
     if let Some(name) = quoted_after(message, "missing field ") {
         return (child(&name), "is required".into());
     }
@@ -229,7 +236,7 @@ fn expected_in_words(expected: &str) -> String {
 }
 
 /// Whether `text` names a Rust type (what a client must never be shown).
-fn names_rust_types(text: &str) -> bool {
+pub fn names_rust_types(text: &str) -> bool {
     const TYPES: [&str; 14] =
         ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64"];
     let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
@@ -407,6 +414,22 @@ mod tests {
     enum Kind {
         Short,
         Long,
+    }
+
+    /// Found by the `request_body` fuzz target: a key of "" was reported as
+    /// the field "" (": is not a known field").
+    #[test]
+    fn a_field_with_an_empty_name_is_named_by_its_object() {
+        for (body, field) in [
+            (r#"{"name": "x", "": 1}"#, "body"),
+            (r#"{"": 1, "": 2}"#, "body"),
+            (r#"{"name": "x", "inner": {"depth": 1, "": 2}}"#, "inner"),
+        ] {
+            let err = with_body("application/json", body).json::<Nested>().unwrap_err();
+            assert_eq!(err.code, "VALIDATION_ERROR", "{body}: {err:?}");
+            assert_eq!(err.errors[0].field, field, "{body}: {err:?}");
+            assert_eq!(err.message, format!("{field}: has a field with an empty name"), "{body}");
+        }
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub mod tokens;
 #[cfg(any(test, feature = "test-util"))]
 pub mod conformance;
 
+#[cfg(test)]
+mod properties;
+
 pub use error::{ApiError, ApiResult};
 pub use http::{ApiRequest, Reply};
 pub use ids::{ScenarioId, UserId};

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Response, StatusCode};
-use lambda_http::request::RequestContext;
+use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, RequestExt};
 use tracing::Instrument;
 
@@ -23,6 +23,79 @@ use crate::http::{ApiRequest, Reply};
 use crate::idempotency::{self, Begin};
 use crate::ratelimit::{self, Decision, Window};
 use crate::routes::Route;
+
+/// An API Gateway event as the request `lambda_http` makes of it, after
+/// [`normalise_event`] (which the Lambda entry applies before `lambda_http`
+/// converts an event): what Lambda hands `dispatch`.
+pub fn gateway_request(mut event: LambdaRequest) -> lambda_http::Request {
+    normalise_event(&mut event);
+    lambda_http::Request::from(event)
+}
+
+/// The longest path and query taken together. API Gateway passes at most
+/// 10,240 bytes of request line and headers, and `http` holds no URI of 64 KiB
+/// (`lambda_http`'s conversion panics on one): longer is no API Gateway event.
+const MAX_PATH_AND_QUERY: usize = 16 * 1024;
+
+/// Makes an event one that `lambda_http` converts without panicking: its
+/// conversion unwraps a URL built from the `Host` (or the domain name),
+/// `X-Forwarded-Proto`, the stage and the raw path, then a URI with the raw
+/// query string appended, and a base64 decoding of the body. API Gateway
+/// passes a query string as the client wrote it, so a raw space, `"`, `<` or
+/// `>` in it (curl sends them as they are) made the function fail before the
+/// pipeline ran: a 502 from API Gateway, with no request id and no log line
+/// of ours. Such bytes are percent-encoded, which reads the same (the query
+/// is form-decoded); what no API Gateway event has (a host that is not one,
+/// another scheme, a stage API Gateway would not name, a body flagged base64
+/// that is not, a path and query over 16 KiB) is dropped or taken as it is.
+pub fn normalise_event(event: &mut LambdaRequest) {
+    let LambdaRequest::ApiGatewayV2(e) = event else { return };
+    let is_host = |h: &str| {
+        h.len() <= 255
+            && !h.is_empty()
+            && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            && url::Url::parse(&format!("https://{h}/")).is_ok_and(|u| u.host().is_some() && u.path() == "/")
+    };
+    if e.headers.get(header::HOST).is_some_and(|h| !h.to_str().is_ok_and(is_host)) {
+        e.headers.remove(header::HOST);
+    }
+    if e.request_context.domain_name.as_deref().is_some_and(|h| !is_host(h)) {
+        e.request_context.domain_name = None;
+    }
+    let proto = HeaderName::from_static("x-forwarded-proto");
+    if e.headers.get(&proto).is_some_and(|p| !matches!(p.to_str(), Ok("http" | "https"))) {
+        e.headers.remove(&proto);
+    }
+    let stage_ok = |s: &str| {
+        s == "$default"
+            || (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    };
+    if e.request_context.stage.as_deref().is_some_and(|s| !stage_ok(s)) {
+        e.request_context.stage = Some("$default".into());
+    }
+    let path = e.raw_path.get_or_insert_with(|| "/".into());
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    let query = e.raw_query_string.get_or_insert_with(String::new);
+    if path.len() + query.len() > MAX_PATH_AND_QUERY {
+        *path = "/".into();
+        query.clear();
+    }
+    if query.bytes().any(|b| b.is_ascii_control() || b" \"#<>".contains(&b)) {
+        *query = percent_encoding::utf8_percent_encode(query, QUERY_ESCAPED).to_string();
+    }
+    if e.is_base64_encoded {
+        use base64::Engine;
+        let decodes = e.body.as_deref().is_none_or(|b| base64::engine::general_purpose::STANDARD.decode(b).is_ok());
+        e.is_base64_encoded = decodes;
+    }
+}
+
+/// The bytes a URI's query cannot hold as they are (`http` refuses them; `#`
+/// would end the query): the controls, space, `"`, `#`, `<` and `>`.
+const QUERY_ESCAPED: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
 
 /// Runs `route` for one API Gateway request.
 pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Request) -> Response<Body> {
@@ -334,5 +407,113 @@ pub fn fallback(ctx: &AppContext, headers: &HeaderMap, allowed_methods: &[Method
         let list = allowed_methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
         set(response.headers_mut(), header::ALLOW, &list);
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// An API Gateway HTTP API event for `GET /qr/{shareUrl}`, changed by `edit`.
+    fn event(edit: impl FnOnce(&mut Value)) -> LambdaRequest {
+        let mut event = json!({
+            "version": "2.0",
+            "routeKey": "GET /qr/{shareUrl}",
+            "rawPath": "/qr/AbCdEfGhIjKlMnOpQrStUg",
+            "rawQueryString": "format=svg",
+            "headers": {"host": "abc123def4.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"},
+            "pathParameters": {"shareUrl": "AbCdEfGhIjKlMnOpQrStUg"},
+            "requestContext": {
+                "domainName": "abc123def4.execute-api.eu-west-1.amazonaws.com",
+                "http": {"method": "GET", "path": "/qr/AbCdEfGhIjKlMnOpQrStUg", "sourceIp": "203.0.113.42"},
+                "requestId": "CkWq8jP2IAMEVbQ=",
+                "routeKey": "GET /qr/{shareUrl}",
+                "stage": "$default"
+            },
+            "isBase64Encoded": false
+        });
+        edit(&mut event);
+        serde_json::from_value(event).unwrap()
+    }
+
+    fn query(req: &lambda_http::Request) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()).into_owned().collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn an_ordinary_event_converts_as_lambda_http_makes_it() {
+        let req = gateway_request(event(|_| {}));
+        let plain = lambda_http::Request::from(event(|_| {}));
+        assert_eq!(req.uri(), plain.uri());
+        assert_eq!(
+            req.uri().to_string(),
+            "https://abc123def4.execute-api.eu-west-1.amazonaws.com/qr/AbCdEfGhIjKlMnOpQrStUg?format=svg"
+        );
+        assert_eq!(req.headers(), plain.headers());
+    }
+
+    /// Found by the `gateway_event` fuzz target: `lambda_http` panicked
+    /// ("failed to build request") on a query string a client wrote with a
+    /// raw `"`, space, `<` or `>`. Each now reads as the client meant it.
+    #[test]
+    fn a_query_with_bytes_a_uri_cannot_hold_reads_as_written() {
+        for (raw, expected) in [
+            (r#"q="a b""#, pairs(&[("q", "\"a b\"")])),
+            ("format=<svg>&size= 256", pairs(&[("format", "<svg>"), ("size", " 256")])),
+            ("tag=#1&x=\u{7}", pairs(&[("tag", "#1"), ("x", "\u{7}")])),
+            ("q=caf\u{e9}%20au%20lait", pairs(&[("q", "café au lait")])),
+        ] {
+            let req = gateway_request(event(|e| e["rawQueryString"] = json!(raw)));
+            assert_eq!(query(&req), expected, "{raw:?}");
+            assert_eq!(req.uri().path(), "/qr/AbCdEfGhIjKlMnOpQrStUg");
+        }
+    }
+
+    /// Found by the fuzz target too; API Gateway sends none of these, but the
+    /// conversion must not panic on them either.
+    #[test]
+    fn events_no_api_gateway_sends_still_convert() {
+        let edits: [fn(&mut Value); 8] = [
+            |e| e["headers"]["host"] = json!("not a host"),
+            |e| e["headers"]["host"] = json!("example.com:99999"),
+            |e| e["requestContext"]["domainName"] = json!("a/b"),
+            |e| {
+                e["headers"]["x-forwarded-proto"] =
+                    json!("gopher-but-much-longer-than-any-scheme-http-takes-in-a-uri-at-all")
+            },
+            |e| e["requestContext"]["stage"] = json!("a stage?#"),
+            |e| e["rawPath"] = json!(":1"),
+            |e| e["rawQueryString"] = json!("q=".repeat(40_000)),
+            |e| {
+                e["isBase64Encoded"] = json!(true);
+                e["body"] = json!("not base64!");
+            },
+        ];
+        for edit in edits {
+            let req = gateway_request(event(edit));
+            assert!(req.uri().path().starts_with('/'), "{}", req.uri());
+        }
+        // With neither a host nor a domain name: the path alone.
+        let req = gateway_request(event(|e| {
+            e["headers"]["host"] = json!("not a host");
+            e["requestContext"]["domainName"] = json!("not a host either");
+        }));
+        assert_eq!(req.uri().to_string(), "/qr/AbCdEfGhIjKlMnOpQrStUg?format=svg");
+        let req = gateway_request(event(|e| {
+            e["isBase64Encoded"] = json!(true);
+            e["body"] = json!("not base64!");
+        }));
+        assert!(matches!(req.body(), Body::Text(t) if t == "not base64!"));
+        let req = gateway_request(event(|e| {
+            e["isBase64Encoded"] = json!(true);
+            e["body"] = json!("eyJhIjoxfQ==");
+        }));
+        assert!(matches!(req.body(), Body::Binary(b) if b == br#"{"a":1}"#));
     }
 }

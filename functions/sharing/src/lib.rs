@@ -25,6 +25,9 @@ pub mod stats;
 pub mod update;
 pub mod view;
 
+#[cfg(test)]
+mod properties;
+
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::ratelimit::RateClass;

@@ -18,16 +18,7 @@ use crate::share::{self, Links};
 const BROWSER_SECONDS: u32 = 86_400;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let format = match req.query_param("format") {
-        None | Some("") => QrFormat::Png,
-        Some(raw) => QrFormat::parse(raw).ok_or_else(|| ApiError::validation("format", "must be png or svg"))?,
-    };
-    let size = match req.query_param("size") {
-        None | Some("") => DEFAULT_SIZE,
-        Some(raw) => raw.parse::<u32>().ok().filter(|s| (MIN_SIZE..=MAX_SIZE).contains(s)).ok_or_else(|| {
-            ApiError::validation("size", format!("must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}"))
-        })?,
-    };
+    let (format, size) = params(req.query_param("format"), req.query_param("size"))?;
     let (share, _) = share::open(&ctx, req.path_param("shareUrl")?).await?;
     let url = Links::of(&ctx, &share.share_url).full_url;
     let etag = caching::etag(&["qr", qr::VERSION, &url, format.content_type(), &size.to_string()]);
@@ -37,4 +28,21 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         qr::render(&url, format, size).map_err(ApiError::internal)?
     };
     Ok(caching::cached(&req, &etag, BROWSER_SECONDS, || Reply::bytes(StatusCode::OK, format.content_type(), bytes)))
+}
+
+/// The `format` and `size` query parameters as they come: absent or empty is
+/// the default (png, 512); otherwise exactly `png` or `svg`, and a whole
+/// number of pixels from 128 to 1024 (400 naming the parameter otherwise).
+pub fn params(format: Option<&str>, size: Option<&str>) -> ApiResult<(QrFormat, u32)> {
+    let format = match format {
+        None | Some("") => QrFormat::Png,
+        Some(raw) => QrFormat::parse(raw).ok_or_else(|| ApiError::validation("format", "must be png or svg"))?,
+    };
+    let size = match size {
+        None | Some("") => DEFAULT_SIZE,
+        Some(raw) => raw.parse::<u32>().ok().filter(|s| (MIN_SIZE..=MAX_SIZE).contains(s)).ok_or_else(|| {
+            ApiError::validation("size", format!("must be a whole number of pixels from {MIN_SIZE} to {MAX_SIZE}"))
+        })?,
+    };
+    Ok((format, size))
 }

@@ -16,6 +16,7 @@ mod oidc;
 mod openapi;
 mod pipeline;
 mod platform_http;
+mod properties;
 mod s3_access_denied;
 mod sharing;
 mod worker_batch;

@@ -1,0 +1,4 @@
+#![no_main]
+//! See `whatif_fuzz::bodies` (fuzz/src/lib.rs) for what this target checks.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| whatif_fuzz::bodies::check(data));
