@@ -501,6 +501,7 @@ fn resource(res: &Resource) -> Y {
             sub("arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*")
         }
         Resource::SesIdentities => sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
+        Resource::Any => s("*"),
     }
 }
 

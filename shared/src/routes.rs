@@ -102,6 +102,8 @@ pub enum Access {
     SendEmail,
     /// Bedrock model calls (InvokeModel, which Converse is authorised as).
     InvokeModel,
+    /// Speech synthesis (Polly's SynthesizeSpeech and DescribeVoices).
+    Speech,
 }
 
 /// What the OpenAPI document says about a route.
