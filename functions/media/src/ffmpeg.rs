@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
+use crate::job::Meter;
+
 /// How a run ended other than with success.
 #[derive(Debug)]
 pub enum RunError {
@@ -24,12 +26,13 @@ fn program(name: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| name.to_string())
 }
 
-/// Runs `ffmpeg` with `args` (after `-progress pipe:1`), calling `progress`
-/// with the seconds of output written so far, and killing the child as soon
-/// as `cancelled` resolves.
+/// Runs `ffmpeg` with `args` (after `-progress pipe:1`), moving `meter` by
+/// the seconds of output written so far of `total`, and killing the child as
+/// soon as `cancelled` resolves.
 pub async fn run(
     args: &[String],
-    mut progress: impl FnMut(f64),
+    meter: Meter,
+    total: f64,
     cancelled: impl std::future::Future<Output = ()>,
 ) -> Result<(), RunError> {
     let mut child = Command::new(program("ffmpeg"))
@@ -58,7 +61,7 @@ pub async fn run(
                     if let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<i64>().ok())
                         && us >= 0
                     {
-                        progress(us as f64 / 1e6);
+                        meter.at(us as f64 / 1e6, total);
                     }
                 }
                 Ok(None) | Err(_) => break,
@@ -114,19 +117,6 @@ pub async fn version() -> Option<String> {
     let output = Command::new(program("ffmpeg")).arg("-version").kill_on_drop(true).output().await.ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
     output.status.success().then(|| text.lines().next().unwrap_or_default().to_string())
-}
-
-/// Escapes a value for a filter-graph option (`'` quoted, `\`, `:` and `'`).
-pub fn filter_value(value: &str) -> String {
-    let mut out = String::from("'");
-    for c in value.chars() {
-        match c {
-            '\'' => out.push_str("'\\''"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// A file path inside a filter graph: quoted, with `\`, `:` and `'` escaped

@@ -89,8 +89,29 @@ impl Progress {
         self.0.fetch_max(percent.min(99), Ordering::Relaxed);
     }
 
+    /// A stage of the work that moves the progress from `from` by up to `span`.
+    pub fn stage(&self, from: u8, span: u8) -> Meter {
+        Meter { progress: self.clone(), from, span }
+    }
+
     pub fn get(&self) -> u8 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A stage of a run's progress: a fraction of it done moves the whole.
+#[derive(Clone)]
+pub struct Meter {
+    progress: Progress,
+    from: u8,
+    span: u8,
+}
+
+impl Meter {
+    /// `done` of `total` of this stage is finished.
+    pub fn at(&self, done: f64, total: f64) {
+        let fraction = if total > 0.0 { (done / total).clamp(0.0, 1.0) } else { 0.0 };
+        self.progress.set(self.from + (fraction * f64::from(self.span)) as u8);
     }
 }
 
@@ -122,17 +143,12 @@ pub async fn publish(
     let folder = keys::media_files(&media.owner(), &media.id);
     let mut recorded = serde_json::Map::new();
     let mut size = 0u64;
-    let cleanup = |e: String| async move {
-        if let Err(err) = ctx.blobs.delete_all(&folder_of(media)).await {
-            tracing::error!(error = %err, "cannot remove a media's partial files");
-        }
-        e
-    };
     for (role, name, bytes, content_type) in files {
         let key = format!("{folder}{name}");
         size += bytes.len() as u64;
         if let Err(e) = ctx.blobs.put(&key, Bytes::from(bytes), content_type).await {
-            return Err(JobError::Retry(cleanup(e.to_string()).await));
+            remove_partial(ctx, media).await;
+            return Err(JobError::Retry(e.to_string()));
         }
         recorded.insert(role.to_string(), Value::String(key));
     }
@@ -140,19 +156,32 @@ pub async fn publish(
     let still_wanted = match records::get(ctx, &media.id).await {
         Ok(Some(job)) => job.status == JobStatus::Running,
         Ok(None) => false,
-        Err(e) => return Err(JobError::Retry(cleanup(e.message).await)),
+        Err(e) => {
+            remove_partial(ctx, media).await;
+            return Err(JobError::Retry(e.message));
+        }
     };
     if !still_wanted {
-        cleanup(String::new()).await;
+        remove_partial(ctx, media).await;
         return Err(JobError::Fail("cancelled".into()));
     }
     match record::set_files(ctx, &media.id, &recorded, duration_sec, size).await {
         Ok(true) => Ok(recorded),
         Ok(false) => {
-            cleanup(String::new()).await;
+            remove_partial(ctx, media).await;
             Err(JobError::Fail("the media was deleted while it was made".into()))
         }
-        Err(e) => Err(JobError::Retry(cleanup(e.message).await)),
+        Err(e) => {
+            remove_partial(ctx, media).await;
+            Err(JobError::Retry(e.message))
+        }
+    }
+}
+
+/// Removes whatever files of `media` were put (a failed or abandoned run's).
+async fn remove_partial(ctx: &AppContext, media: &Media) {
+    if let Err(err) = ctx.blobs.delete_all(&folder_of(media)).await {
+        tracing::error!(error = %err, "cannot remove a media's partial files");
     }
 }
 

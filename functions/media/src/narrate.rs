@@ -2,6 +2,10 @@
 //! synthesized (several at once, within the provider's request limit), and
 //! the estimate of how long it takes to say.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use futures::StreamExt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -9,6 +13,8 @@ use whatif_shared::ports::speech::{Pcm, SpeechError, SpeechRequest, SpeechSynthe
 use whatif_shared::scenarios::store::Scenario;
 use whatif_shared::scenarios::types::Language;
 use whatif_shared::{ApiError, ApiResult};
+
+use crate::job::Meter;
 
 /// Voices chosen when the request names none, in order of preference (those
 /// the provider has): Polly's neural US English voice, espeak-ng's.
@@ -96,23 +102,30 @@ pub fn check_rate(rate: Option<f32>, field: &str) -> ApiResult<f32> {
 }
 
 /// Synthesizes `texts` in order, up to the provider's parallelism at once,
-/// calling `done` with how many are finished. Every piece comes back at one
+/// moving `meter` as they finish. Every piece comes back at one
 /// sample rate (a provider's pieces always do; anything else is an error).
 pub async fn synthesize_all(
-    speech: &dyn SpeechSynthesizer,
+    speech: &Arc<dyn SpeechSynthesizer>,
     voice: &str,
     rate: f32,
     texts: &[String],
-    mut done: impl FnMut(usize),
+    meter: Meter,
 ) -> Result<Vec<Pcm>, SpeechError> {
-    let requests: Vec<SpeechRequest> =
-        texts.iter().map(|t| SpeechRequest { text: t.clone(), voice: voice.to_string(), rate }).collect();
-    let mut results = futures::stream::iter(requests.iter().map(|r| speech.synthesize(r)))
-        .buffered(speech.parallelism().max(1));
+    // Each future owns what it uses (a borrowing one is not `Send` for every
+    // lifetime, which the job worker's boxed futures need).
+    type Synthesis = Pin<Box<dyn Future<Output = Result<Pcm, SpeechError>> + Send>>;
+    let requests: Vec<Synthesis> = texts
+        .iter()
+        .map(|t| {
+            let (speech, request) = (speech.clone(), SpeechRequest { text: t.clone(), voice: voice.to_string(), rate });
+            Box::pin(async move { speech.synthesize(&request).await }) as Synthesis
+        })
+        .collect();
+    let mut results = futures::stream::iter(requests).buffered(speech.parallelism().max(1));
     let mut out = Vec::with_capacity(texts.len());
     while let Some(pcm) = results.next().await {
         out.push(pcm?);
-        done(out.len());
+        meter.at(out.len() as f64, texts.len() as f64);
     }
     if let Some(first) = out.first()
         && out.iter().any(|p| p.sample_rate != first.sample_rate)

@@ -61,19 +61,16 @@ async fn narrate(ctx: &AppContext, input: &Input, progress: &Progress) -> Result
     if pieces.is_empty() {
         return Err(JobError::Fail("There is nothing to say".into()));
     }
-    let total = pieces.len();
-    let pcm = synthesize_all(ctx.speech.as_ref(), &input.voice, input.speaking_rate, &pieces, |done| {
-        progress.set((5 + done * 80 / total) as u8)
-    })
-    .await
-    .map_err(job::speech_error)?;
+    let pcm = synthesize_all(&ctx.speech, &input.voice, input.speaking_rate, &pieces, progress.stage(5, 80))
+        .await
+        .map_err(job::speech_error)?;
     let sample_rate = pcm.first().map_or(22_050, |p| p.sample_rate);
     let dir = tempfile::tempdir().map_err(|e| JobError::Retry(format!("no temp folder: {e}")))?;
     let list = audio::write_pieces(dir.path(), &pcm).map_err(|e| JobError::Retry(format!("writing pieces: {e}")))?;
     let out = dir.path().join(format!("narration.{}", input.format.extension()));
     let args = audio::join_args(&list, &out, input.format, input.pitch, sample_rate);
     let seconds: f64 = pcm.iter().map(|p| p.seconds()).sum();
-    let encoding = ffmpeg::run(&args, |at| progress.set(85 + (at / seconds.max(0.1) * 10.0).min(10.0) as u8), std::future::pending());
+    let encoding = ffmpeg::run(&args, progress.stage(85, 10), seconds, std::future::pending());
     match encoding.await {
         Ok(()) => {}
         Err(RunError::Failed(reason)) => return Err(JobError::Retry(reason)),

@@ -74,14 +74,7 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
         }
         Err(e) => return Err(job::retry(e)),
     };
-    let max = ctx.speech.max_request_bytes();
-    let card = |heading: &str, body: &str, title: bool| {
-        let text = format!("{} {}", narrate::as_sentence(heading), narrate::speakable(body));
-        let said = sentences(&text).iter().flat_map(|s| split_text(s, max)).collect();
-        Card { heading: narrate::speakable(heading), body: narrate::speakable(body), title, said }
-    };
-    let mut cards = vec![card(&scenario.title, "", true)];
-    cards.extend(scenario.sections.iter().map(|s| card(&s.heading, &s.body, false)));
+    let cards = cards_of(&scenario, ctx.speech.max_request_bytes());
     let progress = Progress::default();
     let work = render(&ctx, &input, &cards, &progress, &job.id);
     let outcome = tokio::select! {
@@ -106,6 +99,22 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     job::succeed(&ctx, &job.id, result).await
 }
 
+/// The title card, then one per section.
+fn cards_of(scenario: &whatif_shared::scenarios::Scenario, max_bytes: usize) -> Vec<Card> {
+    let card = |heading: &str, body: &str, title: bool| {
+        let text = format!("{} {}", narrate::as_sentence(heading), narrate::speakable(body));
+        let said = sentences(&text).iter().flat_map(|s| split_text(s, max_bytes)).collect();
+        Card { heading: narrate::speakable(heading), body: narrate::speakable(body), title, said }
+    };
+    let mut cards = vec![card(&scenario.title, "", true)];
+    cards.extend(scenario.sections.iter().map(|s| card(&s.heading, &s.body, false)));
+    cards
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> JobError {
+    JobError::Retry(format!("{what}: {e}"))
+}
+
 struct Rendered {
     video: Vec<u8>,
     vtt: String,
@@ -122,13 +131,9 @@ async fn render(
     progress: &Progress,
     job_id: &str,
 ) -> Result<Option<Rendered>, JobError> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| JobError::Retry(format!("{what}: {e}"));
     // Narration: every piece of every card, in order.
     let texts: Vec<String> = cards.iter().flat_map(|c| c.said.iter().cloned()).collect();
-    let total = texts.len().max(1);
-    let synthesis = synthesize_all(ctx.speech.as_ref(), &input.voice, input.speaking_rate, &texts, |done| {
-        progress.set((2 + done * 38 / total) as u8)
-    });
+    let synthesis = synthesize_all(&ctx.speech, &input.voice, input.speaking_rate, &texts, progress.stage(2, 38));
     let pieces = tokio::select! {
         pieces = synthesis => pieces.map_err(job::speech_error)?,
         () = job::cancelled(ctx, job_id) => return Ok(None),
@@ -157,21 +162,17 @@ async fn render(
         return Err(JobError::Fail("The scenario has nothing to narrate".into()));
     }
     let vtt = cards::webvtt(&cues);
-    let dir = tempfile::tempdir().map_err(|e| failed("no temp folder", &e))?;
+    let dir = tempfile::tempdir().map_err(|e| failed("no temp folder", e))?;
     let out = dir.path().join("video.mp4");
-    let args = render_args(dir.path(), input, cards, &spans, &narration, &vtt, &out).map_err(|e| failed("setup", &e))?;
-    let encoding = ffmpeg::run(
-        &args,
-        |at| progress.set(40 + (at / seconds * 55.0).clamp(0.0, 55.0) as u8),
-        job::cancelled(ctx, job_id),
-    );
+    let args = render_args(dir.path(), input, cards, &spans, &narration, &vtt, &out).map_err(|e| failed("setup", e))?;
+    let encoding = ffmpeg::run(&args, progress.stage(40, 55), seconds, job::cancelled(ctx, job_id));
     match encoding.await {
         Ok(()) => {}
         Err(RunError::Cancelled) => return Ok(None),
         Err(RunError::Failed(reason)) => return Err(JobError::Retry(reason)),
     }
     let duration = ffmpeg::duration(&out).await.map_err(JobError::Retry)?;
-    let video = tokio::fs::read(&out).await.map_err(|e| failed("reading the video", &e))?;
+    let video = tokio::fs::read(&out).await.map_err(|e| failed("reading the video", e))?;
     progress.set(97);
     Ok(Some(Rendered {
         video,
