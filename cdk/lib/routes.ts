@@ -74,6 +74,8 @@ export interface WorkerRow {
   trigger: { kind: 'queue'; batchSize: number } | { kind: 'schedule'; expression: string };
   memoryMb: number;
   timeoutSeconds: number;
+  /** Its /tmp size in MB (512: Lambda's default). */
+  ephemeralStorageMb: number;
   access: Access[];
   /** Its IAM statements (made from `access` in Rust). */
   policy: PolicyStatement[];

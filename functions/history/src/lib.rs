@@ -145,6 +145,7 @@ pub const PURGE: Worker = Worker {
     trigger: Trigger::Schedule { expression: "rate(1 hour)" },
     memory_mb: 256,
     timeout_seconds: 300,
+    ephemeral_storage_mb: 512,
     access: &[
         Access::TableRead,
         Access::TableWrite,

@@ -475,3 +475,60 @@ async fn the_polly_adapter_speaks_polly_s_protocol() {
     let unknown = polly.synthesize(&SpeechRequest { voice: "Nobody".into(), ..say("Hi.") }).await.unwrap_err();
     assert!(matches!(unknown, SpeechError::UnknownVoice(_)), "{unknown:?}");
 }
+
+/// The figures of docs/media.md and docs/performance.md ("Media"): a narrated
+/// 60-second video at 1280x720 and at 1080x1920, and the narration of a
+/// 5,000-character scenario, timed from the request to the finished job on
+/// the embedded backend (espeak-ng, this machine's ffmpeg). The Rust around
+/// the programs is not what takes the time, so a debug build measures the
+/// same. Run: `cargo test -p whatif-tests --test suite media_figures -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a benchmark: run on purpose, with --ignored --nocapture"]
+async fn media_figures() {
+    let (server, _dir) = embedded().await;
+    let (token, user) = sign_up(&server, "figures").await;
+    // About a minute of espeak-ng English: three sections of ~55 words.
+    let body = "The harbour town had always lived by the tides, and every family kept a clock that counted \
+        the hours to high water. When the sea stopped rising one spring, the fishermen waited on the quay for \
+        three days, and the children learned to walk on sand that had never seen the sun.";
+    let sections: Vec<(String, String)> = (1..=3).map(|i| (format!("Part {i}"), body.to_string())).collect();
+    let sections: Vec<(&str, &str)> = sections.iter().map(|(h, b)| (h.as_str(), b.as_str())).collect();
+    let scenario = seed(&server, &user, "When the sea stood still", &sections, false).await;
+    for resolution in ["1280x720", "1080x1920"] {
+        let started = Instant::now();
+        let answer = post(
+            &server,
+            "/api/video/generate",
+            Some(&token),
+            json!({"scenarioId": scenario, "options": {"resolution": resolution}}),
+        )
+        .await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+        let id = answer.data()["videoId"].as_str().unwrap().to_string();
+        let done = until_final(&server, &token, &format!("/api/video/{id}/status")).await.pop().unwrap();
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let job = api::finished(&server, &token, &id).await;
+        println!(
+            "video {resolution}: narration {:.1} s, video {:.1} s, {} bytes, made in {took:.1} s (request to done)",
+            job["result"]["narrationSec"].as_f64().unwrap(),
+            done["durationSec"].as_f64().unwrap(),
+            done["sizeBytes"],
+        );
+    }
+    // A 5,000-character scenario, narrated.
+    let long_body = body.repeat(4);
+    let sections: Vec<(String, String)> = (1..=5).map(|i| (format!("Chapter {i}"), long_body.clone())).collect();
+    let chars: usize = sections.iter().map(|(h, b)| h.len() + b.len()).sum();
+    let sections: Vec<(&str, &str)> = sections.iter().map(|(h, b)| (h.as_str(), b.as_str())).collect();
+    let scenario = seed(&server, &user, "The long tide", &sections, false).await;
+    let started = Instant::now();
+    let answer = post(&server, "/api/tts/generate", Some(&token), json!({"scenarioId": scenario})).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let id = answer.data()["audioId"].as_str().unwrap().to_string();
+    let done = until_final(&server, &token, &format!("/api/tts/{id}")).await.pop().unwrap();
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let secs = done["durationSec"].as_f64().unwrap();
+    println!("narration of {chars} characters: {secs:.1} s of speech made in {took:.1} s ({:.1}× real time)", secs / took);
+}
