@@ -184,7 +184,11 @@ async fn speech(fake: &'static FakePolly, body: &[u8]) -> Response<Full<Bytes>> 
     }
     fake.largest_text.fetch_max(text.chars().count(), Ordering::SeqCst);
     let Some(espeak_voice) = VOICES.iter().find(|v| v.0 == voice_id).map(|v| v.4) else {
-        return error(400, "ValidationException", &format!("Value '{voice_id}' at 'voiceId' failed to satisfy constraint"));
+        return error(
+            400,
+            "ValidationException",
+            &format!("Value '{voice_id}' at 'voiceId' failed to satisfy constraint"),
+        );
     };
     let sample_rate: u32 = field("SampleRate").parse().unwrap_or(16_000);
     let espeak = whatif_shared::adapters::local::EspeakSpeech::new();

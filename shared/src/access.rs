@@ -33,8 +33,8 @@ use bytes::Bytes;
 use crate::iam::PIPELINE_KEY_PREFIXES;
 use crate::ports::table::PK;
 use crate::ports::{
-    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Presigned, Query, QueryPage,
-    Pcm, SecretStore, SpeechError, SpeechRequest, SpeechSynthesizer, StoreError, StoreResult, TxOp, Update, Voice,
+    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Pcm, Presigned, Query, QueryPage,
+    SecretStore, SpeechError, SpeechRequest, SpeechSynthesizer, StoreError, StoreResult, TxOp, Update, Voice,
 };
 use crate::routes::Access;
 
@@ -331,7 +331,9 @@ impl SpeechSynthesizer for CheckedSpeech {
 
     async fn voices(&self, language_code: Option<&str>) -> Result<Vec<Voice>, SpeechError> {
         if !self.grant.has(Access::Speech) {
-            return Err(SpeechError::Unavailable(self.grant.denied("Speech", "DescribeVoices", "the voices").to_string()));
+            return Err(SpeechError::Unavailable(
+                self.grant.denied("Speech", "DescribeVoices", "the voices").to_string(),
+            ));
         }
         self.inner.voices(language_code).await
     }

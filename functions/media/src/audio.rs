@@ -88,8 +88,11 @@ pub fn write_pieces(dir: &Path, pieces: &[Pcm]) -> std::io::Result<std::path::Pa
 
 /// ffmpeg's arguments to join the listed pieces into `out` as `format`, pitch shifted.
 pub fn join_args(list: &Path, out: &Path, format: AudioFormat, pitch: f32, sample_rate: u32) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["-f", "concat", "-safe", "0", "-i"].iter().map(|s| s.to_string()).chain([list.display().to_string()]).collect();
+    let mut args: Vec<String> = ["-f", "concat", "-safe", "0", "-i"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([list.display().to_string()])
+        .collect();
     if let Some(filter) = pitch_filter(pitch, sample_rate) {
         args.extend(["-af".to_string(), filter]);
     }

@@ -218,7 +218,8 @@ pub fn sentence_cues(sentence: &str, start: f64, secs: f64) -> Vec<Cue> {
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let end = if i + 1 == count { start + secs } else { at + secs * text.chars().count() as f64 / total as f64 };
+            let end =
+                if i + 1 == count { start + secs } else { at + secs * text.chars().count() as f64 / total as f64 };
             let cue = Cue { start: at, end, text };
             at = end;
             cue

@@ -106,10 +106,7 @@ pub async fn duration(path: &Path) -> Result<f64, String> {
     if !output.status.success() {
         return Err(format!("ffprobe exited with {}", output.status));
     }
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse::<f64>()
-        .map_err(|_| "ffprobe gave no duration".to_string())
+    String::from_utf8_lossy(&output.stdout).trim().parse::<f64>().map_err(|_| "ffprobe gave no duration".to_string())
 }
 
 /// The version line of ffmpeg, or None when it is not installed.

@@ -28,6 +28,7 @@ pub mod video_status;
 
 use std::time::Duration;
 
+use whatif_shared::ApiError;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::keys;
@@ -35,7 +36,6 @@ use whatif_shared::ports::speech::SpeechError;
 use whatif_shared::ratelimit::RateClass;
 use whatif_shared::routes::{Access, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::Service;
-use whatif_shared::ApiError;
 
 /// How long a download link lives.
 pub const DOWNLOAD_TTL: Duration = Duration::from_secs(15 * 60);
@@ -90,12 +90,12 @@ pub const VIDEO_GENERATE: Route =
         });
 
 pub const VIDEO_STATUS: Route =
-    Route::get("media-video-status", "/api/video/{videoId}/status", handler!(video_status::handle))
-        .access(READ)
-        .doc(RouteDoc {
+    Route::get("media-video-status", "/api/video/{videoId}/status", handler!(video_status::handle)).access(READ).doc(
+        RouteDoc {
             response: Some(|g| g.subschema_for::<video_status::VideoAnswer>()),
             ..RouteDoc::new("media", "My video's status and progress")
-        });
+        },
+    );
 
 pub const VIDEO_DOWNLOAD: Route =
     Route::get("media-video-download", "/api/video/{videoId}/download", handler!(video_download::handle))
@@ -109,9 +109,8 @@ pub const VIDEO_DOWNLOAD: Route =
             ..RouteDoc::new("media", "My video: a 302 to a link valid 15 minutes")
         });
 
-pub const VIDEO_MY: Route = Route::get("media-video-my", "/api/video/my", handler!(video_my::handle))
-    .access(READ)
-    .doc(RouteDoc {
+pub const VIDEO_MY: Route =
+    Route::get("media-video-my", "/api/video/my", handler!(video_my::handle)).access(READ).doc(RouteDoc {
         query: &[
             QueryDoc { name: "page", description: "1-based page (default 1)", required: false },
             QueryDoc { name: "limit", description: "1–100 (default 20)", required: false },
@@ -145,9 +144,8 @@ pub const TTS_GENERATE: Route = Route::post("media-tts-generate", "/api/tts/gene
         ..RouteDoc::new("media", "Narrate text (up to 20 000 characters) or a scenario (a job)")
     });
 
-pub const TTS_GET: Route = Route::get("media-tts-get", "/api/tts/{audioId}", handler!(tts_get::handle))
-    .access(READ_FILES)
-    .doc(RouteDoc {
+pub const TTS_GET: Route =
+    Route::get("media-tts-get", "/api/tts/{audioId}", handler!(tts_get::handle)).access(READ_FILES).doc(RouteDoc {
         response: Some(|g| g.subschema_for::<tts_get::AudioAnswer>()),
         ..RouteDoc::new("media", "My narration's status and, when done, a link valid 15 minutes")
     });
@@ -156,7 +154,11 @@ pub const TTS_VOICES: Route = Route::get("media-tts-voices", "/api/tts/voices", 
     .auth(AuthLevel::Optional)
     .access(&[Access::Speech])
     .doc(RouteDoc {
-        query: &[QueryDoc { name: "languageCode", description: "only this language's (en matches en-US)", required: false }],
+        query: &[QueryDoc {
+            name: "languageCode",
+            description: "only this language's (en matches en-US)",
+            required: false,
+        }],
         response: Some(|g| g.subschema_for::<tts_voices::VoicesAnswer>()),
         ..RouteDoc::new("media", "The speech provider's voices")
     });

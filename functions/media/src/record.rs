@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{JobRecord, JobStatus, records};
-use whatif_shared::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, Update, query_all};
+use whatif_shared::ports::table::{
+    Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, Update, query_all,
+};
 use whatif_shared::{ApiError, ApiResult, ScenarioId, UserId, keys};
 
 /// The most media one listing reads.

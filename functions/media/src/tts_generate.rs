@@ -77,7 +77,11 @@ pub fn check_language_code(code: &str, field: &str) -> ApiResult<String> {
             && lang.chars().all(|c| c.is_ascii_alphabetic())
             && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
     };
-    if ok { Ok(code.to_string()) } else { Err(ApiError::validation(field, "is not a language code such as en-US or vi")) }
+    if ok {
+        Ok(code.to_string())
+    } else {
+        Err(ApiError::validation(field, "is not a language code such as en-US or vi"))
+    }
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
@@ -89,7 +93,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if !pitch.is_finite() || pitch < PITCH_RANGE.0 || pitch > PITCH_RANGE.1 {
         return Err(ApiError::validation("options.pitch", "must be from -20 to 20 (semitones)"));
     }
-    let language_code = options.language_code.as_deref().map(|l| check_language_code(l, "options.languageCode")).transpose()?;
+    let language_code =
+        options.language_code.as_deref().map(|l| check_language_code(l, "options.languageCode")).transpose()?;
     let (text, title, scenario_id, language) = match (body.text, body.scenario_id) {
         (Some(_), Some(_)) => {
             return Err(ApiError::validation("text", "give either text or scenarioId, not both"));

@@ -49,7 +49,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let vtt_url = ctx.blobs.presign_get(subtitles, DOWNLOAD_TTL, Some(&download_name(&media.title, "vtt"))).await?;
     let url = if subtitles_only { vtt_url.url.clone() } else { video_url.url.clone() };
     if redirect {
-        return Ok(Reply::bytes(StatusCode::FOUND, "text/plain; charset=utf-8", "").header(http::header::LOCATION, &url));
+        return Ok(
+            Reply::bytes(StatusCode::FOUND, "text/plain; charset=utf-8", "").header(http::header::LOCATION, &url)
+        );
     }
     Ok(Reply::ok(DownloadAnswer { url, subtitles_url: vtt_url.url, expires_at: rfc3339(video_url.expires_at) }))
 }

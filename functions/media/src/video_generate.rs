@@ -74,7 +74,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let body: VideoBody = req.json()?;
     let options = body.options;
     let rate = check_rate(options.speaking_rate, "options.speakingRate")?;
-    let id = ScenarioId::parse(&body.scenario_id).map_err(|_| ApiError::validation("scenarioId", "is not a valid id"))?;
+    let id =
+        ScenarioId::parse(&body.scenario_id).map_err(|_| ApiError::validation("scenarioId", "is not a valid id"))?;
     let scenario = store::get_visible(&ctx, Some(&user), &id).await?;
     let voices = ctx.speech.voices(None).await.map_err(speech_unavailable)?;
     let voice = choose_voice(&voices, ctx.speech.provider(), options.voice.as_deref(), None, scenario.language)?;

@@ -264,8 +264,27 @@ fn render_args(
     args.extend(["-filter_complex".into(), graph, "-map".into(), "[v]".into(), "-map".into(), audio_label]);
     args.extend(
         [
-            "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "28", "-pix_fmt", "yuv420p", "-r",
-            &FPS.to_string(), "-c:a", "aac", "-b:a", "96k", "-ac", "1", "-movflags", "+faststart", "-t",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "stillimage",
+            "-crf",
+            "28",
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            &FPS.to_string(),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            "-ac",
+            "1",
+            "-movflags",
+            "+faststart",
+            "-t",
             &format!("{seconds:.3}"),
         ]
         .iter()

@@ -99,7 +99,8 @@ impl Pcm {
                     if !format_ok || sample_rate == 0 {
                         return Err(bad("not 16-bit mono PCM"));
                     }
-                    let samples = body[..len - len % 2].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+                    let samples =
+                        body[..len - len % 2].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
                     return Ok(Self { sample_rate, samples });
                 }
                 _ => {}

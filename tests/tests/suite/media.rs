@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use whatif_shared::ports::speech::{SpeechRequest, SpeechSynthesizer};
+use whatif_shared::ratelimit::RateLimits;
 use whatif_shared::scenarios::Scenario;
 use whatif_shared::scenarios::store;
+use whatif_shared::scenarios::types::{Language, Length, PromptType, TokenUsage};
 use whatif_shared::{UserId, keys};
 use whatif_tests::api::{self, Answer, get, post, sign_up};
 use whatif_tests::{TestServer, emulator_endpoint};
@@ -27,9 +29,13 @@ const EN_SECTIONS: &[(&str, &str)] = &[
 const VI_SECTIONS: &[(&str, &str)] =
     &[("Thủy triều", "Thủy triều sẽ yếu đi nhiều. Các hệ sinh thái ven biển sẽ thay đổi hoàn toàn.")];
 
+/// Room for the many requests of one test in the media class (10 an hour by default).
+const LIMITS: &str = "auth=100/15m,general=100000/15m,generate=100000/1h,media=1000/1h";
+
 async fn embedded() -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_in(dir.path(), |_| {}).await;
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |c| c.rate_limits = limits).await;
     (server, dir)
 }
 
@@ -41,9 +47,9 @@ async fn seed(server: &TestServer, owner: &str, title: &str, sections: &[(&str, 
         sections.iter().map(|s| format!("## {}\n\n{}", s["heading"], s["body"])).collect::<Vec<_>>().join("\n\n");
     let scenario = json!({
         "id": id, "topic": title, "title": title, "summary": "A test scenario.", "content": content,
-        "sections": sections, "choices": [], "promptType": "scientific", "language": if vi { "vi" } else { "en" },
-        "length": "short", "provider": "offline", "model": "offline-v1",
-        "tokens": {"prompt": 10, "completion": 10, "total": 20}, "rootId": id, "depth": 0, "tags": [],
+        "sections": sections, "choices": [], "promptType": PromptType::Scientific,
+        "language": if vi { Language::Vi } else { Language::En }, "length": Length::Short,
+        "provider": "offline", "model": "offline-v1", "tokens": TokenUsage::new(10, 10), "rootId": id, "depth": 0, "tags": [],
         "promptVersion": "v3", "version": 1, "createdAt": "2026-03-01T08:15:30Z", "updatedAt": "2026-03-01T08:15:30Z",
     });
     let mut scenario: Scenario = serde_json::from_value(scenario).expect("a scenario");
@@ -193,7 +199,8 @@ async fn render_and_check(
 /// Everything media does, the same on every backend (`aws`: Polly's voices).
 async fn media_life(server: &TestServer, aws: bool) {
     let suffix = whatif_tests::unique_suffix();
-    let (token, user) = sign_up(server, &format!("narrator-{suffix}")).await;
+    let (owner_token, user) = sign_up(server, &format!("narrator-{suffix}")).await;
+    let token = owner_token.as_str();
     let (other, other_id) = sign_up(server, &format!("bystander-{suffix}")).await;
 
     // Voices: real ones, per language; Polly has no Vietnamese and says so.
@@ -214,7 +221,7 @@ async fn media_life(server: &TestServer, aws: bool) {
     assert_eq!(providers.data()["renderers"][0]["id"], "ffmpeg");
 
     // Bad requests are 4xx with the field named.
-    let bad = |body: Value| async move { post(server, "/api/tts/generate", Some(&token), body).await };
+    let bad = |body: Value| async move { post(server, "/api/tts/generate", Some(token), body).await };
     for (body, field) in [
         (json!({"text": "x".repeat(20_001)}), "text"),
         (json!({"text": "   "}), "text"),
@@ -229,7 +236,6 @@ async fn media_life(server: &TestServer, aws: bool) {
         assert_eq!(answer.status, 400, "{body}: {answer:?}");
         assert!(answer.body.to_string().contains(field), "{field}: {answer:?}");
     }
-    let token = token.as_str();
     assert_eq!(post(server, "/api/tts/generate", None, json!({"text": "Hi."})).await.status, 401);
 
     // A long narration: split within the provider's limit, joined, encoded.
@@ -297,12 +303,8 @@ async fn media_life(server: &TestServer, aws: bool) {
         assert_eq!(get(server, &path, Some(&other)).await.status, 404, "{path}");
     }
     let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let redirect = no_follow
-        .get(server.url(&format!("/api/video/{video}/download")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let redirect =
+        no_follow.get(server.url(&format!("/api/video/{video}/download"))).bearer_auth(token).send().await.unwrap();
     assert_eq!(redirect.status(), 302);
     let location = redirect.headers()["location"].to_str().unwrap().to_string();
     assert!(!fetch(server, &location).await.is_empty());
@@ -372,7 +374,8 @@ async fn speech_and_video_work_end_to_end_on_the_embedded_backend() {
 async fn speech_and_video_work_end_to_end_on_dynamodb_local_moto_and_polly() {
     let Some(dynamodb) = emulator_endpoint("WHATIF_TEST_DYNAMODB_URL") else { return };
     let Some(moto) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
-    let (server, _data) = whatif_tests::start_on_emulators(&dynamodb, &moto, |_| {}).await;
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let (server, _data) = whatif_tests::start_on_emulators(&dynamodb, &moto, |c| c.rate_limits = limits).await;
     media_life(&server, true).await;
     server.stop().await;
 }
@@ -383,8 +386,8 @@ async fn speech_and_video_work_end_to_end_on_dynamodb_local_moto_and_polly() {
 async fn a_cancelled_render_stops_ffmpeg_and_leaves_no_object() {
     let (server, _dir) = embedded().await;
     let (token, user) = sign_up(&server, "canceller").await;
-    let body = "The city lights flickered as the long night began, and nobody knew when the dawn would come. "
-        .repeat(4);
+    let body =
+        "The city lights flickered as the long night began, and nobody knew when the dawn would come. ".repeat(4);
     let sections: Vec<(String, String)> = (1..=6).map(|i| (format!("Chapter {i}"), body.clone())).collect();
     let sections: Vec<(&str, &str)> = sections.iter().map(|(h, b)| (h.as_str(), b.as_str())).collect();
     let scenario = seed(&server, &user, "A long night", &sections, false).await;
@@ -436,7 +439,8 @@ async fn the_duration_estimate_is_within_20_percent_of_espeak_ng() {
         and the river has been called the Listener ever since.";
     let espeak = whatif_shared::adapters::local::EspeakSpeech::new();
     for rate in [0.75_f32, 1.0, 1.5] {
-        let answer = post(&server, "/api/tts/estimate-duration", None, json!({"text": text, "speakingRate": rate})).await;
+        let answer =
+            post(&server, "/api/tts/estimate-duration", None, json!({"text": text, "speakingRate": rate})).await;
         assert_eq!(answer.status, 200, "{answer:?}");
         let estimate = answer.data()["seconds"].as_f64().unwrap();
         let request = SpeechRequest { text: text.to_string(), voice: "en-us".into(), rate };
@@ -471,7 +475,10 @@ async fn the_polly_adapter_speaks_polly_s_protocol() {
     assert!(matches!(too_long, SpeechError::TextTooLong(_)), "{too_long:?}");
     // Within the billed limit, but over Polly's 6 000 with the SSML escapes: Polly's own error.
     let escaped = polly.synthesize(&say(&"& ".repeat(1400))).await.unwrap_err();
-    assert!(matches!(&escaped, SpeechError::TextTooLong(m) if m.contains("TextLengthExceededException")), "{escaped:?}");
+    assert!(
+        matches!(&escaped, SpeechError::TextTooLong(m) if m.contains("TextLengthExceededException")),
+        "{escaped:?}"
+    );
     let unknown = polly.synthesize(&SpeechRequest { voice: "Nobody".into(), ..say("Hi.") }).await.unwrap_err();
     assert!(matches!(unknown, SpeechError::UnknownVoice(_)), "{unknown:?}");
 }
@@ -530,5 +537,8 @@ async fn media_figures() {
     let took = started.elapsed().as_secs_f64();
     assert_eq!(done["status"], "succeeded", "{done}");
     let secs = done["durationSec"].as_f64().unwrap();
-    println!("narration of {chars} characters: {secs:.1} s of speech made in {took:.1} s ({:.1}× real time)", secs / took);
+    println!(
+        "narration of {chars} characters: {secs:.1} s of speech made in {took:.1} s ({:.1}× real time)",
+        secs / took
+    );
 }

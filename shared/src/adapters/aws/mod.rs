@@ -28,7 +28,9 @@ use crate::ports::StoreError;
 /// The SDK crates the adapters are built on, for callers that build clients
 /// (the local server on emulators, the emulator tests) without depending on them.
 pub mod sdk {
-    pub use {aws_config, aws_sdk_dynamodb, aws_sdk_polly, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sesv2, aws_sdk_sqs};
+    pub use {
+        aws_config, aws_sdk_dynamodb, aws_sdk_polly, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sesv2, aws_sdk_sqs,
+    };
 }
 
 /// An SDK config for an emulator (DynamoDB Local, moto): region us-east-1,

@@ -128,7 +128,11 @@ impl SpeechSynthesizer for PollySpeech {
 
     async fn voices(&self, language_code: Option<&str>) -> Result<Vec<Voice>, SpeechError> {
         let all = self.all_voices().await?;
-        Ok(all.iter().filter(|v| language_code.is_none_or(|l| language_matches(&v.language_code, l))).cloned().collect())
+        Ok(all
+            .iter()
+            .filter(|v| language_code.is_none_or(|l| language_matches(&v.language_code, l)))
+            .cloned()
+            .collect())
     }
 
     async fn synthesize(&self, request: &SpeechRequest) -> Result<Pcm, SpeechError> {
