@@ -34,10 +34,10 @@ pub const KIND: &str = "video";
 
 pub const JOB: JobKind = JobKind { name: KIND, handler: |c, m| Box::pin(run(c, m)), access: crate::JOB_ACCESS };
 
-/// Frames per second: the cards are still, so a few frames a second show
-/// each subtitle within a quarter of a second of its word and keep the
-/// encode cheap.
-pub const FPS: u32 = 4;
+/// Frames per second: the cards are still, so two frames a second show each
+/// subtitle within half a second of its word, at half the CPU of four
+/// (docs/media.md, "Figures").
+pub const FPS: u32 = 2;
 /// The silence between two cards.
 pub const CARD_PAUSE_SECS: f64 = 0.6;
 
