@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod fake_model;
+pub mod fake_polly;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -199,7 +200,10 @@ pub async fn start_on_emulators(
     // binary reads).
     static ENDPOINTS: std::sync::Once = std::sync::Once::new();
     ENDPOINTS.call_once(|| {
+        // moto has no SynthesizeSpeech worth probing: Polly is the fake in this crate.
+        let polly = fake_polly::fake_polly().url.as_str();
         let vars = [
+            ("AWS_ENDPOINT_URL_POLLY", polly),
             ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
             ("AWS_ENDPOINT_URL_S3", moto),
             ("AWS_ENDPOINT_URL_SQS", moto),

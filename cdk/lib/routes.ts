@@ -22,7 +22,8 @@ export type Access =
   | { kind: 'secretRead'; scope: string }
   | { kind: 'secretWrite'; scope: string }
   | { kind: 'sendEmail' }
-  | { kind: 'invokeModel' };
+  | { kind: 'invokeModel' }
+  | { kind: 'speech' };
 
 /** A statement's resource (shared/src/iam.rs `Resource`). */
 export type PolicyResource =
@@ -34,7 +35,8 @@ export type PolicyResource =
   | { kind: 'secret'; name: string }
   | { kind: 'foundationModels' }
   | { kind: 'inferenceProfiles' }
-  | { kind: 'sesIdentities' };
+  | { kind: 'sesIdentities' }
+  | { kind: 'any' };
 
 /** A statement's condition (shared/src/iam.rs `Condition`). */
 export type PolicyCondition =
@@ -72,6 +74,8 @@ export interface WorkerRow {
   trigger: { kind: 'queue'; batchSize: number } | { kind: 'schedule'; expression: string };
   memoryMb: number;
   timeoutSeconds: number;
+  /** Its /tmp size in MB (512: Lambda's default). */
+  ephemeralStorageMb: number;
   access: Access[];
   /** Its IAM statements (made from `access` in Rust). */
   policy: PolicyStatement[];
@@ -154,6 +158,8 @@ export function resourceArn(res: PolicyResource, r: Resources): string {
       return r.inferenceProfileArn;
     case 'sesIdentities':
       return r.sesIdentityArn;
+    case 'any':
+      return '*';
   }
 }
 

@@ -293,7 +293,7 @@ export class WhatIfStack extends cdk.Stack {
     // One artifact for every function: the whatif-lambda binary, which serves
     // the row its handler names. One asset, uploaded once.
     const code = this.artifact(props);
-    const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, policy: PolicyStatement[], withFfmpeg: boolean) => {
+    const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, policy: PolicyStatement[], withFfmpeg: boolean, ephemeralStorageMb = 512) => {
       const id = pascal(name);
       const fn = new lambda.Function(this, `${id}Function`, {
         functionName: `whatif-${stage}-${name}`,
@@ -304,6 +304,7 @@ export class WhatIfStack extends cdk.Stack {
         code,
         memorySize: memoryMb,
         timeout: cdk.Duration.seconds(timeoutSeconds),
+        ephemeralStorageSize: cdk.Size.mebibytes(ephemeralStorageMb),
         tracing: lambda.Tracing.ACTIVE,
         loggingFormat: lambda.LoggingFormat.JSON,
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
@@ -330,7 +331,7 @@ export class WhatIfStack extends cdk.Stack {
       });
     }
     for (const worker of props.workers) {
-      const fn = makeFunction(worker.function, worker.description, worker.memoryMb, worker.timeoutSeconds, worker.policy, worker.ffmpeg);
+      const fn = makeFunction(worker.function, worker.description, worker.memoryMb, worker.timeoutSeconds, worker.policy, worker.ffmpeg, worker.ephemeralStorageMb);
       if (worker.trigger.kind === 'queue') {
         fn.addEventSource(new SqsEventSource(this.queue, { batchSize: worker.trigger.batchSize, reportBatchItemFailures: true }));
       } else {

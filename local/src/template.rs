@@ -81,6 +81,8 @@ struct Function {
     description: String,
     memory_mb: u32,
     timeout_secs: u32,
+    /// `/tmp` in MB (512 is Lambda's default, left out of the template).
+    ephemeral_mb: u32,
     access: Vec<Access>,
     ffmpeg: bool,
     event: Event,
@@ -116,6 +118,7 @@ fn functions() -> Vec<Function> {
             description: format!("{} {}: {}", r.method, r.path, r.doc.summary),
             memory_mb: r.memory_mb,
             timeout_secs: r.timeout_secs,
+            ephemeral_mb: 512,
             access: r.access.to_vec(),
             ffmpeg: false,
             event: Event::Http { method: r.method.as_str().to_string(), path: r.path },
@@ -126,6 +129,7 @@ fn functions() -> Vec<Function> {
         description: w.description.to_string(),
         memory_mb: w.memory_mb,
         timeout_secs: w.timeout_seconds,
+        ephemeral_mb: w.ephemeral_storage_mb,
         access: catalog.worker_access(w),
         ffmpeg: w.ffmpeg,
         event: match w.trigger {
@@ -388,6 +392,9 @@ fn function(f: &Function) -> Y {
             ]),
         ),
     ];
+    if f.ephemeral_mb > 512 {
+        props.push(("EphemeralStorage", map([("Size", int(f.ephemeral_mb.into()))])));
+    }
     if f.ffmpeg {
         props.push(("Layers", fn_if("HasFfmpegLayer", list([r("FfmpegLayerArn")]), r("AWS::NoValue"))));
     }
@@ -501,6 +508,7 @@ fn resource(res: &Resource) -> Y {
             sub("arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/*")
         }
         Resource::SesIdentities => sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
+        Resource::Any => s("*"),
     }
 }
 
@@ -1333,6 +1341,7 @@ mod tests {
             description: "Cleans up".into(),
             memory_mb: 256,
             timeout_secs: 60,
+            ephemeral_mb: 512,
             access: vec![Access::TableRead],
             ffmpeg: false,
             event: Event::Schedule { expression: "rate(1 hour)" },

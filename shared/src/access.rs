@@ -18,6 +18,7 @@
 //! | queue | `send` | `QueueSend` |
 //! | queue | `receive`, `delete`, `extend`, `dead_letters` | `QueueConsume` |
 //! | mailer | `send` | `SendEmail` |
+//! | speech | `voices`, `synthesize` | `Speech` |
 //! | table, blobs, queue | `check` | `HealthChecks` |
 //!
 //! The wrappers are made by `AppContext::for_function`; the checks are a
@@ -32,8 +33,9 @@ use bytes::Bytes;
 use crate::iam::PIPELINE_KEY_PREFIXES;
 use crate::ports::table::PK;
 use crate::ports::{
-    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Presigned, PutLimits, Query,
-    QueryPage, SecretStore, StoreError, StoreResult, TxOp, Update,
+    BlobMeta, BlobStore, Delivery, Email, Item, ItemTable, JobQueue, Key, Mailer, Pcm, Presigned, PutLimits, Query,
+    QueryPage, SecretStore, SpeechError, SpeechRequest, SpeechSynthesizer, StoreError, StoreResult, TxOp, Update,
+    Voice,
 };
 use crate::routes::Access;
 
@@ -314,6 +316,42 @@ impl Mailer for CheckedMailer {
     async fn send(&self, email: &Email) -> StoreResult<String> {
         self.grant.need(Access::SendEmail, "SendEmail", "the sender address")?;
         self.inner.send(email).await
+    }
+}
+
+/// The speech synthesizer, checked.
+pub type CheckedSpeech = Checked<dyn SpeechSynthesizer>;
+
+#[async_trait]
+impl SpeechSynthesizer for CheckedSpeech {
+    fn provider(&self) -> &'static str {
+        self.inner.provider()
+    }
+
+    fn max_request_bytes(&self) -> usize {
+        self.inner.max_request_bytes()
+    }
+
+    fn parallelism(&self) -> usize {
+        self.inner.parallelism()
+    }
+
+    async fn voices(&self, language_code: Option<&str>) -> Result<Vec<Voice>, SpeechError> {
+        if !self.grant.has(Access::Speech) {
+            return Err(SpeechError::Unavailable(
+                self.grant.denied("Speech", "DescribeVoices", "the voices").to_string(),
+            ));
+        }
+        self.inner.voices(language_code).await
+    }
+
+    async fn synthesize(&self, request: &SpeechRequest) -> Result<Pcm, SpeechError> {
+        if !self.grant.has(Access::Speech) {
+            return Err(SpeechError::Unavailable(
+                self.grant.denied("Speech", "SynthesizeSpeech", "the speech provider").to_string(),
+            ));
+        }
+        self.inner.synthesize(request).await
     }
 }
 

@@ -5,14 +5,14 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::access::{CheckedBlobs, CheckedMailer, CheckedQueue, CheckedSecrets, CheckedTable, Grant};
+use crate::access::{CheckedBlobs, CheckedMailer, CheckedQueue, CheckedSecrets, CheckedSpeech, CheckedTable, Grant};
 use crate::accounts::signing::Signer;
 use crate::adapters::aws;
-use crate::adapters::local::{FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
+use crate::adapters::local::{EspeakSpeech, FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
 use crate::auth::Authenticator;
 use crate::clock::{Clock, IdGen, SystemClock, UlidGen};
 use crate::config::{AwsResources, Backend, Config};
-use crate::ports::{BlobStore, ItemTable, JobQueue, Mailer, SecretStore, StoreError};
+use crate::ports::{BlobStore, ItemTable, JobQueue, Mailer, SecretStore, SpeechSynthesizer, StoreError};
 use crate::routes::Access;
 use crate::tokens::TokenVerifier;
 
@@ -23,6 +23,8 @@ pub struct AppContext {
     pub secrets: Arc<dyn SecretStore>,
     pub queue: Arc<dyn JobQueue>,
     pub mailer: Arc<dyn Mailer>,
+    /// Speech synthesis: Polly in AWS, espeak-ng on the embedded backend.
+    pub speech: Arc<dyn SpeechSynthesizer>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
     pub auth: Arc<dyn Authenticator>,
@@ -58,6 +60,7 @@ struct Ports {
     secrets: Arc<dyn SecretStore>,
     queue: Arc<dyn JobQueue>,
     mailer: Arc<dyn Mailer>,
+    speech: Arc<dyn SpeechSynthesizer>,
 }
 
 /// What [`AppContext::for_function`] needs: on a checked context, the
@@ -147,6 +150,7 @@ impl AppContext {
             secrets,
             queue,
             mailer,
+            speech: Arc::new(EspeakSpeech::new()),
             clock,
             ids,
             auth,
@@ -184,6 +188,7 @@ impl AppContext {
             secrets,
             queue,
             mailer,
+            speech: Arc::new(aws::PollySpeech::new(aws_sdk_polly::Client::new(&sdk))),
             clock,
             ids,
             auth,
@@ -233,6 +238,7 @@ impl AppContext {
                 secrets: self.secrets.clone(),
                 queue: self.queue.clone(),
                 mailer: self.mailer.clone(),
+                speech: self.speech.clone(),
             },
         };
         let table: Arc<dyn ItemTable> = Arc::new(CheckedTable::new(raw.table.clone(), grant));
@@ -245,6 +251,7 @@ impl AppContext {
             secrets,
             queue: Arc::new(CheckedQueue::new(raw.queue.clone(), grant)),
             mailer: Arc::new(CheckedMailer::new(raw.mailer.clone(), grant)),
+            speech: Arc::new(CheckedSpeech::new(raw.speech.clone(), grant)),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             auth: self.auth.clone(),

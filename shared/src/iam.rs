@@ -50,6 +50,9 @@ pub enum Resource {
     InferenceProfiles,
     /// This account's SES identities in this Region.
     SesIdentities,
+    /// Every resource (`*`): for actions IAM cannot scope, such as Polly's
+    /// SynthesizeSpeech without lexicons and DescribeVoices.
+    Any,
 }
 
 /// A statement's condition.
@@ -170,6 +173,10 @@ pub fn statements(access: &[Access]) -> Vec<Statement> {
             vec![Resource::FoundationModels, Resource::InferenceProfiles],
             None,
         ));
+    }
+    if has(Access::Speech) {
+        // Neither action has a resource of its own (lexicons are not used).
+        out.push(statement("Speech", &["polly:SynthesizeSpeech", "polly:DescribeVoices"], vec![Resource::Any], None));
     }
     if has(Access::SendEmail) {
         out.push(statement(

@@ -267,9 +267,21 @@ pub mod records {
     /// Records a job and queues it. The record is written first, so a worker
     /// always finds what it is told to run.
     pub async fn enqueue(ctx: &AppContext, kind: &str, user_id: &str, input: Value) -> ApiResult<JobRecord> {
+        enqueue_as(ctx, &ctx.ids.ulid().to_string(), kind, user_id, input).await
+    }
+
+    /// [`enqueue`] with the job's id chosen by the caller (a service that
+    /// keeps its own item under the same id writes it first).
+    pub async fn enqueue_as(
+        ctx: &AppContext,
+        job_id: &str,
+        kind: &str,
+        user_id: &str,
+        input: Value,
+    ) -> ApiResult<JobRecord> {
         let now = rfc3339(ctx.clock.now());
         let record = JobRecord {
-            id: ctx.ids.ulid().to_string(),
+            id: job_id.to_string(),
             kind: kind.to_string(),
             user_id: user_id.to_string(),
             status: JobStatus::Queued,

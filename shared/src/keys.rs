@@ -105,6 +105,11 @@ pub const TMP_AVATARS: &str = "tmp/avatars/";
 /// exported files); expired after 7 days in AWS.
 pub const EXPORTS: &str = "exports/";
 
+/// Media (functions/media): `media/<user>/<mediaId>/…`, a video with its
+/// WebVTT subtitles, or a narration. Removed with the media, its scenario's
+/// purge and the account's deletion.
+pub const MEDIA: &str = "media/";
+
 /// Where a user's avatars live.
 pub fn avatars_of(user_id: &UserId) -> String {
     format!("{AVATARS}{user_id}/")
@@ -124,6 +129,16 @@ pub fn exports_of(user_id: &UserId) -> String {
 /// account's deletion takes them, and the purge removes them with the scenario.
 pub fn scenario_exports(owner_id: &UserId, scenario_id: &ScenarioId) -> String {
     format!("{}scenarios/{scenario_id}/", exports_of(owner_id))
+}
+
+/// Where a user's media files live (the account's deletion removes them).
+pub fn media_of(user_id: &UserId) -> String {
+    format!("{MEDIA}{user_id}/")
+}
+
+/// Where one video's or narration's files live.
+pub fn media_files(user_id: &UserId, media_id: &str) -> String {
+    format!("{}{media_id}/", media_of(user_id))
 }
 
 // ---- scenarios (functions/generation) --------------------------------------------
@@ -322,6 +337,41 @@ pub fn reports_by_reporter(user_id: &UserId, created_at: &str, report_id: &str) 
 /// The GSI2 partition of an account's reports.
 pub fn reports_of_reporter(user_id: &UserId) -> String {
     format!("REPORTER#{user_id}")
+}
+
+// ---- media (functions/media) ---------------------------------------------------------
+
+/// A video or a narration: `MEDIA#<id>` / `MEDIA` (the id is its job's id:
+/// the job record `JOB#<id>` holds the status and progress), with GSI1
+/// [`media_by_owner`] and, when made from a scenario, GSI2 [`media_of_scenario`].
+///
+/// | attributes | value | access pattern |
+/// |---|---|---|
+/// | `pk` / `sk` | `MEDIA#<id>` / `MEDIA` | get by id (owner checked) on status, download, delete and in its job |
+/// | `gsi1pk` / `gsi1sk` | `MEDIAS#<owner>` / `<createdAt>#<id>` | the owner's media, newest first (`/api/video/my`; the data export and deletion) |
+/// | `gsi2pk` / `gsi2sk` | `MEDIAOF#<scenarioId>` / `<id>` | every media of a scenario (its purge removes them and their files) |
+pub fn media(media_id: &str) -> Key {
+    Key::new(format!("MEDIA#{media_id}"), "MEDIA")
+}
+
+/// The GSI1 key of a media item: its owner's media by time.
+pub fn media_by_owner(user_id: &UserId, created_at: &str, media_id: &str) -> (String, String) {
+    (media_of_owner(user_id), format!("{created_at}#{media_id}"))
+}
+
+/// The GSI1 partition of an owner's media.
+pub fn media_of_owner(user_id: &UserId) -> String {
+    format!("MEDIAS#{user_id}")
+}
+
+/// The GSI2 key of a media item made from a scenario.
+pub fn media_of_scenario(scenario_id: &ScenarioId, media_id: &str) -> (String, String) {
+    (media_of_scenario_partition(scenario_id), media_id.to_string())
+}
+
+/// The GSI2 partition of a scenario's media.
+pub fn media_of_scenario_partition(scenario_id: &ScenarioId) -> String {
+    format!("MEDIAOF#{scenario_id}")
 }
 
 #[cfg(test)]

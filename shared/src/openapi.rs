@@ -166,6 +166,7 @@ fn param_schema(param: Param) -> Value {
         Param::Day => json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}),
         Param::Ulid => json!({"type": "string", "pattern": ULID_PATTERN}),
         Param::Cursor => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,2048}$"}),
+        Param::Pattern { pattern, max } => json!({"type": "string", "pattern": pattern, "maxLength": max}),
     }
 }
 

@@ -102,6 +102,8 @@ pub enum Access {
     SendEmail,
     /// Bedrock model calls (InvokeModel, which Converse is authorised as).
     InvokeModel,
+    /// Speech synthesis (Polly's SynthesizeSpeech and DescribeVoices).
+    Speech,
 }
 
 /// What the OpenAPI document says about a route.
@@ -155,6 +157,8 @@ pub enum Param {
     Ulid,
     /// An opaque cursor the API gave out (`nextCursor`).
     Cursor,
+    /// Text of at most `max` characters matching `pattern`.
+    Pattern { pattern: &'static str, max: u32 },
 }
 
 /// A request header a route reads.

@@ -55,6 +55,8 @@ pub struct Worker {
     pub trigger: Trigger,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
+    /// Its `/tmp` size in MB (Lambda's default and least is 512).
+    pub ephemeral_storage_mb: u32,
     /// What it may touch beyond what every function gets. The job worker's is
     /// this plus the access of every job kind (see [`Catalog::worker_access`]).
     pub access: &'static [Access],

@@ -16,7 +16,15 @@ pub const OWNERS: &[DataOwner] = &[DataOwner {
     name: "scenarios",
     export: |c, u| Box::pin(export_scenarios(c, u)),
     delete: |c, u| Box::pin(delete_scenarios(c, u)),
-    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)],
+    // A scenario's purge removes its media too (`media/`).
+    access: &[
+        Access::TableRead,
+        Access::TableWrite,
+        Access::BlobRead(keys::EXPORTS),
+        Access::BlobWrite(keys::EXPORTS),
+        Access::BlobRead(keys::MEDIA),
+        Access::BlobWrite(keys::MEDIA),
+    ],
 }];
 
 /// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.

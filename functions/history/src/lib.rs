@@ -162,13 +162,22 @@ pub const EXPORT: Route = Route::get("history-export", "/api/scenarios/{id}/expo
 pub const ROUTES: &[Route] = &[LIST, SEARCH, STATS, BULK, GET, UPDATE, DELETE, RESTORE, VERSIONS, EXPORT];
 
 /// The scheduled purge of scenarios deleted over 30 days ago: their items and
-/// markers, and their exported files (listed and deleted under `exports/`).
+/// markers, their exported files (listed and deleted under `exports/`), and
+/// their videos and narrations (`media/`).
 pub const PURGE: Worker = Worker {
     function: "history-purge",
     trigger: Trigger::Schedule { expression: "rate(1 hour)" },
     memory_mb: 256,
     timeout_seconds: 300,
-    access: &[Access::TableRead, Access::TableWrite, Access::BlobRead(keys::EXPORTS), Access::BlobWrite(keys::EXPORTS)],
+    ephemeral_storage_mb: 512,
+    access: &[
+        Access::TableRead,
+        Access::TableWrite,
+        Access::BlobRead(keys::EXPORTS),
+        Access::BlobWrite(keys::EXPORTS),
+        Access::BlobRead(keys::MEDIA),
+        Access::BlobWrite(keys::MEDIA),
+    ],
     ffmpeg: false,
     description: "Purges scenarios deleted over 30 days ago",
     run: WorkerRun::Scheduled(|ctx| {

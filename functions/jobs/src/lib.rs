@@ -36,8 +36,12 @@ pub const MAX_RECEIVES: u32 = 5;
 pub const WORKER: Worker = Worker {
     function: "jobs-worker",
     trigger: Trigger::Queue { batch_size: 5 },
-    memory_mb: 1024,
-    timeout_seconds: 120,
+    // Sized for the media jobs' renders (docs/media.md, "In AWS"): about two
+    // vCPUs, the longest scenario's render with headroom, and room in /tmp
+    // for a render's narration, font, card texts and video.
+    memory_mb: 3008,
+    timeout_seconds: 300,
+    ephemeral_storage_mb: 2048,
     access: &[Access::QueueConsume],
     ffmpeg: true,
     description: "Runs the jobs of the job queue (partial batch failures)",

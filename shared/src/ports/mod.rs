@@ -6,12 +6,14 @@ pub mod blobs;
 pub mod mailer;
 pub mod queue;
 pub mod secrets;
+pub mod speech;
 pub mod table;
 
 pub use blobs::{BlobMeta, BlobStore, Presigned, PutLimits};
 pub use mailer::{Email, Mailer};
 pub use queue::{Delivery, JobQueue};
 pub use secrets::SecretStore;
+pub use speech::{Pcm, SpeechError, SpeechRequest, SpeechSynthesizer, Voice};
 pub use table::{Cond, Index, Item, ItemTable, Key, Query, QueryPage, SortKey, TxOp, Update};
 
 /// The one error type of every port. Adapters map their SDK errors into it;

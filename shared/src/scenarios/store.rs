@@ -722,7 +722,29 @@ pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, ex
         Err(e) => return Err(e.into()),
     }
     purge_shares(ctx, &id).await?;
+    purge_media(ctx, &id).await?;
     Ok(true)
+}
+
+/// Removes every video and narration made from a scenario: their files
+/// (`media/<owner>/<id>/`) first, then their items, so a retried purge finds
+/// what is left. Their job records stay (they name no content).
+pub async fn purge_media(ctx: &AppContext, id: &ScenarioId) -> ApiResult<usize> {
+    let query = Query::partition(Index::Gsi2, keys::media_of_scenario_partition(id));
+    let items = read_all(ctx, query, usize::MAX, Ok).await?;
+    let mut removed = 0;
+    for item in items {
+        let field = |name: &str| item.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let (owner, media_id) = (field("userId"), field("id"));
+        if !owner.is_empty() && !media_id.is_empty() {
+            ctx.blobs.delete_all(&keys::media_files(&UserId::from_trusted(&owner), &media_id)).await?;
+        }
+        if let Some(key) = Key::of(&item) {
+            ctx.table.delete(&key, None).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Removes every share link of a scenario and the pointer to its reusable

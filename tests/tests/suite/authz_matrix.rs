@@ -124,6 +124,8 @@ const E403: Expect = Expect::Status(403);
 const E404: Expect = Expect::Status(404);
 /// Well-formed but refused (reporting your own content).
 const E422: Expect = Expect::Status(422);
+/// Yours, but not ready (a video still queued).
+const E409: Expect = Expect::Status(409);
 /// Answered, but nothing was done (bulk: none of someone else's scenarios was touched).
 const NOOP: Expect = Expect::OkEmpty("/data/updated");
 
@@ -318,6 +320,23 @@ const MATRIX: &[Row] = &[
     row("sharing-report",           [OK,   E422, OK,   OK,   OK  ], "POST /api/report")
         .body(r#"{"targetType": "scenario", "targetId": "$public", "reason": "spam"}"#),
     row("sharing-report-options",   [OK,   OK,   OK,   OK,   OK  ], "GET /api/reporting/options"),
+
+    // media: videos and narrations are their owner's alone; voices, providers and estimates are for anyone
+    row("media-video-generate",     [E401, OK,   E404, E404, E404], "POST /api/video/generate")
+        .body(r#"{"scenarioId": "$private"}"#),
+    row("media-video-status",       [E401, OK,   E404, E404, E404], "GET /api/video/$video/status"),
+    row("media-video-download",     [E401, E409, E404, E404, E404], "GET /api/video/$video/download"),
+    row("media-video-my",           [E401, OK,   OK,   OK,   OK  ], "GET /api/video/my"),
+    row("media-video-delete",       [E401, OK,   E404, E404, E404], "DELETE /api/video/$new-video"),
+    row("media-video-providers",    [OK,   OK,   OK,   OK,   OK  ], "GET /api/video/providers"),
+    row("media-tts-generate",       [E401, OK,   OK,   OK,   OK  ], "POST /api/tts/generate")
+        .body(r#"{"text": "Hello there."}"#),
+    row("media-tts-generate",       [E401, OK,   E404, E404, E404], "POST /api/tts/generate")
+        .body(r#"{"scenarioId": "$private"}"#),
+    row("media-tts-get",            [E401, OK,   E404, E404, E404], "GET /api/tts/$audio"),
+    row("media-tts-voices",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/tts/voices?languageCode=en"),
+    row("media-tts-estimate",       [OK,   OK,   OK,   OK,   OK  ], "POST /api/tts/estimate-duration")
+        .body(r#"{"text": "Hello there.", "speakingRate": 1.5}"#),
 ];
 
 // ---------------------------------------------------------------------------
@@ -692,6 +711,29 @@ impl World {
                 let answer = api::post(&self.server, &path, Some(&owner.token), body).await;
                 assert!(answer.status == 200 || answer.status == 201, "share {}: {answer:?}", self.private);
                 answer.data()["shareUrl"].as_str().expect("a share id").to_string()
+            }
+            "video" | "new-video" | "audio" => {
+                // A media item of the owner's, its job queued under an idle kind (never rendered).
+                use whatif_media::record::{self, Media, MediaKind};
+                let id = self.server.ctx.ids.ulid().to_string();
+                let kind = if name == "audio" { MediaKind::Audio } else { MediaKind::Video };
+                let media = Media {
+                    id: id.clone(),
+                    kind,
+                    user_id: owner.id.clone(),
+                    scenario_id: Some(self.private.clone()),
+                    title: "A private video".into(),
+                    options: json!({}),
+                    created_at: whatif_shared::clock::rfc3339(self.server.ctx.clock.now()),
+                    files: Default::default(),
+                    duration_sec: None,
+                    size_bytes: None,
+                };
+                record::create(&self.server.ctx, &media).await.expect("a media item");
+                records::enqueue_as(&self.server.ctx, &id, IDLE_JOB_KIND, &owner.id, json!({}))
+                    .await
+                    .expect("its idle job");
+                id
             }
             "new-job" => {
                 let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))

@@ -12,6 +12,7 @@ mod events;
 mod generation;
 mod history;
 mod jobs;
+mod media;
 mod oidc;
 mod openapi;
 mod pipeline;

@@ -1,9 +1,10 @@
-//! AWS adapters: the ports on DynamoDB, S3, Secrets Manager, SQS and SES v2.
+//! AWS adapters: the ports on DynamoDB, S3, Secrets Manager, SQS, SES v2 and Polly.
 //!
 //! Every adapter maps SDK errors through [`sdk_error`], which keeps messages
 //! short (service, error code, message) and never includes request contents.
 
 mod dynamodb;
+mod polly;
 mod s3;
 mod secrets;
 mod ses;
@@ -16,6 +17,7 @@ use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 pub use dynamodb::{DynamoTable, create_table_if_missing};
+pub use polly::{POLLY_MAX_TEXT_CHARS, POLLY_MAX_TOTAL_CHARS, POLLY_SAMPLE_RATE, PollySpeech, ssml};
 pub use s3::{S3Blobs, create_bucket_if_missing, s3_client};
 pub use secrets::AwsSecrets;
 pub use ses::SesMailer;
@@ -26,7 +28,9 @@ use crate::ports::StoreError;
 /// The SDK crates the adapters are built on, for callers that build clients
 /// (the local server on emulators, the emulator tests) without depending on them.
 pub mod sdk {
-    pub use {aws_config, aws_sdk_dynamodb, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sesv2, aws_sdk_sqs};
+    pub use {
+        aws_config, aws_sdk_dynamodb, aws_sdk_polly, aws_sdk_s3, aws_sdk_secretsmanager, aws_sdk_sesv2, aws_sdk_sqs,
+    };
 }
 
 /// An SDK config for an emulator (DynamoDB Local, moto): region us-east-1,

@@ -5,6 +5,7 @@ mod blobs;
 mod mailer;
 mod queue;
 mod secrets;
+mod speech;
 mod store;
 mod table;
 
@@ -12,5 +13,6 @@ pub use blobs::{BlobUrlError, LocalBlobs, SignedBlobRequest};
 pub use mailer::OutboxMailer;
 pub use queue::LocalQueue;
 pub use secrets::FileSecrets;
+pub use speech::{ESPEAK_WORDS_PER_MINUTE, EspeakSpeech, parse_voices};
 pub use store::LocalStore;
 pub use table::LocalTable;
