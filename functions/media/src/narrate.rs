@@ -41,7 +41,7 @@ pub fn speakable(text: &str) -> String {
 pub fn as_sentence(text: &str) -> String {
     let text = speakable(text);
     match text.chars().last() {
-        Some(c) if matches!(c, '.' | '!' | '?' | '…' | ':') => text,
+        Some('.' | '!' | '?' | '…' | ':') => text,
         Some(_) => format!("{text}."),
         None => text,
     }

@@ -205,7 +205,7 @@ fn render_args(
     let subtitles = dir.join("subtitles.vtt");
     std::fs::write(&subtitles, vtt).map_err(io)?;
     let measure = Measure::new()?;
-    let mut video = format!("[0:v]format=yuv420p");
+    let mut video = "[0:v]format=yuv420p".to_string();
     let mut line_no = 0;
     for (card, (start, end)) in cards.iter().zip(spans) {
         for line in cards::layout(&measure, w, h, &card.heading, &card.body, card.title) {

@@ -167,7 +167,7 @@ pub fn split_text(text: &str, max_bytes: usize) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut current = String::new();
     for sentence in sentences(text) {
-        if current.len() + sentence.len() + 1 <= max_bytes {
+        if current.len() + sentence.len() < max_bytes {
             if !current.is_empty() {
                 current.push(' ');
             }
