@@ -62,6 +62,11 @@ impl ApiRequest {
         // Every body is an object: an array (or a bare value) where an object
         // is expected must not be read field by field as if it were one.
         let first = self.body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        // JSON is UTF-8 (RFC 8259); serde_json skips over bad bytes in a key
+        // it does not keep, and then cannot name the field.
+        if first == Some(b'{') && std::str::from_utf8(&self.body).is_err() {
+            return Err(ApiError::bad_request("INVALID_JSON", "The body is not valid JSON (it must be UTF-8)"));
+        }
         if first != Some(b'{') {
             return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(&self.body) {
                 Ok(_) => {
@@ -386,6 +391,16 @@ mod tests {
         }
         let err = with_body("application/json", "[1,").json::<Body>().unwrap_err();
         assert_eq!(err.code, "INVALID_JSON");
+    }
+
+    /// Found by the body property tests: a key with a byte that is not
+    /// UTF-8 was reported as the field "?".
+    #[test]
+    fn a_body_that_is_not_utf8_is_not_json() {
+        let mut req = with_body("application/json", "");
+        req.body = Bytes::from_static(b"{\"\x80email\": \"a@b.c\"}");
+        let err = req.json::<Body>().unwrap_err();
+        assert_eq!((err.status, err.code), (StatusCode::BAD_REQUEST, "INVALID_JSON"), "{err:?}");
     }
 
     #[derive(serde::Deserialize, Debug)]
