@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The media figures of docs/media.md and docs/performance.md ("Media"), with
 # the programs the media jobs run and the arguments they give them
-# (functions/media/src/video_job.rs, tts_job.rs): a narrated ~50-60 s video
+# (functions/media/src/video_job.rs, tts_job.rs): a narrated ~65 s video
 # with four cards of eight lines and fifteen subtitle cues, rendered at
 # 1280x720 and 1080x1920 (2 frames a second, x264 veryfast + stillimage),
 # and the narration of a 5,000-character text (espeak-ng pieces of at most
@@ -15,7 +15,7 @@ FONT="$(cd "$(dirname "$0")/../.." && pwd)/shared/fonts/NotoSans-Regular.ttf"
 DIR="$(mktemp -d)"; trap 'rm -rf "$DIR"' EXIT
 cd "$DIR"; cp "$FONT" .
 B="The harbour town had always lived by the tides, and every family kept a clock that counted the hours to high water. When the sea stopped rising one spring, the fishermen waited on the quay for three days, and the children learned to walk on sand that had never seen the sun."
-espeak-ng -v en-us -s 175 --stdout -b 1 "When the sea stood still. Part one. $B Part two. $B Part three. $B" > n.wav
+espeak-ng -v en-us -s 175 --stdout -b 1 "When the sea stood still. Part one. $B Part two. $B Part three. $B Part four. $B" > n.wav
 D=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 n.wav)
 python3 - "$D" "$DIR" <<'EOF'
 import sys

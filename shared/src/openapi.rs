@@ -72,13 +72,18 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_schema(name)}))
         .collect();
     params.extend(doc.query.iter().map(|q| {
-        json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": param_schema(q.schema)})
+        let mut param = json!({"name": q.name, "in": "query", "required": q.required, "description": q.description, "schema": param_schema(q.schema)});
+        if !q.required {
+            // An empty value is the same as leaving it out (`ApiRequest::query_param`).
+            param["allowEmptyValue"] = json!(true);
+        }
+        param
     }));
     params.extend(doc.headers.iter().map(|h| {
         json!({"name": h.name, "in": "header", "required": false, "description": h.description, "schema": param_schema(h.schema)})
     }));
     if route.idempotent {
-        params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retries with the same key and body get the first response (kept 24 h); another body gets 409.", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+        params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": "Retries with the same key and body get the first response (kept 24 h); another body gets 409.", "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
     }
     if !params.is_empty() {
         op["parameters"] = json!(params);
@@ -88,18 +93,24 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
             json!({"required": !doc.optional_body, "content": {"application/json": {"schema": request(generator)}}});
     }
     let data = doc.response.map(|r| r(generator)).unwrap_or_else(|| json!({}).try_into().unwrap_or_default());
-    let success = if doc.raw {
-        data.to_value()
-    } else {
+    let envelope = |data: Value| {
         json!({"type": "object", "required": ["success", "data"], "properties": {
-            "success": {"const": true}, "data": data.to_value(), "message": {"type": "string"}}})
+            "success": {"const": true}, "data": data, "message": {"type": "string"}}})
     };
+    let success = if doc.raw { data.to_value() } else { envelope(data.to_value()) };
     let mut responses = Map::new();
     let content: Map<String, Value> = match doc.content {
         [] => [("application/json".to_string(), json!({"schema": success}))].into_iter().collect(),
         types => types.iter().map(|t| (t.to_string(), json!({"schema": content_schema(t, &success)}))).collect(),
     };
     responses.insert(doc.success_status.to_string(), json!({"description": "Success", "content": content.clone()}));
+    if let Some(accepted) = doc.accepted {
+        let schema = envelope(accepted(generator).to_value());
+        responses.insert(
+            "202".into(),
+            json!({"description": "Running as a job: poll it", "content": {"application/json": {"schema": schema}}}),
+        );
+    }
     let error_answer = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let mut error = |status: u16, description: &str| {
         responses.insert(status.to_string(), error_answer(description));
@@ -140,8 +151,9 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
 /// A ULID as the API issues and reads them (Crockford base 32, any case).
 pub const ULID_PATTERN: &str = "^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$";
 
-/// A share id (22 URL-safe characters).
-pub const SHARE_ID_PATTERN: &str = "^[A-Za-z0-9_-]{22}$";
+/// A share id: 22 URL-safe characters, the base64url of 16 bytes (so the
+/// last one carries 2 bits: A, Q, g or w).
+pub const SHARE_ID_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
 
 /// Free text without control characters (new lines allowed), as
 /// `accounts::types::text` takes it.
@@ -166,6 +178,7 @@ fn param_schema(param: Param) -> Value {
         Param::Day => json!({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}),
         Param::Ulid => json!({"type": "string", "pattern": ULID_PATTERN}),
         Param::Cursor => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,2048}$"}),
+        Param::AnyText => json!({"type": "string"}),
         Param::Pattern { pattern, max } => json!({"type": "string", "pattern": pattern, "maxLength": max}),
     }
 }

@@ -117,6 +117,8 @@ pub struct RouteDoc {
     pub optional_body: bool,
     /// The success response's `data` schema (the whole body when `raw`).
     pub response: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
+    /// When the work can also run as a job: the 202 answer's `data` schema.
+    pub accepted: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
     pub success_status: u16,
     /// The body is not wrapped in the `{success, data}` envelope.
     pub raw: bool,
@@ -157,6 +159,8 @@ pub enum Param {
     Ulid,
     /// An opaque cursor the API gave out (`nextCursor`).
     Cursor,
+    /// Any text (a header the route reads when it can and otherwise ignores).
+    AnyText,
     /// Text of at most `max` characters matching `pattern`.
     Pattern { pattern: &'static str, max: u32 },
 }
@@ -185,8 +189,8 @@ impl QueryDoc {
 /// `If-None-Match`: the client holds an answer with this `ETag` (304 when it is current).
 pub const IF_NONE_MATCH: HeaderDoc = HeaderDoc {
     name: "If-None-Match",
-    description: "ETags the client holds: 304 when the answer is one of them",
-    schema: Param::Text { min: 1, max: 1024 },
+    description: "ETags the client holds: 304 when the answer is one of them (anything else is ignored)",
+    schema: Param::AnyText,
 };
 
 /// `page`, `limit` and `cursor`, as every paged listing takes them.
@@ -203,6 +207,7 @@ impl RouteDoc {
             request: None,
             optional_body: false,
             response: None,
+            accepted: None,
             success_status: 200,
             raw: false,
             content: &[],

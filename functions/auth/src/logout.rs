@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use whatif_shared::accounts::sessions;
 use whatif_shared::context::AppContext;
-use whatif_shared::{ApiRequest, ApiResult, Reply};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -19,6 +19,9 @@ pub struct LogoutBody {
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let body: LogoutBody = if req.body.is_empty() { LogoutBody::default() } else { req.json()? };
+    if body.refresh_token.as_deref().is_some_and(|t| t.is_empty() || t.len() > 512) {
+        return Err(ApiError::validation("refreshToken", "must be 1 to 512 characters"));
+    }
     if let Some(token) = body.refresh_token.as_deref()
         && let Some((user_id, family)) = sessions::owner_of(&ctx, token).await?
         // A signed-in caller can only close their own sessions this way.

@@ -24,7 +24,8 @@ use crate::common::{SignedIn, user_agent};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OauthBody {
-    #[schemars(length(min = 1, max = 16384))]
+    /// A JWT (three base64url parts), at most 12 000 characters.
+    #[schemars(length(min = 5, max = 12000), regex(pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$"))]
     pub id_token: String,
 }
 

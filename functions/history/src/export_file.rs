@@ -19,7 +19,7 @@ use crate::export::{self, Format};
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = ScenarioId::from(req.path_ulid("id")?);
     let format = match req.query_param("format") {
-        None | Some("") => Format::Md,
+        None => Format::Md,
         Some(raw) => Format::parse(raw)
             .ok_or_else(|| ApiError::validation("format", "must be one of md, json, txt, pdf, epub"))?,
     };

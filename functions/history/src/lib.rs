@@ -132,6 +132,7 @@ pub const RESTORE: Route =
     row(Route::post("history-restore", "/api/scenarios/{id}/restore", handler!(restore::handle))).access(WRITE).doc(
         RouteDoc {
             response: Some(|g| g.subschema_for::<ScenarioAnswer<whatif_shared::scenarios::Scenario>>()),
+            answers: &[(409, "The scenario is not deleted (NOT_DELETED)")],
             ..RouteDoc::new("history", "Undo a delete within 30 days")
         },
     );

@@ -94,6 +94,9 @@ impl Listing {
             Some("false") => Some(false),
             Some(_) => return Err(ApiError::validation("isFavorite", "must be true or false")),
         };
+        if raw.tags.as_deref().is_some_and(|t| t.chars().count() > 1000) {
+            return Err(ApiError::validation("tags", "must be at most 1000 characters"));
+        }
         let tags: Vec<String> = raw
             .tags
             .as_deref()

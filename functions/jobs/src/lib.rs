@@ -20,6 +20,7 @@ pub const CANCEL: Route = Route::post("jobs-cancel", "/api/jobs/{jobId}/cancel",
     .access(&[Access::TableRead, Access::TableWrite])
     .doc(RouteDoc {
         response: Some(|g| g.subschema_for::<whatif_shared::jobs::JobRecord>()),
+        answers: &[(409, "The job has already finished (JOB_FINISHED)")],
         ..RouteDoc::new("jobs", "Stop a queued or running job (owner only); finished work is kept")
     });
 

@@ -139,9 +139,11 @@ pub async fn synthesize_all(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EstimateBody {
     /// At most 20 000 characters.
+    #[schemars(length(max = 20000))]
     pub text: String,
     /// 0.5–2 (default 1).
     #[serde(default)]
+    #[schemars(range(min = 0.5, max = 2.0))]
     pub speaking_rate: Option<f32>,
 }
 

@@ -28,9 +28,11 @@ pub const MAX_TEXT_CHARS: usize = 20_000;
 pub struct TtsBody {
     /// What to say: 1–20 000 characters. Give this or `scenarioId`.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 20000))]
     pub text: Option<String>,
     /// A scenario to narrate (yours, or a public one).
     #[serde(default)]
+    #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub scenario_id: Option<String>,
     #[serde(default)]
     pub options: TtsOptions,
@@ -44,12 +46,15 @@ pub struct TtsOptions {
     pub voice: Option<String>,
     /// BCP 47, e.g. `en-US`, `vi` (default: the text's or scenario's language).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 35), regex(pattern = LANGUAGE_CODE_PATTERN))]
     pub language_code: Option<String>,
     /// 0.5–2 (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.5, max = 2.0))]
     pub speaking_rate: Option<f32>,
     /// Semitones, −20 to 20 (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = -20.0, max = 20.0))]
     pub pitch: Option<f32>,
     /// mp3 (default), ogg or wav.
     #[serde(default, skip_serializing_if = "Option::is_none")]

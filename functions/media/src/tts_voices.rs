@@ -27,7 +27,7 @@ pub struct VoicesAnswer {
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let language = match req.query_param("languageCode") {
-        None | Some("") => None,
+        None => None,
         Some(raw) => Some(check_language_code(raw, "languageCode")?),
     };
     let voices = ctx.speech.voices(language.as_deref()).await.map_err(speech_unavailable)?;

@@ -28,12 +28,12 @@ pub struct DownloadAnswer {
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("videoId")?.to_string();
     let redirect = match req.query_param("redirect") {
-        None | Some("") | Some("true") => true,
+        None | Some("true") => true,
         Some("false") => false,
         Some(_) => return Err(ApiError::validation("redirect", "must be true or false")),
     };
     let subtitles_only = match req.query_param("file") {
-        None | Some("") | Some("video") => false,
+        None | Some("video") => false,
         Some("subtitles") => true,
         Some(_) => return Err(ApiError::validation("file", "must be video or subtitles")),
     };

@@ -21,6 +21,7 @@ use crate::{speech_unavailable, video_job};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VideoBody {
+    #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub scenario_id: String,
     #[serde(default)]
     pub options: VideoOptions,
@@ -40,6 +41,7 @@ pub struct VideoOptions {
     pub voice: Option<String>,
     /// 0.5–2 (default 1).
     #[serde(default)]
+    #[schemars(range(min = 0.5, max = 2.0))]
     pub speaking_rate: Option<f32>,
     /// none (default) or ambient: a quiet synthesized pad under the narration.
     #[serde(default)]

@@ -61,8 +61,8 @@ pub const VIEW: Route = row(Route::get("sharing-view", "/shared/{shareUrl}", han
         response: Some(|g| g.subschema_for::<view::SharedAnswer>()),
         headers: &[HeaderDoc {
             name: "X-Share-Password",
-            description: "the share's password, when it has one (never in the URL)",
-            schema: Param::Text { min: 1, max: 128 },
+            description: "the share's password, when it has one (never in the URL; ignored by a share without one)",
+            schema: Param::AnyText,
         }],
         answers: &[
             (403, "The share is password protected: none or a wrong one was sent"),
@@ -185,6 +185,7 @@ pub const REPORT: Route = row(Route::post("sharing-report", "/api/report", handl
         answers: &[
             (409, "The caller already reported this target (DUPLICATE_REPORT)"),
             (422, "The caller's own content (OWN_CONTENT)"),
+            (404, "The target does not exist or the caller cannot see it"),
         ],
         ..RouteDoc::new("sharing", "Report a scenario, share, user, post or comment to the moderators")
     });

@@ -30,7 +30,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let owner = req.user()?.id();
     let paging = PageRequest::from_request(&req)?;
     let only = match req.query_param("scenarioId") {
-        None | Some("") => None,
+        None => None,
         Some(raw) => Some(ScenarioId::parse(raw).map_err(|_| ApiError::validation("scenarioId", "is not a valid id"))?),
     };
     let mut shares = all_of(&ctx, &owner).await?;

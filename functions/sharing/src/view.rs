@@ -22,7 +22,7 @@ use crate::stats;
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SharedAnswer {
     /// The scenario as a stranger sees it (no owner id, notes or costs).
-    #[schemars(with = "Scenario")]
+    #[schemars(schema_with = "shown_scenario")]
     pub scenario: Value,
     pub share: PublicShare,
 }
@@ -30,6 +30,21 @@ pub struct SharedAnswer {
 /// What a viewer is never shown of a shared scenario, beyond the owner's
 /// notes: what it cost and how it was produced internally.
 const INTERNAL: [&str; 4] = ["tokens", "costUsd", "promptVersion", "isHidden"];
+
+/// The schema of a scenario as a viewer gets it: [`Scenario`]'s without
+/// the [`INTERNAL`] fields.
+fn shown_scenario(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = <Scenario as JsonSchema>::json_schema(generator);
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        required.retain(|name| !INTERNAL.contains(&name.as_str().unwrap_or_default()));
+    }
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for name in INTERNAL {
+            properties.remove(name);
+        }
+    }
+    schema
+}
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let raw = req.path_param("shareUrl")?;

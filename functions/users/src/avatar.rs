@@ -32,6 +32,7 @@ const UPLOAD_TTL: Duration = Duration::from_secs(600);
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AvatarUploadBody {
     /// `image/png`, `image/jpeg` or `image/webp`.
+    #[schemars(extend("enum" = ["image/png", "image/jpeg", "image/webp"]))]
     pub content_type: String,
     /// The file's size in bytes (1 to 2097152). When given, the upload must
     /// be exactly this long: the URL signs it as the `Content-Length`.

@@ -37,6 +37,7 @@ pub const PROFILE_PUT: Route = Route::put("users-profile-put", "/api/users/profi
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<profile::ProfileBody>()),
         response: Some(|g| g.subschema_for::<profile::ProfileAnswer>()),
+        answers: &[(409, "The username is taken (USERNAME_TAKEN)")],
         ..RouteDoc::new("users", "Change whitelisted profile fields (names, bio, username, avatar, preferences)")
     });
 

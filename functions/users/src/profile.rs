@@ -34,6 +34,7 @@ pub struct ProfileBody {
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
+    #[schemars(regex(pattern = whatif_shared::accounts::types::USERNAME_PATTERN))]
     pub username: Option<Option<String>>,
     /// A key from `POST /api/users/avatar-upload-url`, after the upload; the
     /// key of the current avatar keeps it; `null` removes the avatar.
@@ -47,6 +48,7 @@ pub struct ProfileBody {
 pub struct PreferencesBody {
     pub theme: Option<Theme>,
     /// A BCP 47 tag such as `en`, `vi` or `pt-BR`.
+    #[schemars(length(min = 2, max = 35), regex(pattern = "^[A-Za-z0-9]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     pub language: Option<String>,
     pub notifications: Option<bool>,
     /// Whether others see your display name (on your shared scenarios, your profile page).

@@ -42,6 +42,7 @@ pub enum Theme {
 pub struct Preferences {
     pub theme: Theme,
     /// BCP 47 language tag, e.g. `en` or `vi`.
+    #[schemars(length(min = 2, max = 35), regex(pattern = "^[A-Za-z0-9]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     pub language: String,
     pub notifications: bool,
     /// Whether others see who the account is: its display name on its shared

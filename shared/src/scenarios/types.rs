@@ -387,11 +387,11 @@ pub struct GenerationOptions {
     pub tone: Option<Tone>,
     /// 0–2 (default 0.8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<f32>")]
+    #[schemars(with = "Option<f32>", range(min = 0.0, max = 2.0))]
     pub temperature: Option<Temperature>,
     /// 100–4000 (default by length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<u32>")]
+    #[schemars(with = "Option<u32>", range(min = 100, max = 4000))]
     pub max_tokens: Option<MaxTokens>,
     /// Skip the cache (a route concern, carried so one type parses `options`).
     #[serde(default)]

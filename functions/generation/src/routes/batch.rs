@@ -23,7 +23,7 @@ pub const MAX_TOPICS: usize = 5;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchBody {
     /// 1–5 topics, each 3–500 characters.
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "Vec<String>", length(min = 1, max = 5))]
     pub topics: Vec<Topic>,
     #[serde(default)]
     pub options: GenerationOptions,

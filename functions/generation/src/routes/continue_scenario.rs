@@ -19,9 +19,11 @@ use whatif_shared::scenarios::Scenario;
 pub struct ContinueBody {
     /// One of the parent's `choices[].id`.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
     pub choice_id: Option<String>,
     /// The caller's own next step, 3–500 characters (instead of `choiceId`).
     #[serde(default)]
+    #[schemars(length(min = 3, max = 500))]
     pub custom_choice: Option<String>,
 }
 

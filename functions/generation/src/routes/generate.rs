@@ -20,7 +20,7 @@ use whatif_shared::scenarios::Scenario;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerateBody {
     /// 3–500 characters after trimming.
-    #[schemars(with = "String")]
+    #[schemars(with = "String", length(min = 3, max = 500))]
     pub topic: Topic,
     #[serde(default)]
     pub options: GenerationOptions,

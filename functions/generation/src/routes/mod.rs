@@ -40,6 +40,7 @@ pub const GENERATE: Route = Route::post("generation-generate", "/api/generate", 
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<generate::GenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
+        accepted: Some(|g| g.subschema_for::<job::JobStarted>()),
         ..RouteDoc::new(
             "generation",
             "Generate a scenario (200), or queue it as a job (202 {jobId, status, pollUrl}) when signed in and async or long",
@@ -89,6 +90,8 @@ pub const REGENERATE: Route = Route::post("generation-regenerate", "/api/regener
     .doc(RouteDoc {
         request: Some(|g| g.subschema_for::<regenerate::RegenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
+        accepted: Some(|g| g.subschema_for::<job::JobStarted>()),
+        answers: &[(404, "previousScenarioId is not the caller's scenario")],
         ..RouteDoc::new("generation", "A new version of a scenario, linked to the previous one (versionOf)")
     });
 

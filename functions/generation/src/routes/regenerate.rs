@@ -16,10 +16,12 @@ use crate::scenario::{GenerationOptions, Topic};
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegenerateBody {
-    #[schemars(with = "String")]
+    /// 3–500 characters (trimmed), no control characters.
+    #[schemars(with = "String", length(min = 3, max = 500))]
     pub topic: Topic,
     /// The caller's scenario this one is a new version of (sign in for it).
     #[serde(default)]
+    #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub previous_scenario_id: Option<String>,
     #[serde(default)]
     pub options: GenerationOptions,
