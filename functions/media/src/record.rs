@@ -82,6 +82,12 @@ fn new_item(media: &Media) -> ApiResult<Item> {
     Ok(item)
 }
 
+/// Writes a new media item alone (tests and tools; a request uses [`create_queued`]).
+pub async fn create(ctx: &AppContext, media: &Media) -> ApiResult<()> {
+    ctx.table.put(new_item(media)?, Some(Cond::NotExists)).await?;
+    Ok(())
+}
+
 /// Writes a new media item (under its job's id) with its job's record and
 /// the debit of `spending`, in one transaction, then queues the job: 402,
 /// nothing written, when the owner's balance cannot pay.
