@@ -153,7 +153,8 @@ fn period_of(at: OffsetDateTime) -> String {
 }
 
 fn next_month(at: OffsetDateTime) -> String {
-    let (year, month) = if at.month() == time::Month::December { (at.year() + 1, 1) } else { (at.year(), u8::from(at.month()) + 1) };
+    let (year, month) =
+        if at.month() == time::Month::December { (at.year() + 1, 1) } else { (at.year(), u8::from(at.month()) + 1) };
     format!("{year:04}-{month:02}-01T00:00:00.000Z")
 }
 
@@ -243,10 +244,7 @@ pub async fn account(ctx: &AppContext, user: &UserId) -> ApiResult<Account> {
 /// The plan on the account's status item (free when it has none).
 async fn plan_of(ctx: &AppContext, user: &UserId) -> ApiResult<Plan> {
     let status = ctx.table.get(&keys::account_status(user)).await?;
-    Ok(status
-        .and_then(|s| s.get("plan").cloned())
-        .and_then(|p| serde_json::from_value(p).ok())
-        .unwrap_or_default())
+    Ok(status.and_then(|s| s.get("plan").cloned()).and_then(|p| serde_json::from_value(p).ok()).unwrap_or_default())
 }
 
 /// 402 before any work when the account cannot pay `credits`.
@@ -415,7 +413,12 @@ pub async fn set_plan(ctx: &AppContext, user: &UserId, plan: Plan) -> ApiResult<
 
 /// One page of the ledger, newest first, after the entry `after` (a sort key
 /// a previous page ended on).
-pub async fn ledger(ctx: &AppContext, user: &UserId, limit: usize, after: Option<&str>) -> ApiResult<(Vec<Entry>, Option<String>)> {
+pub async fn ledger(
+    ctx: &AppContext,
+    user: &UserId,
+    limit: usize,
+    after: Option<&str>,
+) -> ApiResult<(Vec<Entry>, Option<String>)> {
     let sk = match after {
         Some(after) => SortKey::Lt(after.to_string()),
         None => SortKey::BeginsWith(keys::LEDGER_PREFIX.to_string()),

@@ -259,8 +259,8 @@ pub mod records {
     use super::{JobMessage, JobRecord, JobStatus};
     use crate::clock::rfc3339;
     use crate::context::AppContext;
-    use crate::error::{ApiError, ApiResult};
     use crate::credits::{self, Charge, ChargeFailure};
+    use crate::error::{ApiError, ApiResult};
     use crate::ids::UserId;
     use crate::keys;
     use crate::ports::StoreError;

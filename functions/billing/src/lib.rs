@@ -31,9 +31,8 @@ pub const CREDITS: Route = Route::get("billing-credits", "/api/credits", handler
         ..RouteDoc::new("billing", "My credits: balance, plan, monthly allowance, when it renews, and the ledger")
     });
 
-pub const PLANS: Route = Route::get("billing-plans", "/api/billing/plans", handler!(plans::handle))
-    .auth(AuthLevel::None)
-    .doc(RouteDoc {
+pub const PLANS: Route =
+    Route::get("billing-plans", "/api/billing/plans", handler!(plans::handle)).auth(AuthLevel::None).doc(RouteDoc {
         response: Some(|g| g.subschema_for::<plans::PlansAnswer>()),
         ..RouteDoc::new("billing", "Credit packs, prices of each kind of work, and the plans' allowances and limits")
     });

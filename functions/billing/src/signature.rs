@@ -21,8 +21,38 @@ pub enum SignatureError {
 }
 
 /// Checks `header` for `payload` against every secret in `secrets`, at `now`
-/// (unix seconds), with `tolerance` seconds either side.
-pub fn verify(header: &str, payload: &[u8], secrets: &[String], now: i64, tolerance: i64) -> Result<i64, SignatureError> {
+/// (unix seconds), with `tolerance` seconds either side. The age is checked
+/// first (no HMAC work for a stale replay). Returns the signed time.
+pub fn verify(
+    header: &str,
+    payload: &[u8],
+    secrets: &[String],
+    now: i64,
+    tolerance: i64,
+) -> Result<i64, SignatureError> {
+    let (t, signatures) = parse(header)?;
+    check_age(t, now, tolerance)?;
+    let matched = secrets.iter().filter(|s| !s.is_empty()).any(|secret| {
+        signatures.iter().any(|signature| {
+            let Ok(mut mac) = HmacSha256::new_from_slice(secret.as_bytes()) else { return false };
+            mac.update(t.to_string().as_bytes());
+            mac.update(b".");
+            mac.update(payload);
+            // `verify_slice` compares in constant time.
+            mac.verify_slice(signature).is_ok()
+        })
+    });
+    if matched { Ok(t) } else { Err(SignatureError::NoMatch) }
+}
+
+/// Fresh: signed at most `tolerance` seconds from `now` (either side: a
+/// clock ahead of ours is allowed as much as one behind).
+pub fn check_age(t: i64, now: i64, tolerance: i64) -> Result<(), SignatureError> {
+    if now.abs_diff(t) > tolerance.unsigned_abs() { Err(SignatureError::Stale) } else { Ok(()) }
+}
+
+/// The header's timestamp and its `v1` signatures (others ignored).
+pub fn parse(header: &str) -> Result<(i64, Vec<Vec<u8>>), SignatureError> {
     let mut timestamp: Option<i64> = None;
     let mut signatures: Vec<Vec<u8>> = Vec::new();
     for part in header.split(',') {
@@ -39,27 +69,10 @@ pub fn verify(header: &str, payload: &[u8], secrets: &[String], now: i64, tolera
             _ => {}
         }
     }
-    let Some(t) = timestamp else { return Err(SignatureError::Malformed) };
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed);
+    match timestamp {
+        Some(t) if !signatures.is_empty() => Ok((t, signatures)),
+        _ => Err(SignatureError::Malformed),
     }
-    let matched = secrets.iter().filter(|s| !s.is_empty()).any(|secret| {
-        signatures.iter().any(|signature| {
-            let Ok(mut mac) = HmacSha256::new_from_slice(secret.as_bytes()) else { return false };
-            mac.update(t.to_string().as_bytes());
-            mac.update(b".");
-            mac.update(payload);
-            // `verify_slice` compares in constant time.
-            mac.verify_slice(signature).is_ok()
-        })
-    });
-    if !matched {
-        return Err(SignatureError::NoMatch);
-    }
-    if (now - t).abs() > tolerance {
-        return Err(SignatureError::Stale);
-    }
-    Ok(t)
 }
 
 /// The header Stripe would send for `payload` signed with `secret` at `t`
@@ -77,10 +90,7 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 || text.len() > 256 {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect()
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
 }
 
 #[cfg(test)]

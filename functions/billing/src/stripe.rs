@@ -121,11 +121,8 @@ pub async fn create_session(
             unavailable()
         })?;
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let retry_after =
+        response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let bytes = response.bytes().await.map_err(|e| {
         tracing::error!(error = %e, "stripe: the answer broke off");
         unavailable()

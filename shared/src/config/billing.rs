@@ -92,7 +92,11 @@ impl Pack {
                 return Err(format!("{entry:?}: credits is 1..=1000000, amount 50..=99999999 (smallest unit)"));
             }
             let stripe_price = match price {
-                Some(p) if p.starts_with("price_") && p.len() <= 255 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                Some(p)
+                    if p.starts_with("price_")
+                        && p.len() <= 255
+                        && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+                {
                     Some(p.to_string())
                 }
                 Some(p) => return Err(format!("{p:?} is not a Stripe Price id (price_...)")),
@@ -155,11 +159,15 @@ impl BillingConfig {
         if !(0..=10_000_000).contains(&premium_monthly) {
             return Err(invalid("WHATIF_PREMIUM_MONTHLY_CREDITS")("must be 0..=10000000".into()));
         }
-        let packs = Pack::parse_list(var("WHATIF_CREDIT_PACKS").unwrap_or("small:100:500,medium:500:2000,large:2000:6000"))
-            .map_err(invalid("WHATIF_CREDIT_PACKS"))?;
+        let packs =
+            Pack::parse_list(var("WHATIF_CREDIT_PACKS").unwrap_or("small:100:500,medium:500:2000,large:2000:6000"))
+                .map_err(invalid("WHATIF_CREDIT_PACKS"))?;
         let currency = var("WHATIF_CURRENCY").unwrap_or("usd").to_ascii_lowercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
-            return Err(ConfigError::Invalid { var: "WHATIF_CURRENCY", reason: "must be an ISO 4217 code (usd)".into() });
+            return Err(ConfigError::Invalid {
+                var: "WHATIF_CURRENCY",
+                reason: "must be an ISO 4217 code (usd)".into(),
+            });
         }
         let stripe_base_url =
             super::url("WHATIF_STRIPE_BASE_URL", var("WHATIF_STRIPE_BASE_URL").unwrap_or("https://api.stripe.com"))?;

@@ -49,8 +49,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     let rate = charge_other_topics(&ctx, &req, body.topics.len()).await?;
     let batch_id = ctx.ids.ulid().to_string();
-    let jobs =
-        job::start_many(&ctx, &user, &body.topics, &body.options, Some(&batch_id), Spending::BatchTopic).await?;
+    let jobs = job::start_many(&ctx, &user, &body.topics, &body.options, Some(&batch_id), Spending::BatchTopic).await?;
     let mut reply = Reply::accepted(BatchAnswer { batch_id, jobs }).message("Batch started");
     if let Some(d) = rate {
         // What is left after every topic (the pipeline's headers only know of the first).

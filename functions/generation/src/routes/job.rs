@@ -58,12 +58,7 @@ pub struct JobStarted {
 }
 
 /// Queues a generation for `user`, paid for with its record.
-pub async fn start(
-    ctx: &AppContext,
-    user: &str,
-    topic: &Topic,
-    options: &GenerationOptions,
-) -> ApiResult<JobStarted> {
+pub async fn start(ctx: &AppContext, user: &str, topic: &Topic, options: &GenerationOptions) -> ApiResult<JobStarted> {
     let mut started = start_many(ctx, user, std::slice::from_ref(topic), options, None, Spending::Generation).await?;
     started.pop().ok_or_else(|| ApiError::internal("a generation was queued without its job"))
 }
@@ -133,7 +128,8 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     let engine = engine(&ctx).await.map_err(retry)?;
     let started = Instant::now();
     // Paid for when it was queued (refunded by the job record if it fails).
-    let work = engine.generate_prepaid(&ctx, Some(&job.user_id), input.scenario_id.clone(), &input.topic, &input.options);
+    let work =
+        engine.generate_prepaid(&ctx, Some(&job.user_id), input.scenario_id.clone(), &input.topic, &input.options);
     let outcome = tokio::select! {
         outcome = work => outcome,
         () = cancelled(&ctx, &job.id) => {
