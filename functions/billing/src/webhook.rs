@@ -72,7 +72,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let now = ctx.clock.now().unix_timestamp();
     let tolerance = ctx.config.billing.webhook_tolerance_secs;
     // The header's shape and age first: a stale replay costs no secret read.
-    let checked = signature::parse(header).and_then(|(t, _)| signature::check_age(t, now, tolerance)).map(|()| ());
+    let checked = signature::parse(header).and_then(|(t, _)| signature::check_age(t, now, tolerance));
     let checked = match checked {
         Ok(()) => {
             let keys = stripe::keys(&ctx).await?;
