@@ -36,13 +36,16 @@ pub enum Mode {
     Slow(Duration),
 }
 
+/// A form body, field by field, in order.
+type Form = Vec<(String, String)>;
+
 #[derive(Default)]
 struct State {
     mode: Mutex<Option<Mode>>,
     /// Idempotency key → (the form it came with, the answer).
-    replays: Mutex<HashMap<String, (Vec<(String, String)>, Value)>>,
+    replays: Mutex<HashMap<String, (Form, Value)>>,
     /// Every form received, in order.
-    forms: Mutex<Vec<Vec<(String, String)>>>,
+    forms: Mutex<Vec<Form>>,
     created: Mutex<u32>,
 }
 
@@ -121,7 +124,7 @@ async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Fu
     if !header("content-type").starts_with("application/x-www-form-urlencoded") {
         return Ok(error(400, "invalid_request_error", "Send a form-encoded body"));
     }
-    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
+    let form: Form = match serde_urlencoded::from_bytes(&bytes) {
         Ok(form) => form,
         Err(_) => return Ok(error(400, "invalid_request_error", "The body is not form-encoded")),
     };
