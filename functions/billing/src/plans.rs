@@ -30,6 +30,8 @@ pub struct PackView {
     /// In the currency's smallest unit (cents).
     pub amount: i64,
     pub currency: String,
+    /// Buying it also puts the account on the premium plan.
+    pub premium: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -89,6 +91,7 @@ pub async fn handle(ctx: Arc<AppContext>, _req: ApiRequest) -> ApiResult<Reply> 
                 credits: pack.credits,
                 amount: pack.amount,
                 currency: billing.currency.clone(),
+                premium: pack.premium,
             })
             .collect(),
         prices: PricesView {

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use whatif_shared::auth::Plan;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::credits::{self, EntryKind, RefKind};
@@ -178,6 +179,7 @@ async fn grant(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
     record.insert("pack".into(), json!(pack.id));
     record.insert("credits".into(), json!(pack.credits));
     record.insert("eventId".into(), json!(event.id));
+    record.insert("premium".into(), json!(pack.premium));
     record.insert("createdAt".into(), json!(rfc3339(ctx.clock.now())));
     let mut ops = vec![marker(ctx, event), TxOp::Put { item: record, cond: Some(Cond::NotExists) }];
     ops.extend(credits::change_ops(
@@ -188,13 +190,29 @@ async fn grant(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
         &format!("pack:{}", pack.id),
         (RefKind::Payment, payment),
     ));
+    if pack.premium {
+        ops.extend(plan_ops(&user, Plan::Premium));
+    }
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(Applied::Granted),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Ok(Applied::Replayed),
         // This payment was granted by another of its events, or refunded first.
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => mark_only(ctx, event).await,
+        Err(StoreError::TransactionCanceled { failed }) if !failed.is_empty() => {
+            tracing::error!(event_id = %event.id, "the account went away while its purchase was granted");
+            mark_only(ctx, event).await
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets the account's plan on its profile and status items (which exist).
+fn plan_ops(user: &UserId, plan: Plan) -> Vec<TxOp> {
+    let value = serde_json::to_value(plan).unwrap_or_default();
+    [keys::user_profile(user), keys::account_status(user)]
+        .into_iter()
+        .map(|key| TxOp::Update { key, update: Update::new().set("plan", value.clone()), cond: Some(Cond::Exists) })
+        .collect()
 }
 
 /// Takes back what a refunded or disputed payment granted, once.
@@ -239,6 +257,11 @@ async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
                     reason,
                     (RefKind::Payment, payment),
                 ));
+                let premium = r.get("premium").and_then(Value::as_bool).unwrap_or(false);
+                if premium && ctx.table.get(&keys::account_status(&user)).await?.is_some() {
+                    // The plan came with this payment: it goes with it.
+                    ops.extend(plan_ops(&user, Plan::Free));
+                }
                 ops
             }
             None => {

@@ -65,6 +65,8 @@ pub struct Pack {
     pub amount: i64,
     /// A Stripe Price id (`price_...`) to sell instead of an inline price.
     pub stripe_price: Option<String>,
+    /// Buying it puts the account on the premium plan (`WHATIF_PREMIUM_PACKS`).
+    pub premium: bool,
 }
 
 impl Pack {
@@ -102,7 +104,7 @@ impl Pack {
                 Some(p) => return Err(format!("{p:?} is not a Stripe Price id (price_...)")),
                 None => None,
             };
-            packs.push(Pack { id: id.to_string(), credits, amount, stripe_price });
+            packs.push(Pack { id: id.to_string(), credits, amount, stripe_price, premium: false });
         }
         if packs.is_empty() {
             return Err("at least one pack is needed".into());
@@ -159,9 +161,19 @@ impl BillingConfig {
         if !(0..=10_000_000).contains(&premium_monthly) {
             return Err(invalid("WHATIF_PREMIUM_MONTHLY_CREDITS")("must be 0..=10000000".into()));
         }
-        let packs =
+        let mut packs =
             Pack::parse_list(var("WHATIF_CREDIT_PACKS").unwrap_or("small:100:500,medium:500:2000,large:2000:6000"))
                 .map_err(invalid("WHATIF_CREDIT_PACKS"))?;
+        for id in var("WHATIF_PREMIUM_PACKS").unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match packs.iter_mut().find(|p| p.id == id) {
+                Some(pack) => pack.premium = true,
+                None => {
+                    return Err(invalid("WHATIF_PREMIUM_PACKS")(format!(
+                        "{id:?} is not a pack of WHATIF_CREDIT_PACKS"
+                    )));
+                }
+            }
+        }
         let currency = var("WHATIF_CURRENCY").unwrap_or("usd").to_ascii_lowercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
             return Err(ConfigError::Invalid {
@@ -225,6 +237,14 @@ mod tests {
         for bad in ["", "A:1:500", "a:0:500", "a:1:10", "a:1:500,a:2:600", "a:1:500:prod_1", "a:1"] {
             assert!(Pack::parse_list(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn premium_packs_must_be_packs() {
+        let env = |v: &str| HashMap::from([("WHATIF_PREMIUM_PACKS".to_string(), v.to_string())]);
+        let c = BillingConfig::from_env(&env("large"), "https://app.example").unwrap();
+        assert!(c.pack("large").unwrap().premium && !c.pack("small").unwrap().premium);
+        assert!(BillingConfig::from_env(&env("gold"), "https://app.example").is_err());
     }
 
     #[test]

@@ -37,6 +37,9 @@ fn configure(stripe: &str, allowance: i64) -> impl FnOnce(&mut Config) {
         c.billing.free_monthly = allowance;
         c.billing.stripe_base_url = stripe;
         c.billing.stripe_timeout_ms = 1500;
+        if let Some(large) = c.billing.packs.iter_mut().find(|p| p.id == "large") {
+            large.premium = true;
+        }
     }
 }
 
@@ -330,6 +333,7 @@ async fn checkout_creates_a_session_through_stripe_s_api() {
     assert_eq!(plans.data()["currency"], "usd");
     assert_eq!(plans.data()["packs"][0]["id"], "small");
     assert_eq!(plans.data()["prices"]["video"], 5);
+    assert_eq!(plans.data()["packs"][2]["premium"], true);
     assert_eq!(plans.data()["plans"][0]["monthlyAllowance"], ALLOWANCE);
     assert!(plans.data()["plans"][1]["generateLimit"]["max"].as_u64().unwrap() > 0);
 
@@ -541,6 +545,16 @@ async fn webhook_attacks(server: &TestServer) {
     assert_eq!(balance(server, &token).await, -50);
     let refused = post(server, "/api/generate", Some(&token), json!({"topic": "What if debts were forgiven?"})).await;
     assert_eq!(refused.status, 402, "{refused:?}");
+
+    // A premium pack puts the account on the premium plan; its refund takes the plan back too.
+    let mut premium = session_event("evt_paid_7", "checkout.session.completed", &user, "pi_7", "paid");
+    premium["data"]["object"]["metadata"]["pack"] = json!("large");
+    assert_eq!(send(server, &premium, NEW_SECRET).await.data()["result"], "granted");
+    let now_premium = credits(server, &token).await;
+    assert_eq!((now_premium["plan"].as_str(), now_premium["balance"].as_i64()), (Some("premium"), Some(1950)));
+    let refund = charge_event("evt_refund_7", "charge.refunded", "pi_7");
+    assert_eq!(send(server, &refund, NEW_SECRET).await.data()["result"], "taken-back");
+    assert_eq!(credits(server, &token).await["plan"], "free");
 
     // Unknown types: 200, nothing changes. Not an event: 400.
     let unknown = json!({"id": "evt_other", "type": "customer.created", "data": {"object": {"id": "cus_1"}}});
