@@ -589,6 +589,7 @@ async fn credits_on_the_aws_adapters() {
     let (server, _data) =
         whatif_tests::start_on_emulators(&dynamodb, &moto, configure(&stripe.base_url, ALLOWANCE)).await;
     set_stripe_keys(&server).await;
+    every_spending_route_debits(&server).await;
     refunds_and_double_delivery(&server).await;
     webhook_attacks(&server).await;
     let (token, user) = sign_up(&server, "aws-racer").await;
