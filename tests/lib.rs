@@ -4,6 +4,7 @@
 pub mod api;
 pub mod fake_model;
 pub mod fake_polly;
+pub mod fake_stripe;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -20,6 +20,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_history::SERVICE,
     &whatif_sharing::SERVICE,
     &whatif_media::SERVICE,
+    &whatif_billing::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

@@ -85,7 +85,7 @@ export interface WorkerRow {
 
 /** What the Rust code and this app share (shared/src/config.rs). */
 export interface Constants {
-  secrets: { signingKeys: string; modelKeys: string };
+  secrets: { signingKeys: string; modelKeys: string; stripe: string };
   corsAllowHeaders: string[];
   corsExposeHeaders: string[];
   /** Receives of one job before it moves to the dead-letter queue. */

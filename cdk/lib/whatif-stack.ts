@@ -50,6 +50,8 @@ export const MAX_RECEIVES = CONSTANTS.maxReceives;
 export const SIGNING_KEYS_SECRET = CONSTANTS.secrets.signingKeys;
 /** The model providers' keys (WHATIF_MODEL_KEYS_SECRET), as in the SAM template. */
 export const MODEL_KEYS_SECRET = CONSTANTS.secrets.modelKeys;
+/** Stripe's secret key and webhook signing secrets (read only by the billing functions), as in the SAM template. */
+export const STRIPE_SECRET = CONSTANTS.secrets.stripe;
 export const CORS_ALLOW_HEADERS = CONSTANTS.corsAllowHeaders;
 export const CORS_EXPOSE_HEADERS = CONSTANTS.corsExposeHeaders;
 
@@ -105,6 +107,7 @@ export class WhatIfStack extends cdk.Stack {
   readonly deadLetterQueue: sqs.Queue;
   readonly signingKeys: secretsmanager.Secret;
   readonly modelKeys: secretsmanager.Secret;
+  readonly stripeKeys: secretsmanager.Secret;
   readonly api: apigwv2.HttpApi;
   readonly distribution: cloudfront.Distribution;
   readonly webAcl?: wafv2.CfnWebACL;
@@ -168,6 +171,12 @@ export class WhatIfStack extends cdk.Stack {
         'The model providers\' API keys as a JSON object, e.g. {"ANTHROPIC_API_KEY": "..."}. Created empty (docs/deploy.md).',
     });
     (this.modelKeys.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+    this.stripeKeys = new secretsmanager.Secret(this, 'StripeSecret', {
+      secretName: `${secretsPrefix}${STRIPE_SECRET}`,
+      description:
+        'Stripe\'s keys as a JSON object {"secretKey": "sk_...", "webhookSecrets": ["whsec_..."]}. Created empty (docs/billing.md).',
+    });
+    (this.stripeKeys.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
 
     // ---- the site: private bucket behind CloudFront ----------------------------------
     this.siteBucket = new s3.Bucket(this, 'SiteBucket', {

@@ -65,7 +65,7 @@ pub fn workers_json() -> String {
 /// the secret names, the CORS header lists and the redrive limit.
 pub fn constants_json() -> String {
     let constants = serde_json::json!({
-        "secrets": { "signingKeys": secrets::SIGNING_KEYS, "modelKeys": secrets::MODEL_KEYS },
+        "secrets": { "signingKeys": secrets::SIGNING_KEYS, "modelKeys": secrets::MODEL_KEYS, "stripe": secrets::STRIPE },
         "corsAllowHeaders": cors::ALLOW_HEADERS,
         "corsExposeHeaders": cors::EXPOSE_HEADERS,
         "maxReceives": MAX_RECEIVES,
@@ -352,6 +352,7 @@ fn resources(functions: &[Function]) -> Y {
     res.push(("JobQueuePolicy".into(), queue_policy()));
     res.push(("SigningKeySecret".into(), signing_key_secret()));
     res.push(("ModelKeysSecret".into(), model_keys_secret()));
+    res.push(("StripeSecret".into(), stripe_secret()));
     res.push(("AlarmTopic".into(), alarm_topic()));
     res.push(("ApiServerErrorAlarm".into(), api_5xx_alarm()));
     res.push(("FunctionThrottlesAlarm".into(), throttles_alarm()));
@@ -791,6 +792,27 @@ fn model_keys_secret() -> Y {
                     "Description",
                     s(
                         "The model providers' API keys as a JSON object, e.g. {\"ANTHROPIC_API_KEY\": \"...\"}. Created empty (docs/deploy.md).",
+                    ),
+                ),
+            ]),
+        ),
+    ])
+}
+
+fn stripe_secret() -> Y {
+    map([
+        ("Type", s("AWS::SecretsManager::Secret")),
+        (
+            "Properties",
+            map([
+                ("Name", sub(&format!("${{SecretsPrefix}}{}", secrets::STRIPE))),
+                // Created empty: checkout and the webhook answer 503 until the
+                // operator puts the keys (docs/billing.md). Only the billing
+                // functions may read it.
+                (
+                    "Description",
+                    s(
+                        "Stripe's keys as a JSON object {\"secretKey\": \"sk_...\", \"webhookSecrets\": [\"whsec_...\"]}. Created empty (docs/billing.md).",
                     ),
                 ),
             ]),

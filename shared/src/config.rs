@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use crate::ratelimit::RateLimits;
 
+pub mod billing;
+
 /// The names of the secrets, after the stage's secrets prefix: the one
 /// definition the code, the SAM template and the CDK app (`cdk/constants.json`) use.
 pub mod secrets {
@@ -16,6 +18,10 @@ pub mod secrets {
     pub const SIGNING_KEYS: &str = "signing-keys";
     /// The model providers' keys (`WHATIF_MODEL_KEYS_SECRET` in the templates).
     pub const MODEL_KEYS: &str = "model-keys";
+    /// Stripe's keys, a JSON object `{"secretKey": "sk_...", "webhookSecrets":
+    /// ["whsec_...", ...]}` (more than one signing secret while rotating);
+    /// readable only by the billing functions.
+    pub const STRIPE: &str = "stripe";
 }
 
 /// The CORS header lists: what the local server answers preflights and
@@ -66,6 +72,8 @@ pub struct Config {
     pub log_json: bool,
     /// OpenID Connect providers for `POST /api/auth/oauth/{provider}`.
     pub oidc: crate::oidc::OidcProviders,
+    /// Credit prices, allowances, packs, Stripe (`config/billing.rs`).
+    pub billing: billing::BillingConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,9 +225,11 @@ impl Config {
             let reason = reason.split_once("is invalid: ").map_or(reason.clone(), |(_, r)| r.to_string());
             ConfigError::Invalid { var, reason }
         })?;
+        let billing = billing::BillingConfig::from_env(env, &frontend_url)?;
         Ok(Config {
             backend,
             oidc,
+            billing,
             host: host.to_string(),
             port,
             cors_origins,

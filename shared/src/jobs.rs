@@ -259,10 +259,17 @@ pub mod records {
     use super::{JobMessage, JobRecord, JobStatus};
     use crate::clock::rfc3339;
     use crate::context::AppContext;
+    use crate::credits::{self, Charge, ChargeFailure};
     use crate::error::{ApiError, ApiResult};
     use crate::ids::UserId;
     use crate::keys;
-    use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, PK, SK, Update};
+    use crate::ports::StoreError;
+    use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, PK, SK, TxOp, Update};
+
+    /// The job item's record of what it cost: `{credits, reason}`.
+    pub const CHARGE: &str = "charge";
+    /// Set when the job's charge was given back.
+    const REFUNDED: &str = "refunded";
 
     /// Records a job and queues it. The record is written first, so a worker
     /// always finds what it is told to run.
@@ -279,37 +286,84 @@ pub mod records {
         user_id: &str,
         input: Value,
     ) -> ApiResult<JobRecord> {
+        let job = NewJob { id: job_id.to_string(), kind: kind.to_string(), input, charge: None };
+        let mut records = enqueue_charged(ctx, user_id, vec![job], Vec::new()).await?;
+        records.pop().ok_or_else(|| ApiError::internal("a job was queued without its record"))
+    }
+
+    /// A job to queue with [`enqueue_charged`].
+    pub struct NewJob {
+        pub id: String,
+        pub kind: String,
+        pub input: Value,
+        /// What it costs (debited with its record, refunded once when it
+        /// fails or is cancelled before it produced anything).
+        pub charge: Option<Charge>,
+    }
+
+    /// Records `jobs` of `user_id`, with `extra` operations (a service's own
+    /// items) and the debits of their charges, in ONE transaction, then
+    /// queues them: a job is never paid for without its record, nor
+    /// recorded without its payment. 402 when the balance cannot pay; 409
+    /// when an `extra` item's condition fails.
+    pub async fn enqueue_charged(
+        ctx: &AppContext,
+        user_id: &str,
+        jobs: Vec<NewJob>,
+        extra: Vec<TxOp>,
+    ) -> ApiResult<Vec<JobRecord>> {
         let now = rfc3339(ctx.clock.now());
-        let record = JobRecord {
-            id: job_id.to_string(),
-            kind: kind.to_string(),
-            user_id: user_id.to_string(),
-            status: JobStatus::Queued,
-            progress: 0,
-            result: None,
-            error: None,
-            input,
-            created_at: now.clone(),
-            updated_at: now,
-        };
-        let key = keys::job(&record.id);
-        let (gpk, gsk) = keys::job_by_owner(&UserId::from_trusted(user_id), &record.created_at, &record.id);
-        let mut item = Item::new();
-        item.insert(PK.into(), key.pk.into());
-        item.insert(SK.into(), key.sk.into());
-        item.insert(GSI1_PK.into(), gpk.into());
-        item.insert(GSI1_SK.into(), gsk.into());
-        item.insert("id".into(), json!(record.id));
-        item.insert("kind".into(), json!(record.kind));
-        item.insert("userId".into(), json!(record.user_id));
-        item.insert("status".into(), json!(record.status));
-        item.insert("progress".into(), json!(0));
-        item.insert("input".into(), record.input.clone());
-        item.insert("createdAt".into(), json!(record.created_at));
-        item.insert("updatedAt".into(), json!(record.updated_at));
-        ctx.table.put(item, Some(Cond::NotExists)).await?;
-        ctx.queue.send(&JobMessage::new(kind, &record.id).to_body(), std::time::Duration::ZERO).await?;
-        Ok(record)
+        let user = UserId::from_trusted(user_id);
+        let mut ops = Vec::with_capacity(jobs.len() * 2 + extra.len() + 1);
+        let mut records = Vec::with_capacity(jobs.len());
+        let mut charges = Vec::new();
+        for job in jobs {
+            let record = JobRecord {
+                id: job.id,
+                kind: job.kind,
+                user_id: user_id.to_string(),
+                status: JobStatus::Queued,
+                progress: 0,
+                result: None,
+                error: None,
+                input: job.input,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            };
+            let key = keys::job(&record.id);
+            let (gpk, gsk) = keys::job_by_owner(&user, &record.created_at, &record.id);
+            let mut item = Item::new();
+            item.insert(PK.into(), key.pk.into());
+            item.insert(SK.into(), key.sk.into());
+            item.insert(GSI1_PK.into(), gpk.into());
+            item.insert(GSI1_SK.into(), gsk.into());
+            item.insert("id".into(), json!(record.id));
+            item.insert("kind".into(), json!(record.kind));
+            item.insert("userId".into(), json!(record.user_id));
+            item.insert("status".into(), json!(record.status));
+            item.insert("progress".into(), json!(0));
+            item.insert("input".into(), record.input.clone());
+            item.insert("createdAt".into(), json!(record.created_at));
+            item.insert("updatedAt".into(), json!(record.updated_at));
+            if let Some(charge) = job.charge.filter(|c| c.credits > 0) {
+                item.insert(CHARGE.into(), json!({"credits": charge.credits, "reason": charge.spending.reason()}));
+                charges.push(Charge { reference: record.id.clone(), ..charge });
+            }
+            ops.push(TxOp::Put { item, cond: Some(Cond::NotExists) });
+            records.push(record);
+        }
+        ops.extend(extra);
+        match credits::transact_charged(ctx, &user, &charges, ops, credits::RefKind::Job).await {
+            Ok(()) => {}
+            Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if !failed.is_empty() => {
+                return Err(ApiError::conflict("JOB_EXISTS", "This job, or what it works on, already exists"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        for record in &records {
+            ctx.queue.send(&JobMessage::new(&record.kind, &record.id).to_body(), std::time::Duration::ZERO).await?;
+        }
+        Ok(records)
     }
 
     pub async fn get(ctx: &AppContext, job_id: &str) -> ApiResult<Option<JobRecord>> {
@@ -368,9 +422,9 @@ pub mod records {
                 Cond::Eq("status".into(), json!(JobStatus::Running)),
             ]),
         ]);
-        match ctx.table.update(&keys::job(job_id), update, Some(active)).await {
-            Ok(_) => Ok(Some(())),
-            Err(crate::ports::StoreError::ConditionFailed) => Ok(None),
+        match finish_refunding(ctx, job_id, update, active).await {
+            Ok(()) => Ok(Some(())),
+            Err(StoreError::ConditionFailed) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -382,7 +436,59 @@ pub mod records {
             .set("status", json!(JobStatus::Failed))
             .set("error", reason)
             .set("updatedAt", rfc3339(ctx.clock.now()));
-        update_unless_final(ctx, job_id, update).await
+        fail_unless_final(ctx, job_id, update).await
+    }
+
+    async fn fail_unless_final(ctx: &AppContext, job_id: &str, update: Update) -> ApiResult<()> {
+        match finish_refunding(ctx, job_id, update, not_final()).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn not_final() -> Cond {
+        Cond::And(vec![
+            Cond::Exists,
+            Cond::Ne("status".into(), json!(JobStatus::Succeeded)),
+            Cond::Ne("status".into(), json!(JobStatus::Failed)),
+            Cond::Ne("status".into(), json!(JobStatus::Cancelled)),
+        ])
+    }
+
+    /// Ends a job with `update` under `cond` and, when it was paid for and
+    /// has produced nothing (no `result`), gives its charge back in the same
+    /// transaction, conditional on the job not being refunded yet: the
+    /// refund happens once, however often a failure is recorded.
+    /// `ConditionFailed` when `cond` does not hold.
+    async fn finish_refunding(ctx: &AppContext, job_id: &str, update: Update, cond: Cond) -> Result<(), StoreError> {
+        let key = keys::job(job_id);
+        for _ in 0..5 {
+            let Some(item) = ctx.table.get(&key).await? else { return Err(StoreError::ConditionFailed) };
+            let credits = item.get(CHARGE).and_then(|c| c.get("credits")).and_then(Value::as_i64).unwrap_or(0);
+            let refundable = credits > 0 && !item.contains_key("result") && !item.contains_key(REFUNDED);
+            let user = item.get("userId").and_then(Value::as_str).unwrap_or_default().to_string();
+            if !refundable || user.is_empty() {
+                return ctx.table.update(&key, update, Some(cond)).await.map(|_| ());
+            }
+            let reason = item.get(CHARGE).and_then(|c| c.get("reason")).and_then(Value::as_str).unwrap_or("job");
+            let mut ops = vec![TxOp::Update {
+                key: key.clone(),
+                update: update.clone().set(REFUNDED, true),
+                cond: Some(Cond::And(vec![
+                    cond.clone(),
+                    Cond::AttrNotExists("result".into()),
+                    Cond::AttrNotExists(REFUNDED.into()),
+                ])),
+            }];
+            ops.extend(credits::refund_ops(ctx, &UserId::from_trusted(&user), credits, reason, job_id));
+            match ctx.table.transact(ops).await {
+                Ok(()) => return Ok(()),
+                // The job changed since it was read (finished, refunded): read it again.
+                Err(StoreError::TransactionCanceled { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable("the job kept changing while it was being ended".into()))
     }
 
     async fn update_unless_final(ctx: &AppContext, job_id: &str, update: Update) -> ApiResult<()> {

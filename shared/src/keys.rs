@@ -374,6 +374,40 @@ pub fn media_of_scenario_partition(scenario_id: &ScenarioId) -> String {
     format!("MEDIAOF#{scenario_id}")
 }
 
+// ---- credits and billing (shared/src/credits.rs, functions/billing) ----------------
+
+/// An account's credit balance: `USER#<id>` / `CREDITS` (`balance`, the
+/// `period` (`yyyy-mm`) its monthly allowance was last renewed for). Access:
+/// a strongly consistent get on every spend and `GET /api/credits`; changed
+/// only inside a transaction that also writes a [`ledger_entry`].
+pub fn credits(user_id: &UserId) -> Key {
+    Key::new(user_partition(user_id), "CREDITS")
+}
+
+/// The prefix of every ledger entry's sort key in its account's partition.
+pub const LEDGER_PREFIX: &str = "LEDGER#";
+
+/// One ledger entry (append-only: written once with `NotExists`, never
+/// changed): `USER#<id>` / `LEDGER#<ulid>`. Access: the account's ledger,
+/// newest first (query `LEDGER#` backward, paginated).
+pub fn ledger_entry(user_id: &UserId, entry_id: &str) -> Key {
+    Key::new(user_partition(user_id), format!("{LEDGER_PREFIX}{entry_id}"))
+}
+
+/// A Stripe event applied: `STRIPE-EVENT#<event id>` / `EVENT`, put with
+/// `NotExists` in the transaction that applies the event, so each event
+/// changes balances once however often Stripe sends it.
+pub fn stripe_event(event_id: &str) -> Key {
+    Key::new(format!("STRIPE-EVENT#{event_id}"), "EVENT")
+}
+
+/// A payment that granted credits: `PAYMENT#<payment intent id>` / `PAYMENT`
+/// (account, credits, pack, `takenBack`). Written with the grant; a refund
+/// or dispute of the payment reads it to take back what was granted, once.
+pub fn payment(payment_id: &str) -> Key {
+    Key::new(format!("PAYMENT#{payment_id}"), "PAYMENT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

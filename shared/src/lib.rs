@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod credits;
 pub mod error;
 pub mod fonts;
 pub mod http;

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
+use whatif_shared::credits::{self, Charge, Spending};
 use whatif_shared::error::{ApiError, ApiResult};
 use whatif_shared::metrics::{Observation, Unit};
 use whatif_shared::{ScenarioId, UserId};
@@ -88,7 +89,9 @@ impl Generator {
         self.chain.providers().into_iter().map(|p| p.name).collect()
     }
 
-    /// A new scenario `id` for `topic`. `caller` is the signed-in user's id, if any.
+    /// A new scenario `id` for `topic`. `caller` is the signed-in user's id,
+    /// if any; a signed-in caller pays for it (402 before any model call when
+    /// the balance cannot), with the scenario's save.
     pub async fn generate(
         &self,
         ctx: &AppContext,
@@ -97,7 +100,32 @@ impl Generator {
         topic: &Topic,
         options: &GenerationOptions,
     ) -> ApiResult<Generated> {
+        self.generate_billed(ctx, caller, id, topic, options, Some(Spending::Generation)).await
+    }
+
+    /// [`Generator::generate`] for a job that was paid for when it was queued.
+    pub async fn generate_prepaid(
+        &self,
+        ctx: &AppContext,
+        caller: Option<&str>,
+        id: String,
+        topic: &Topic,
+        options: &GenerationOptions,
+    ) -> ApiResult<Generated> {
+        self.generate_billed(ctx, caller, id, topic, options, None).await
+    }
+
+    async fn generate_billed(
+        &self,
+        ctx: &AppContext,
+        caller: Option<&str>,
+        id: String,
+        topic: &Topic,
+        options: &GenerationOptions,
+        spending: Option<Spending>,
+    ) -> ApiResult<Generated> {
         self.screen.check("topic", topic.as_str())?;
+        let charge = paid_by(ctx, caller, spending, &id).await?;
         let spec = options.resolve(topic.clone());
         let key = cache::cache_key(&spec, &self.provider_names(), PROMPT_VERSION);
         let hit = if options.force_new { None } else { cache::read(ctx, &key).await };
@@ -140,7 +168,7 @@ impl Generator {
                 version_of: None,
             },
         );
-        let saved = self.save_for(ctx, caller, &scenario).await?;
+        let saved = self.save_for(ctx, caller, &scenario, charge.as_ref()).await?;
         Ok(Generated { scenario, cached, saved })
     }
 
@@ -188,6 +216,7 @@ impl Generator {
         let topic = Topic::parse(&parent.topic).map_err(|e| ApiError::internal(format!("stored topic: {e}")))?;
         let spec = options.resolve(topic);
         let context = ParentContext { title: parent.title.clone(), summary: parent.summary.clone(), choice };
+        let charge = paid_by(ctx, Some(user_id), Some(Spending::Continuation), &id).await?;
         let (written, provider, model, tokens) = self.run(&spec, Some(context), &id).await?;
         let scenario = build(
             ctx,
@@ -207,7 +236,7 @@ impl Generator {
                 version_of: None,
             },
         );
-        store::save_child(ctx, &scenario).await?;
+        store::save_child_paid(ctx, &scenario, charge.as_ref()).await?;
         Ok(scenario)
     }
 
@@ -232,6 +261,7 @@ impl Generator {
             Some(id) => Some(owned(ctx, caller, id, "Only the owner can regenerate this scenario").await?),
         };
         let spec = options.resolve(topic.clone());
+        let charge = paid_by(ctx, caller, Some(Spending::Regeneration), &id).await?;
         let (written, provider, model, tokens) = self.run(&spec, None, &id).await?;
         let scenario = build(
             ctx,
@@ -251,7 +281,7 @@ impl Generator {
                 version_of: previous.map(|p| p.id),
             },
         );
-        let saved = self.save_for(ctx, caller, &scenario).await?;
+        let saved = self.save_for(ctx, caller, &scenario, charge.as_ref()).await?;
         Ok(Generated { scenario, cached: false, saved })
     }
 
@@ -293,13 +323,36 @@ impl Generator {
         observation.emit();
     }
 
-    async fn save_for(&self, ctx: &AppContext, caller: Option<&str>, scenario: &Scenario) -> ApiResult<bool> {
+    async fn save_for(
+        &self,
+        ctx: &AppContext,
+        caller: Option<&str>,
+        scenario: &Scenario,
+        charge: Option<&Charge>,
+    ) -> ApiResult<bool> {
         if caller.is_none() {
             return Ok(false);
         }
-        store::save(ctx, scenario).await?;
+        store::save_paid(ctx, scenario, charge).await?;
         Ok(true)
     }
+}
+
+/// What a signed-in caller pays for the scenario `id` (None: anonymous, or
+/// paid for already), after checking that the balance can pay it: 402
+/// before any model call. The debit itself goes with the scenario's save.
+async fn paid_by(
+    ctx: &AppContext,
+    caller: Option<&str>,
+    spending: Option<Spending>,
+    id: &str,
+) -> ApiResult<Option<Charge>> {
+    let (Some(user), Some(spending)) = (caller, spending) else { return Ok(None) };
+    let charge = Charge::new(ctx, spending, id);
+    if charge.credits > 0 {
+        credits::ensure_can_spend(ctx, &UserId::from_trusted(user), charge.credits).await?;
+    }
+    Ok(Some(charge))
 }
 
 /// The branch tree of scenario `id`, for the owner or, when the scenario is

@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
+use whatif_shared::credits::{Charge, Spending};
+use whatif_shared::jobs::records::NewJob;
 use whatif_shared::jobs::{JobRecord, JobStatus, records};
 use whatif_shared::ports::table::{
-    Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, Update, query_all,
+    Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, TxOp, Update, query_all,
 };
 use whatif_shared::{ApiError, ApiResult, ScenarioId, UserId, keys};
 
@@ -61,8 +63,8 @@ impl Media {
     }
 }
 
-/// Writes a new media item (before its job is queued, under the job's id).
-pub async fn create(ctx: &AppContext, media: &Media) -> ApiResult<()> {
+/// The item of a new media.
+fn new_item(media: &Media) -> ApiResult<Item> {
     let Value::Object(mut item) = serde_json::to_value(media).map_err(ApiError::internal)? else {
         return Err(ApiError::internal("a media item is an object"));
     };
@@ -77,8 +79,34 @@ pub async fn create(ctx: &AppContext, media: &Media) -> ApiResult<()> {
         item.insert(GSI2_PK.into(), pk2.into());
         item.insert(GSI2_SK.into(), sk2.into());
     }
-    ctx.table.put(item, Some(Cond::NotExists)).await?;
+    Ok(item)
+}
+
+/// Writes a new media item alone (tests and tools; a request uses [`create_queued`]).
+pub async fn create(ctx: &AppContext, media: &Media) -> ApiResult<()> {
+    ctx.table.put(new_item(media)?, Some(Cond::NotExists)).await?;
     Ok(())
+}
+
+/// Writes a new media item (under its job's id) with its job's record and
+/// the debit of `spending`, in one transaction, then queues the job: 402,
+/// nothing written, when the owner's balance cannot pay.
+pub async fn create_queued(
+    ctx: &AppContext,
+    media: &Media,
+    job_kind: &str,
+    input: Value,
+    spending: Spending,
+) -> ApiResult<JobRecord> {
+    let item = TxOp::Put { item: new_item(media)?, cond: Some(Cond::NotExists) };
+    let job = NewJob {
+        id: media.id.clone(),
+        kind: job_kind.to_string(),
+        input,
+        charge: Some(Charge::new(ctx, spending, &media.id)),
+    };
+    let mut records = records::enqueue_charged(ctx, &media.user_id, vec![job], vec![item]).await?;
+    records.pop().ok_or_else(|| ApiError::internal("a media job was queued without its record"))
 }
 
 pub async fn get(ctx: &AppContext, id: &str) -> ApiResult<Option<Media>> {

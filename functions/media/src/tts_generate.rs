@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
-use whatif_shared::jobs::{JobStatus, records};
+use whatif_shared::credits::Spending;
+use whatif_shared::jobs::JobStatus;
 use whatif_shared::scenarios::store;
 use whatif_shared::scenarios::types::Language;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId};
@@ -150,9 +151,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         duration_sec: None,
         size_bytes: None,
     };
-    record::create(&ctx, &media).await?;
     let input = json!({"text": text, "voice": voice.id, "speakingRate": rate, "pitch": pitch, "format": format});
-    let job = records::enqueue_as(&ctx, &id, tts_job::KIND, user.as_str(), input).await?;
+    let job = record::create_queued(&ctx, &media, tts_job::KIND, input, Spending::Narration).await?;
     let estimated = (estimate_seconds(&text, rate) * 10.0).round() / 10.0;
     Ok(Reply::accepted(TtsStarted {
         poll_url: format!("/api/tts/{id}"),

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
-use whatif_shared::jobs::{JobStatus, records};
+use whatif_shared::credits::Spending;
+use whatif_shared::jobs::JobStatus;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId};
 
@@ -99,12 +100,11 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         duration_sec: None,
         size_bytes: None,
     };
-    record::create(&ctx, &media).await?;
     let input = json!({
         "scenarioId": id.to_string(), "voice": voice.id, "speakingRate": rate,
         "resolution": resolution, "style": style, "music": music,
     });
-    let job = records::enqueue_as(&ctx, &video_id, video_job::KIND, user.as_str(), input).await?;
+    let job = record::create_queued(&ctx, &media, video_job::KIND, input, Spending::Video).await?;
     let narration = estimate_seconds(&narrate::scenario_text(&scenario), rate)
         + video_job::CARD_PAUSE_SECS * scenario.sections.len() as f64;
     Ok(Reply::accepted(VideoStarted {

@@ -12,6 +12,7 @@
 
 use crate::clock::rfc3339;
 use crate::context::AppContext;
+use crate::credits::{self, Charge, ChargeFailure, RefKind};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{ScenarioId, UserId};
 use crate::keys;
@@ -352,9 +353,20 @@ fn exists_error() -> ApiError {
 
 /// Saves a new scenario. Never overwrites: an id that exists is a conflict.
 pub async fn save(ctx: &AppContext, scenario: &Scenario) -> ApiResult<()> {
-    match ctx.table.transact(new_scenario_ops(scenario)?).await {
+    save_paid(ctx, scenario, None).await
+}
+
+/// [`save`], paying `charge` from the owner's credits in the same
+/// transaction (402 when the balance cannot pay; nothing is saved then).
+pub async fn save_paid(ctx: &AppContext, scenario: &Scenario, charge: Option<&Charge>) -> ApiResult<()> {
+    let charges: Vec<Charge> = charge.into_iter().cloned().collect();
+    match credits::transact_charged(ctx, &scenario.owner(), &charges, new_scenario_ops(scenario)?, RefKind::Scenario)
+        .await
+    {
         Ok(()) => Ok(()),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(exists_error()),
+        Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if failed.contains(&0) => {
+            Err(exists_error())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -366,6 +378,11 @@ const NODE_COUNT: &str = "nodeCount";
 /// so a tree never holds more than [`MAX_TREE_NODES`] (422 `TREE_FULL`). When
 /// the root is gone (purged), the child is saved without the count.
 pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
+    save_child_paid(ctx, child, None).await
+}
+
+/// [`save_child`], paying `charge` in the same transaction.
+pub async fn save_child_paid(ctx: &AppContext, child: &Scenario, charge: Option<&Charge>) -> ApiResult<()> {
     let root = keys::scenario(&child.owner(), &child.root());
     // The root itself is node 1, uncounted.
     let room = Cond::Or(vec![
@@ -379,17 +396,21 @@ pub async fn save_child(ctx: &AppContext, child: &Scenario) -> ApiResult<()> {
         cond: Some(Cond::And(vec![Cond::Exists, room])),
     });
     let count = ops.len() - 1;
-    match ctx.table.transact(ops).await {
+    let charges: Vec<Charge> = charge.into_iter().cloned().collect();
+    match credits::transact_charged(ctx, &child.owner(), &charges, ops, RefKind::Scenario).await {
         Ok(()) => Ok(()),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Err(exists_error()),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&count) => match ctx.table.get(&root).await?
-        {
-            Some(_) => Err(ApiError::unprocessable(
-                "TREE_FULL",
-                format!("A story tree holds at most {MAX_TREE_NODES} scenarios"),
-            )),
-            None => save(ctx, child).await,
-        },
+        Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if failed.contains(&0) => {
+            Err(exists_error())
+        }
+        Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if failed.contains(&count) => {
+            match ctx.table.get(&root).await? {
+                Some(_) => Err(ApiError::unprocessable(
+                    "TREE_FULL",
+                    format!("A story tree holds at most {MAX_TREE_NODES} scenarios"),
+                )),
+                None => save_paid(ctx, child, charge).await,
+            }
+        }
         Err(e) => Err(e.into()),
     }
 }

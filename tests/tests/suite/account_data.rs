@@ -191,7 +191,7 @@ async fn a_generation_queued_before_the_account_was_banned_writes_nothing() {
     // A generation the account queued just before (its request was already
     // past the token check): the worker picks it up after the ban.
     let topic = Topic::parse("What if I had behaved?").unwrap();
-    let late = job::start(&server.ctx, &user_id, &topic, &GenerationOptions::default(), None).await.unwrap();
+    let late = job::start(&server.ctx, &user_id, &topic, &GenerationOptions::default()).await.unwrap();
     let started = Instant::now();
     let job = loop {
         let job = records::get(&server.ctx, &late.job_id).await.unwrap().expect("the job record");

@@ -126,6 +126,8 @@ const E404: Expect = Expect::Status(404);
 const E422: Expect = Expect::Status(422);
 /// Yours, but not ready (a video still queued).
 const E409: Expect = Expect::Status(409);
+/// A bad request whoever sends it (an unsigned webhook, an unknown pack).
+const E400: Expect = Expect::Status(400);
 /// Answered, but nothing was done (bulk: none of someone else's scenarios was touched).
 const NOOP: Expect = Expect::OkEmpty("/data/updated");
 
@@ -337,6 +339,14 @@ const MATRIX: &[Row] = &[
     row("media-tts-voices",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/tts/voices?languageCode=en"),
     row("media-tts-estimate",       [OK,   OK,   OK,   OK,   OK  ], "POST /api/tts/estimate-duration")
         .body(r#"{"text": "Hello there.", "speakingRate": 1.5}"#),
+
+    // billing: my credits are mine; plans for anyone; the webhook trusts only Stripe's signature, never a token
+    row("billing-credits",          [E401, OK,   OK,   OK,   OK  ], "GET /api/credits"),
+    row("billing-plans",            [OK,   OK,   OK,   OK,   OK  ], "GET /api/billing/plans"),
+    row("billing-checkout",         [E401, E400, E400, E400, E400], "POST /api/billing/checkout")
+        .body(r#"{"pack": "no-such-pack"}"#),
+    row("billing-webhook",          [E400, E400, E400, E400, E400], "POST /api/billing/webhook")
+        .body(r#"{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}"#),
 ];
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ mod accounts;
 mod authz_matrix;
 mod conformance_aws;
 mod conformance_embedded;
+mod credits;
 mod durability;
 mod events;
 mod generation;

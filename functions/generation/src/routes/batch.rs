@@ -10,6 +10,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use whatif_shared::context::AppContext;
+use whatif_shared::credits::Spending;
 use whatif_shared::ratelimit::{self, RateClass, Window};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
@@ -48,10 +49,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     let rate = charge_other_topics(&ctx, &req, body.topics.len()).await?;
     let batch_id = ctx.ids.ulid().to_string();
-    let mut jobs = Vec::with_capacity(body.topics.len());
-    for topic in &body.topics {
-        jobs.push(job::start(&ctx, &user, topic, &body.options, Some(&batch_id)).await?);
-    }
+    let jobs = job::start_many(&ctx, &user, &body.topics, &body.options, Some(&batch_id), Spending::BatchTopic).await?;
     let mut reply = Reply::accepted(BatchAnswer { batch_id, jobs }).message("Batch started");
     if let Some(d) = rate {
         // What is left after every topic (the pipeline's headers only know of the first).

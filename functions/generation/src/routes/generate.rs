@@ -48,7 +48,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     {
         // Screened before anything is queued: a blocked topic is a 422 now, not a failed job.
         engine.screen.check("topic", body.topic.as_str())?;
-        let started: JobStarted = job::start(&ctx, user, &body.topic, &body.options, None).await?;
+        let started: JobStarted = job::start(&ctx, user, &body.topic, &body.options).await?;
         return Ok(Reply::accepted(started).message("Generation started"));
     }
     let id = ctx.ids.ulid().to_string();

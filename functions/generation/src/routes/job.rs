@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use whatif_shared::accounts;
 use whatif_shared::context::AppContext;
+use whatif_shared::credits::{Charge, Spending};
+use whatif_shared::jobs::records::NewJob;
 use whatif_shared::jobs::{JobError, JobKind, JobMessage, JobStatus, records};
 use whatif_shared::metrics::{Observation, Unit};
 use whatif_shared::{ApiError, ApiResult, ScenarioId, UserId};
@@ -55,28 +57,50 @@ pub struct JobStarted {
     pub topic: String,
 }
 
-/// Queues a generation for `user`.
-pub async fn start(
+/// Queues a generation for `user`, paid for with its record.
+pub async fn start(ctx: &AppContext, user: &str, topic: &Topic, options: &GenerationOptions) -> ApiResult<JobStarted> {
+    let mut started = start_many(ctx, user, std::slice::from_ref(topic), options, None, Spending::Generation).await?;
+    started.pop().ok_or_else(|| ApiError::internal("a generation was queued without its job"))
+}
+
+/// Queues one generation per topic for `user`, all or none: their records
+/// and their debits go in one transaction (402, nothing queued, when the
+/// balance cannot pay for every one).
+pub async fn start_many(
     ctx: &AppContext,
     user: &str,
-    topic: &Topic,
+    topics: &[Topic],
     options: &GenerationOptions,
     batch_id: Option<&str>,
-) -> ApiResult<JobStarted> {
-    let input = JobInput {
-        scenario_id: ctx.ids.ulid().to_string(),
-        topic: topic.clone(),
-        options: options.clone(),
-        batch_id: batch_id.map(str::to_string),
-    };
-    let input = serde_json::to_value(&input).map_err(ApiError::internal)?;
-    let job = records::enqueue(ctx, KIND, user, input).await?;
-    Ok(JobStarted {
-        poll_url: format!("/api/jobs/{}", job.id),
-        job_id: job.id,
-        status: job.status,
-        topic: topic.as_str().to_string(),
-    })
+    spending: Spending,
+) -> ApiResult<Vec<JobStarted>> {
+    let mut jobs = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let input = JobInput {
+            scenario_id: ctx.ids.ulid().to_string(),
+            topic: topic.clone(),
+            options: options.clone(),
+            batch_id: batch_id.map(str::to_string),
+        };
+        let id = ctx.ids.ulid().to_string();
+        jobs.push(NewJob {
+            charge: Some(Charge::new(ctx, spending, &id)),
+            id,
+            kind: KIND.to_string(),
+            input: serde_json::to_value(&input).map_err(ApiError::internal)?,
+        });
+    }
+    let records = records::enqueue_charged(ctx, user, jobs, Vec::new()).await?;
+    Ok(records
+        .into_iter()
+        .zip(topics)
+        .map(|(job, topic)| JobStarted {
+            poll_url: format!("/api/jobs/{}", job.id),
+            job_id: job.id,
+            status: job.status,
+            topic: topic.as_str().to_string(),
+        })
+        .collect())
 }
 
 pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobError> {
@@ -103,7 +127,9 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     records::update(&ctx, &job.id, JobStatus::Running, 10, None, None).await.map_err(retry)?;
     let engine = engine(&ctx).await.map_err(retry)?;
     let started = Instant::now();
-    let work = engine.generate(&ctx, Some(&job.user_id), input.scenario_id.clone(), &input.topic, &input.options);
+    // Paid for when it was queued (refunded by the job record if it fails).
+    let work =
+        engine.generate_prepaid(&ctx, Some(&job.user_id), input.scenario_id.clone(), &input.topic, &input.options);
     let outcome = tokio::select! {
         outcome = work => outcome,
         () = cancelled(&ctx, &job.id) => {
