@@ -193,6 +193,9 @@ pub const IF_NONE_MATCH: HeaderDoc = HeaderDoc {
     schema: Param::AnyText,
 };
 
+/// The answer of a route that spends credits when the caller has too few.
+pub const OUT_OF_CREDITS: (u16, &str) = (402, "Not enough credits (INSUFFICIENT_CREDITS); nothing was done or charged");
+
 /// `page`, `limit` and `cursor`, as every paged listing takes them.
 pub const PAGE: QueryDoc = QueryDoc::new("page", "1-based page (default 1)", Param::Integer { min: 1, max: 1_000_000 });
 pub const LIMIT: QueryDoc = QueryDoc::new("limit", "1–100 (default 20)", Param::Integer { min: 1, max: 100 });

@@ -34,7 +34,7 @@ use whatif_shared::handler;
 use whatif_shared::keys;
 use whatif_shared::ports::speech::SpeechError;
 use whatif_shared::ratelimit::RateClass;
-use whatif_shared::routes::{Access, LIMIT, PAGE, Param, QueryDoc, Route, RouteDoc};
+use whatif_shared::routes::{Access, LIMIT, OUT_OF_CREDITS, PAGE, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::Service;
 
 /// How long a download link lives.
@@ -88,7 +88,7 @@ pub const VIDEO_GENERATE: Route =
             request: Some(|g| g.subschema_for::<video_generate::VideoBody>()),
             response: Some(|g| g.subschema_for::<video_generate::VideoStarted>()),
             success_status: 202,
-            answers: &[(404, "The scenario is not the caller's and not public")],
+            answers: &[(404, "The scenario is not the caller's and not public"), OUT_OF_CREDITS],
             ..RouteDoc::new("media", "Render a narrated title-card video of a scenario (a job)")
         });
 
@@ -148,6 +148,7 @@ pub const TTS_GENERATE: Route = Route::post("media-tts-generate", "/api/tts/gene
         answers: &[
             (404, "scenarioId is not the caller's scenario and not public"),
             (422, "The speech provider has no voice for the language (NO_VOICE)"),
+            OUT_OF_CREDITS,
         ],
         ..RouteDoc::new("media", "Narrate text (up to 20 000 characters) or a scenario (a job)")
     });

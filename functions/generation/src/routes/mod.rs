@@ -17,7 +17,7 @@ use whatif_shared::jobs::JobKind;
 use whatif_shared::ratelimit::RateClass;
 
 use whatif_shared::context::AppContext;
-use whatif_shared::routes::{Access, Param, QueryDoc, Route, RouteDoc};
+use whatif_shared::routes::{Access, OUT_OF_CREDITS, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::{BoxFuture, Service};
 
 /// The secret with the providers' keys (`WHATIF_MODEL_KEYS_SECRET`).
@@ -41,6 +41,7 @@ pub const GENERATE: Route = Route::post("generation-generate", "/api/generate", 
         request: Some(|g| g.subschema_for::<generate::GenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
         accepted: Some(|g| g.subschema_for::<job::JobStarted>()),
+        answers: &[OUT_OF_CREDITS],
         ..RouteDoc::new(
             "generation",
             "Generate a scenario (200), or queue it as a job (202 {jobId, status, pollUrl}) when signed in and async or long",
@@ -77,6 +78,7 @@ pub const RANDOM: Route = Route::get("generation-random", "/api/random", handler
             ),
             QueryDoc::new("generate", "false: the topic alone, no scenario", Param::Boolean),
         ],
+        answers: &[OUT_OF_CREDITS],
         ..RouteDoc::new("generation", "A random curated topic and a scenario generated for it")
     });
 
@@ -91,7 +93,7 @@ pub const REGENERATE: Route = Route::post("generation-regenerate", "/api/regener
         request: Some(|g| g.subschema_for::<regenerate::RegenerateBody>()),
         response: Some(|g| g.subschema_for::<generate::GenerateAnswer>()),
         accepted: Some(|g| g.subschema_for::<job::JobStarted>()),
-        answers: &[(404, "previousScenarioId is not the caller's scenario")],
+        answers: &[(404, "previousScenarioId is not the caller's scenario"), OUT_OF_CREDITS],
         ..RouteDoc::new("generation", "A new version of a scenario, linked to the previous one (versionOf)")
     });
 
@@ -105,6 +107,7 @@ pub const BATCH: Route = Route::post("generation-batch", "/api/batch-generate", 
         request: Some(|g| g.subschema_for::<batch::BatchBody>()),
         response: Some(|g| g.subschema_for::<batch::BatchAnswer>()),
         success_status: 202,
+        answers: &[OUT_OF_CREDITS],
         ..RouteDoc::new("generation", "Queue one generation job per topic (1–5)")
     });
 
@@ -119,6 +122,7 @@ pub const CONTINUE: Route =
             request: Some(|g| g.subschema_for::<continue_scenario::ContinueBody>()),
             response: Some(|g| g.subschema_for::<continue_scenario::ContinueAnswer>()),
             success_status: 201,
+            answers: &[OUT_OF_CREDITS],
             ..RouteDoc::new(
                 "generation",
                 "Continue the story down one of its choices (or a custom one): a child scenario",
