@@ -21,6 +21,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -302,9 +303,21 @@ export class WhatIfStack extends cdk.Stack {
     // One artifact for every function: the whatif-lambda binary, which serves
     // the row its handler names. One asset, uploaded once.
     const code = this.artifact(props);
+    // Each function brings seven resources, and CloudFormation allows 500 in a
+    // stack: the functions' roles (with their policies) and their log groups
+    // live in two nested stacks, so this one holds four per function (the
+    // function, its API route, integration and permission) and carries well
+    // over a hundred functions.
+    const roles = new cdk.NestedStack(this, 'FunctionRoles', { description: 'The role and policy of every function' });
+    const logGroups = new cdk.NestedStack(this, 'FunctionLogs', { description: 'The log group of every function' });
     const makeFunction = (name: string, description: string, memoryMb: number, timeoutSeconds: number, policy: PolicyStatement[], withFfmpeg: boolean, ephemeralStorageMb = 512) => {
       const id = pascal(name);
+      const role = new iam.Role(roles, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+      });
       const fn = new lambda.Function(this, `${id}Function`, {
+        role,
         functionName: `whatif-${stage}-${name}`,
         description: description.length > 256 ? `${description.slice(0, 253)}...` : description,
         runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -318,7 +331,7 @@ export class WhatIfStack extends cdk.Stack {
         loggingFormat: lambda.LoggingFormat.JSON,
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
         systemLogLevelV2: lambda.SystemLogLevel.WARN,
-        logGroup: new logs.LogGroup(this, `${id}LogGroup`, {
+        logGroup: new logs.LogGroup(logGroups, `${id}LogGroup`, {
           logGroupName: `/aws/lambda/whatif-${stage}-${name}`,
           retention: settings.logRetention,
           removalPolicy: cdk.RemovalPolicy.DESTROY,

@@ -48,8 +48,10 @@ function functions(template: Template): Record<string, any> {
 function statementsOf(s: Synth, name: string): any[] {
   const fn = s.stack.functions.get(name);
   assert.ok(fn, `no function ${name}`);
-  const roleId = s.stack.getLogicalId(fn.role!.node.defaultChild as cdk.CfnElement);
-  const policies = s.template.findResources('AWS::IAM::Policy');
+  // Roles and their policies live in a nested stack (the 500-resource limit).
+  const roleStack = cdk.Stack.of(fn.role!);
+  const roleId = roleStack.getLogicalId(fn.role!.node.defaultChild as cdk.CfnElement);
+  const policies = Template.fromStack(roleStack).findResources('AWS::IAM::Policy');
   const mine = Object.values(policies).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
   assert.equal(mine.length, 1, `${name}: one inline policy`);
   return mine[0].Properties.PolicyDocument.Statement;
@@ -154,8 +156,8 @@ test('jobs-worker consumes the queue and lists only the prefixes it reads', () =
     assert.ok(all.includes(action), `jobs-worker needs ${action}`);
   }
   const list = statements.find((st) => actionsOf(st).includes('s3:ListBucket'));
-  // avatars, avatar uploads not accepted yet (the account's deletion), exports
-  assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': ['avatars/*', 'tmp/avatars/*', 'exports/*'] } });
+  // media, avatars, avatar uploads not accepted yet (the account's deletion), exports
+  assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': ['media/*', 'avatars/*', 'tmp/avatars/*', 'exports/*'] } });
   assert.ok(!all.includes('sqs:SendMessage'));
   // Its one secret is the model keys (the generation job), never the signing keys.
   const secrets = statements.filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'));
@@ -347,6 +349,7 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
     trigger: { kind: 'schedule', expression: 'rate(1 hour)' },
     memoryMb: 256,
     timeoutSeconds: 60,
+    ephemeralStorageMb: 512,
     access: [{ kind: 'tableRead' }],
     // What `whatif-local cdk --write` would write for that access.
     policy: [
@@ -377,7 +380,8 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
     FunctionResponseTypes: ['ReportBatchItemFailures'],
   });
   // The queue's visibility timeout covers six runs of its slowest consumer.
-  s.template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
+  // (jobs-worker: 300 s, for a video's render)
+  s.template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1800 });
   s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   // The generation metrics the functions write in Embedded Metric Format.
   const dashboard = Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'))[0];
