@@ -51,13 +51,18 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let (mut share, scenario) = share::open(&ctx, raw).await?;
     share::unlock(&ctx, &req, &share).await?;
     let caller = req.principal.as_ref().map(|p| p.id());
-    if !share.is_owned_by(caller.as_ref()) && count_view(&ctx, &share, &share::viewer(&req, &share.share_url)).await? {
+    // The view's count and the author's name are independent: one round trip for both.
+    let counted = async {
+        if share.is_owned_by(caller.as_ref()) {
+            return Ok(false);
+        }
+        count_view(&ctx, &share, &share::viewer(&req, &share.share_url)).await
+    };
+    let (counted, owner) = futures::try_join!(counted, accounts::get_user(&ctx, &share.owner_id))?;
+    if counted {
         share.view_count += 1;
     }
-    let author = match accounts::get_user(&ctx, &share.owner_id).await? {
-        Some(user) => user.public_name().map(|display_name| Author { display_name }),
-        None => None,
-    };
+    let author = owner.and_then(|user| user.public_name()).map(|display_name| Author { display_name });
     let public = PublicShare {
         share_url: share.share_url.clone(),
         title: share.shown_title(&scenario),
