@@ -11,18 +11,15 @@
 //! protocol's 500 / 429 (`Retry-After`), or not at all for a while.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::fake_http::{self, Answer, Served};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// How the fake answers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,35 +44,14 @@ struct State {
 pub struct FakeModel {
     pub base_url: String,
     state: Arc<State>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeModel {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _served: Served,
 }
 
 impl FakeModel {
     pub async fn start() -> FakeModel {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(State::default());
-        let served = state.clone();
-        let task = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = served.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |req| answer(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        FakeModel { base_url, state, task }
+        let served = fake_http::serve(state.clone(), answer).await;
+        FakeModel { base_url: served.base_url.clone(), state, _served: served }
     }
 
     /// How `protocol` (`openai`, `anthropic`, `gemini`, `bedrock`) answers from now on.
@@ -130,7 +106,7 @@ fn protocol(path: &str) -> Option<&'static str> {
     }
 }
 
-async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(state: Arc<State>, req: Request<Incoming>) -> Answer {
     let path = req.uri().path().to_string();
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

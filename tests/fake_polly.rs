@@ -12,16 +12,14 @@
 //! It runs on a thread of its own (one per test process), so it outlives
 //! every test's runtime.
 
-use std::convert::Infallible;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use crate::fake_http::{self, Answer};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use whatif_shared::ports::speech::{SpeechRequest, SpeechSynthesizer};
 
@@ -75,15 +73,7 @@ pub fn fake_polly() -> &'static FakePolly {
             let Ok(runtime) = runtime else { return };
             runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-                loop {
-                    let Ok((stream, _)) = listener.accept().await else { continue };
-                    tokio::spawn(async move {
-                        let service = service_fn(move |req| answer(fake, req));
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
+                fake_http::accept(listener, fake, answer).await;
             });
         });
         fake
@@ -100,7 +90,7 @@ fn error(status: u16, kind: &str, message: &str) -> Response<Full<Bytes>> {
         .expect("a response")
 }
 
-async fn answer(fake: &'static FakePolly, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(fake: &'static FakePolly, req: Request<Incoming>) -> Answer {
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let query = req.uri().query().unwrap_or_default().to_string();
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();

@@ -9,18 +9,15 @@
 //! bad key, 400 for a bad form, and, on demand, 429 or a slow answer.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::fake_http::{self, Answer, Served};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The secret key the fake accepts.
 pub const SECRET_KEY: &str = "sk_test_fake_51Whatif";
@@ -52,35 +49,14 @@ struct State {
 pub struct FakeStripe {
     pub base_url: String,
     state: Arc<State>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeStripe {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _served: Served,
 }
 
 impl FakeStripe {
     pub async fn start() -> FakeStripe {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(State::default());
-        let served = state.clone();
-        let task = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let state = served.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |req| answer(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        FakeStripe { base_url, state, task }
+        let served = fake_http::serve(state.clone(), answer).await;
+        FakeStripe { base_url: served.base_url.clone(), state, _served: served }
     }
 
     pub fn set_mode(&self, mode: Mode) {
@@ -111,7 +87,7 @@ fn error(status: u16, kind: &str, message: &str) -> Response<Full<Bytes>> {
     json_response(status, json!({"error": {"type": kind, "message": message}}))
 }
 
-async fn answer(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(state: Arc<State>, req: Request<Incoming>) -> Answer {
     let (parts, body) = req.into_parts();
     let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     if parts.method != hyper::Method::POST || parts.uri.path() != "/v1/checkout/sessions" {

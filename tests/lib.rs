@@ -2,6 +2,7 @@
 //! data folder, and build API Gateway events like AWS sends them.
 
 pub mod api;
+pub mod fake_http;
 pub mod fake_model;
 pub mod fake_polly;
 pub mod fake_stripe;

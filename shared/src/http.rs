@@ -423,7 +423,7 @@ impl Reply {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[derive(serde::Deserialize, Debug)]
@@ -434,10 +434,11 @@ mod tests {
         age: Option<u8>,
     }
 
-    fn with_body(content_type: &str, body: &str) -> ApiRequest {
+    /// A POST of `body` as `content_type` (the property tests use it too).
+    pub(crate) fn with_body(content_type: &str, body: impl AsRef<[u8]>) -> ApiRequest {
         let mut req = ApiRequest::new(Method::POST, "/x");
         req.headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-        req.body = Bytes::from(body.to_string());
+        req.body = Bytes::copy_from_slice(body.as_ref());
         req
     }
 
@@ -492,10 +493,12 @@ mod tests {
         assert_eq!((err.status, err.code), (StatusCode::BAD_REQUEST, "INVALID_JSON"), "{err:?}");
     }
 
+    /// A body like the API's: every kind of field, unknown fields refused
+    /// (the property tests use it too).
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     #[allow(dead_code)]
-    struct Nested {
+    pub(crate) struct Nested {
         name: String,
         count: Option<u32>,
         small: Option<u8>,
@@ -509,13 +512,13 @@ mod tests {
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
-    struct Inner {
+    pub(crate) struct Inner {
         depth: i64,
     }
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(rename_all = "lowercase")]
-    enum Kind {
+    pub(crate) enum Kind {
         Short,
         Long,
     }

@@ -2,13 +2,13 @@
 //! bodies (`ApiRequest::json`), cursors and page parameters. The fuzz targets
 //! in `fuzz/` check the same promises with libFuzzer (docs/testing.md).
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::http::tests::{Nested as Body, with_body};
 use crate::http::{ApiRequest, names_rust_types};
 use crate::pagination::{MAX_LIMIT, PageRequest, decode_cursor, encode_cursor};
 use crate::ports::table::Item;
@@ -16,43 +16,8 @@ use crate::ports::table::Item;
 /// Enough cases to find the edges, few enough that the suite stays quick.
 const CASES: u32 = 256;
 
-/// A body like the API's: every kind of field, unknown fields refused.
-#[derive(serde::Deserialize, Debug)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(dead_code)]
-struct Body {
-    name: String,
-    count: Option<u32>,
-    small: Option<u8>,
-    ratio: Option<f64>,
-    flag: Option<bool>,
-    tags: Option<Vec<String>>,
-    inner: Option<Inner>,
-    kind: Option<Kind>,
-}
-
-#[derive(serde::Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct Inner {
-    depth: i64,
-}
-
-#[derive(serde::Deserialize, Debug)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Short,
-    Long,
-}
-
+/// The fields of `Body` (`http::tests::Nested`).
 const FIELDS: [&str; 8] = ["name", "count", "small", "ratio", "flag", "tags", "inner", "kind"];
-
-fn with_body(content_type: &str, body: &[u8]) -> ApiRequest {
-    let mut req = ApiRequest::new(Method::POST, "/x");
-    req.headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-    req.body = Bytes::copy_from_slice(body);
-    req
-}
 
 fn query(pairs: &[(&str, &str)]) -> ApiRequest {
     let mut req = ApiRequest::new(Method::GET, "/x");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use whatif_shared::auth::Plan;
+use whatif_shared::config::billing::Prices;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit::RateClass;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
@@ -18,7 +19,7 @@ pub struct PlansAnswer {
     pub currency: String,
     pub packs: Vec<PackView>,
     /// Credits per unit of work.
-    pub prices: PricesView,
+    pub prices: Prices,
     pub plans: Vec<PlanView>,
 }
 
@@ -32,17 +33,6 @@ pub struct PackView {
     pub currency: String,
     /// Buying it also puts the account on the premium plan.
     pub premium: bool,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PricesView {
-    pub generate: i64,
-    pub continuation: i64,
-    pub regenerate: i64,
-    pub batch_topic: i64,
-    pub narration: i64,
-    pub video: i64,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -80,7 +70,6 @@ pub async fn handle(ctx: Arc<AppContext>, _req: ApiRequest) -> ApiResult<Reply> 
             media_limit: tier(RateClass::Media),
         }
     };
-    let p = billing.prices;
     Ok(Reply::ok(PlansAnswer {
         currency: billing.currency.clone(),
         packs: billing
@@ -94,14 +83,7 @@ pub async fn handle(ctx: Arc<AppContext>, _req: ApiRequest) -> ApiResult<Reply> 
                 premium: pack.premium,
             })
             .collect(),
-        prices: PricesView {
-            generate: p.generate,
-            continuation: p.continuation,
-            regenerate: p.regenerate,
-            batch_topic: p.batch_topic,
-            narration: p.narration,
-            video: p.video,
-        },
+        prices: billing.prices,
         plans: vec![plan(Plan::Free), plan(Plan::Premium)],
     }))
 }

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use super::ConfigError;
 
-/// What one unit of work costs, in credits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one unit of work costs, in credits (`GET /api/billing/plans` shows them as they are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Prices {
     pub generate: i64,
     pub continuation: i64,

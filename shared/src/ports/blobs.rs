@@ -28,6 +28,23 @@ pub struct Presigned {
     pub expires_at: OffsetDateTime,
 }
 
+/// A content type a presigned PUT can sign: 1–200 characters, no control characters.
+pub fn check_content_type(content_type: &str) -> StoreResult<()> {
+    if content_type.is_empty() || content_type.len() > 200 || content_type.chars().any(char::is_control) {
+        return Err(StoreError::Invalid("bad content type".into()));
+    }
+    Ok(())
+}
+
+/// A file name a presigned GET can put in its `Content-Disposition`: 1–200
+/// bytes, no control characters, quotes, backslashes or slashes.
+pub fn check_download_name(name: &str) -> StoreResult<()> {
+    if name.is_empty() || name.len() > 200 || name.chars().any(|c| c.is_control() || matches!(c, '"' | '\\' | '/')) {
+        return Err(StoreError::Invalid("bad download name".into()));
+    }
+    Ok(())
+}
+
 /// What a presigned PUT accepts besides its key and content type.
 ///
 /// `max_bytes` is enforced where the store can: the embedded store signs it

@@ -20,7 +20,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{error_code, sdk_error};
 use crate::clock::Clock;
-use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, PutLimits, validate_key, validate_prefix, validate_ttl};
+use crate::ports::blobs::{
+    BlobMeta, BlobStore, Presigned, PutLimits, check_content_type, check_download_name, validate_key, validate_prefix,
+    validate_ttl,
+};
 use crate::ports::{StoreError, StoreResult};
 
 const SERVICE: &str = "s3";
@@ -208,9 +211,7 @@ impl BlobStore for S3Blobs {
         limits: PutLimits,
     ) -> StoreResult<Presigned> {
         validate_key(key)?;
-        if content_type.is_empty() || content_type.len() > 200 || content_type.chars().any(char::is_control) {
-            return Err(StoreError::Invalid("bad content type".into()));
-        }
+        check_content_type(content_type)?;
         limits.validate()?;
         let content_length = limits
             .content_length
@@ -248,11 +249,7 @@ fn presigned(request: &PresignedRequest, expires_at: time::OffsetDateTime) -> Pr
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266).
 fn attachment(name: &str) -> StoreResult<String> {
-    let bad =
-        name.is_empty() || name.len() > 200 || name.chars().any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
-    if bad {
-        return Err(StoreError::Invalid("bad download name".into()));
-    }
+    check_download_name(name)?;
     let fallback: String = name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
     let exact = utf8_percent_encode(name, ATTR_CHAR);
     Ok(format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}"))

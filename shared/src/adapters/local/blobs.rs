@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::clock::Clock;
-use crate::ports::blobs::{BlobMeta, BlobStore, Presigned, PutLimits, validate_key, validate_prefix, validate_ttl};
+use crate::ports::blobs::{
+    BlobMeta, BlobStore, Presigned, PutLimits, check_content_type, check_download_name, validate_key, validate_prefix,
+    validate_ttl,
+};
 use crate::ports::{StoreError, StoreResult};
 
 pub struct LocalBlobs {
@@ -218,11 +221,7 @@ impl BlobStore for LocalBlobs {
     }
 
     async fn presign_get(&self, key: &str, ttl: Duration, download_name: Option<&str>) -> StoreResult<Presigned> {
-        if let Some(name) = download_name
-            && (name.is_empty() || name.len() > 200 || name.contains(['"', '\\', '/', '\r', '\n']))
-        {
-            return Err(StoreError::Invalid("bad download name".into()));
-        }
+        download_name.map(check_download_name).transpose()?;
         self.presign("GET", key, ttl, Constraints { download_name, ..Constraints::default() })
     }
 
@@ -233,9 +232,7 @@ impl BlobStore for LocalBlobs {
         ttl: Duration,
         limits: PutLimits,
     ) -> StoreResult<Presigned> {
-        if content_type.is_empty() || content_type.len() > 200 || content_type.chars().any(char::is_control) {
-            return Err(StoreError::Invalid("bad content type".into()));
-        }
+        check_content_type(content_type)?;
         self.presign("PUT", key, ttl, Constraints { content_type: Some(content_type), download_name: None, limits })
     }
 
