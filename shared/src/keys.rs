@@ -408,6 +408,142 @@ pub fn payment(payment_id: &str) -> Key {
     Key::new(format!("PAYMENT#{payment_id}"), "PAYMENT")
 }
 
+// ---- the social layer (shared/src/social, functions/social, functions/profiles) ------
+// docs/social.md lists every item below with the access patterns it serves.
+
+/// The public feed's partition (GSI2): public posts and public scenarios,
+/// not hidden, sort key `<publishedAt>#<id>`; `GET /api/feed/latest` reads
+/// one page of it backward, trending reads a time window of it.
+pub const FEED: &str = "FEED";
+
+/// The GSI2 key of an entry of the public feed.
+pub fn feed_entry(published_at: &str, id: &str) -> (String, String) {
+    (FEED.to_string(), format!("{published_at}#{id}"))
+}
+
+/// The GSI1 key of an author's activity: their posts (any visibility) and
+/// public scenarios, newest first: `ACTIVITY#<user>` / `<publishedAt>#<id>`.
+/// The following feed reads the first page of each followed account's.
+pub fn activity_entry(user_id: &UserId, published_at: &str, id: &str) -> (String, String) {
+    (activity_of(user_id), format!("{published_at}#{id}"))
+}
+
+/// The GSI1 partition of an author's activity.
+pub fn activity_of(user_id: &UserId) -> String {
+    format!("ACTIVITY#{user_id}")
+}
+
+/// A public scenario's entry in the feeds: `PUBSCN#<scenarioId>` / `FEED`
+/// (title, summary, owner, counters), with GSI1 [`activity_entry`] and GSI2
+/// [`feed_entry`]. Written in the transaction that makes the scenario public
+/// (and rewritten by each edit while it stays so), deleted in the one that
+/// makes it private, hidden or deleted.
+pub fn public_scenario(scenario_id: &ScenarioId) -> Key {
+    Key::new(format!("PUBSCN#{scenario_id}"), "FEED")
+}
+
+/// An account's social counters: `USER#<id>` / `SOCIAL` (`followers`,
+/// `following`, `posts`, `scenarios`, `likesReceived`, `comments`, and `rev`,
+/// added to with each of them). Changed only by atomic ADD, in the
+/// transaction that makes what they count.
+pub fn social_stats(user_id: &UserId) -> Key {
+    Key::new(user_partition(user_id), "SOCIAL")
+}
+
+/// An account's row on one leaderboard: `USER#<id>` / `BOARD#<board>`, with
+/// GSI1 [`board_entry`]. Rewritten from the counters after they change, only
+/// by a newer `rev`, so the last state wins.
+pub fn board_row(user_id: &UserId, board: &str) -> Key {
+    Key::new(user_partition(user_id), format!("BOARD#{board}"))
+}
+
+/// The GSI1 key of a leaderboard row: `BOARD#<board>` / `<score, 12 digits>#<user>`;
+/// a backward query reads the board from the top.
+pub fn board_entry(board: &str, score: u64, user_id: &UserId) -> (String, String) {
+    (board_partition(board), format!("{:012}#{user_id}", score.min(999_999_999_999)))
+}
+
+/// The GSI1 partition of one leaderboard.
+pub fn board_partition(board: &str) -> String {
+    format!("BOARD#{board}")
+}
+
+/// A word of a profile's name (folded: lower case, no diacritics), for
+/// profile search: `PWORD#<first two characters>` / `<word>#<userId>`.
+/// A search of `q` queries the partition of its first two characters with
+/// the sort key beginning with `q` (a prefix of a word).
+pub fn profile_word(word: &str, user_id: &UserId) -> Key {
+    Key::new(profile_words(word), format!("{word}#{user_id}"))
+}
+
+/// The partition of the profile words that begin like `word` (its first two characters).
+pub fn profile_words(word: &str) -> String {
+    let head: String = word.chars().take(2).collect();
+    format!("PWORD#{head}")
+}
+
+/// A follow: `FOLLOW#<follower>#<followee>` / `FOLLOW`, with GSI1
+/// [`following_entry`] and GSI2 [`follower_entry`]. Put with `NotExists`
+/// and deleted with `Exists`, each in one transaction with both accounts'
+/// counters, so the counts are exact however many requests race.
+pub fn follow(follower: &UserId, followee: &UserId) -> Key {
+    Key::new(format!("FOLLOW#{follower}#{followee}"), "FOLLOW")
+}
+
+/// The GSI1 key of a follow in its follower's list: `FOLLOWING#<follower>` / `<at>#<followee>`.
+pub fn following_entry(follower: &UserId, at: &str, followee: &UserId) -> (String, String) {
+    (following_of(follower), format!("{at}#{followee}"))
+}
+
+/// The GSI1 partition of the accounts `user_id` follows.
+pub fn following_of(user_id: &UserId) -> String {
+    format!("FOLLOWING#{user_id}")
+}
+
+/// The GSI2 key of a follow in its followee's list: `FOLLOWERS#<followee>` / `<at>#<follower>`.
+pub fn follower_entry(followee: &UserId, at: &str, follower: &UserId) -> (String, String) {
+    (followers_of(followee), format!("{at}#{follower}"))
+}
+
+/// The GSI2 partition of the accounts that follow `user_id`.
+pub fn followers_of(user_id: &UserId) -> String {
+    format!("FOLLOWERS#{user_id}")
+}
+
+/// The partition of an account's notifications: `NOTIF#<user>`.
+pub fn notifications_of(user_id: &UserId) -> String {
+    format!("NOTIF#{user_id}")
+}
+
+/// A notification: `NOTIF#<user>` / `U#<id>` while unread, `R#<id>` once
+/// read (marking it read moves it). `R` sorts before `U`, so one backward
+/// query of the partition reads the unread ones newest first, then the read
+/// ones newest first; `unreadOnly` queries `U#`. TTL 90 days.
+pub fn notification(user_id: &UserId, read: bool, id: &str) -> Key {
+    Key::new(notifications_of(user_id), format!("{}{id}", if read { NOTE_READ } else { NOTE_UNREAD }))
+}
+
+/// The sort-key prefix of unread notifications.
+pub const NOTE_UNREAD: &str = "U#";
+/// The sort-key prefix of read notifications.
+pub const NOTE_READ: &str = "R#";
+
+/// The unread notification that gathers a burst: `NOTEGROUP#<user>#<kind>#<target>` /
+/// `GROUP` → its id, TTL 1 hour. While it lives, another like of the same
+/// target adds to that notification instead of making a new one.
+pub fn notification_group(user_id: &UserId, kind: &str, target: &str) -> Key {
+    Key::new(format!("NOTEGROUP#{user_id}#{kind}#{target}"), "GROUP")
+}
+
+/// The prefix of achievements' sort keys in their account's partition.
+pub const ACHIEVEMENT_PREFIX: &str = "ACH#";
+
+/// An achievement earned: `USER#<id>` / `ACH#<code>`, put with `NotExists`
+/// (each is earned once; the item keeps when).
+pub fn achievement(user_id: &UserId, code: &str) -> Key {
+    Key::new(user_partition(user_id), format!("{ACHIEVEMENT_PREFIX}{code}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

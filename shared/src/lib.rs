@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod routes;
 pub mod scenarios;
 pub mod service;
+pub mod social;
 pub mod text;
 pub mod tokens;
 

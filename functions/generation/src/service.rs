@@ -450,6 +450,7 @@ fn build(ctx: &AppContext, d: Draft<'_>) -> Scenario {
         created_at: now.clone(),
         updated_at: now,
         deleted_at: None,
+        published_at: None,
     }
 }
 

@@ -19,6 +19,7 @@ use whatif_shared::error::Validation;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, Item, PK, SK, TxOp};
 use whatif_shared::scenarios::store::{self, Counter};
+use whatif_shared::social::achievements::{self, Achievement};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, keys};
 
 use crate::share::{self, Links, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, Share, ShareId};
@@ -139,7 +140,13 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         ops.extend(store::add_to_counter(&owner, &scenario_id, Counter::Shares));
         ops.push(stats::count(&ctx, &owner, stats::Event::Shared));
         match ctx.table.transact(ops).await {
-            Ok(()) => return Ok(Reply::created(CreateAnswer::of(&ctx, &new)).message("Share link created")),
+            Ok(()) => {
+                // Best effort: the share exists; reading one's achievements awards it later otherwise.
+                if let Err(e) = achievements::award(&ctx, &owner, Achievement::FirstShare).await {
+                    tracing::warn!(error = %e, "could not award the first share");
+                }
+                return Ok(Reply::created(CreateAnswer::of(&ctx, &new)).message("Share link created"));
+            }
             // Another request moved the pointer: read it again.
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => continue,
             // The scenario went away meanwhile.

@@ -20,6 +20,7 @@ use crate::ports::StoreError;
 use crate::ports::table::{
     Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
+use crate::social;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -103,6 +104,9 @@ pub struct Scenario {
     /// is gone for every read but restore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+    /// When it first became public: its place in the feeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<String>,
 }
 
 /// The fields only a scenario's owner is shown (its notes on it, and the
@@ -338,12 +342,14 @@ impl Scenario {
 const TERMS: &str = "terms";
 
 /// The items a new scenario writes, in one transaction: itself (never
-/// overwriting), its history entry and its search terms.
+/// overwriting), its history entry and its search terms, and one more on its
+/// owner's scenario count.
 fn new_scenario_ops(scenario: &Scenario) -> ApiResult<Vec<TxOp>> {
     Ok(vec![
         TxOp::Put { item: scenario.to_item()?, cond: Some(Cond::NotExists) },
         TxOp::Put { item: scenario.entry_item()?, cond: None },
         TxOp::Put { item: scenario.terms_item()?, cond: None },
+        social::stats::add(&scenario.owner(), social::stats::Counter::Scenarios, 1),
     ])
 }
 
@@ -363,7 +369,10 @@ pub async fn save_paid(ctx: &AppContext, scenario: &Scenario, charge: Option<&Ch
     match credits::transact_charged(ctx, &scenario.owner(), &charges, new_scenario_ops(scenario)?, RefKind::Scenario)
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            social::stats::after_change(ctx, &scenario.owner()).await;
+            Ok(())
+        }
         Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if failed.contains(&0) => {
             Err(exists_error())
         }
@@ -398,7 +407,10 @@ pub async fn save_child_paid(ctx: &AppContext, child: &Scenario, charge: Option<
     let count = ops.len() - 1;
     let charges: Vec<Charge> = charge.into_iter().cloned().collect();
     match credits::transact_charged(ctx, &child.owner(), &charges, ops, RefKind::Scenario).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            social::stats::after_change(ctx, &child.owner()).await;
+            Ok(())
+        }
         Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if failed.contains(&0) => {
             Err(exists_error())
         }
@@ -540,6 +552,9 @@ pub async fn edit(
         let extra = change(&mut next)?;
         next.version = current.version + 1;
         next.updated_at = rfc3339(ctx.clock.now());
+        if social::feed::is_listed(&next) && next.published_at.is_none() {
+            next.published_at = Some(next.updated_at.clone());
+        }
         let mut ops = vec![
             TxOp::Update {
                 key: keys::scenario(owner_id, id),
@@ -558,8 +573,21 @@ pub async fn edit(
             },
         ];
         ops.extend(extra);
+        // The feeds and the owner's scenario count follow (after `extra`, so
+        // its operations keep their indexes for the caller).
+        ops.extend(social::feed::ops(&current, &next)?);
+        let counted = |s: &Scenario| i64::from(!s.is_deleted());
+        let moved = counted(&next) - counted(&current);
+        if moved != 0 {
+            ops.push(social::stats::add(owner_id, social::stats::Counter::Scenarios, moved));
+        }
         match ctx.table.transact(ops).await {
-            Ok(()) => return Ok(next),
+            Ok(()) => {
+                if moved != 0 {
+                    social::stats::after_change(ctx, owner_id).await;
+                }
+                return Ok(next);
+            }
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
                 if expected_version.is_some() {
                     return Err(version_mismatch());
@@ -626,7 +654,10 @@ pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day
     let mut ops = vec![TxOp::Put { item: marker, cond: Some(Cond::NotExists) }];
     ops.extend(add_to_counter(&owner, &id, Counter::Views));
     match ctx.table.transact(ops).await {
-        Ok(()) => Ok(true),
+        Ok(()) => {
+            social::feed::count_view(ctx, scenario).await;
+            Ok(true)
+        }
         Err(StoreError::TransactionCanceled { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
@@ -737,6 +768,10 @@ pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, ex
         TxOp::Delete { key: keys::scenario_terms(&owner, &id), cond: None },
     ];
     ops.extend(extra);
+    ops.extend(social::feed::remove_op(scenario));
+    if !scenario.is_deleted() {
+        ops.push(social::stats::add(&owner, social::stats::Counter::Scenarios, -1));
+    }
     match ctx.table.transact(ops).await {
         Ok(()) => {}
         Err(StoreError::TransactionCanceled { .. }) => return Ok(false),
