@@ -80,6 +80,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         });
     }
     ops.extend(extra);
+    ops.extend(crate::social::search::index_ops(None, Some(&user)));
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(user),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {

@@ -20,6 +20,7 @@ pub mod authors;
 pub mod feed;
 pub mod follows;
 pub mod notify;
+pub mod search;
 pub mod stats;
 
 use std::time::Duration;
