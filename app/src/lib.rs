@@ -21,6 +21,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_sharing::SERVICE,
     &whatif_media::SERVICE,
     &whatif_billing::SERVICE,
+    &whatif_profiles::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

@@ -347,6 +347,21 @@ const MATRIX: &[Row] = &[
         .body(r#"{"pack": "no-such-pack"}"#),
     row("billing-webhook",          [E400, E400, E400, E400, E400], "POST /api/billing/webhook")
         .body(r#"{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}"#),
+
+    // profiles: following is for signed-in callers, never of oneself; public profiles, their
+    // follows, search and the leaderboards are for anyone; notifications and achievements are mine
+    row("profiles-follow",          [E401, OK,   OK,   OK,   OK  ], "POST /api/profiles/$bystander-id/follow"),
+    row("profiles-follow",          [E401, E422, OK,   OK,   OK  ], "POST /api/profiles/$owner-id/follow"),
+    row("profiles-unfollow",        [E401, OK,   OK,   OK,   OK  ], "DELETE /api/profiles/$bystander-id/follow"),
+    row("profiles-unfollow",        [E401, E422, OK,   OK,   OK  ], "DELETE /api/profiles/$owner-id/follow"),
+    row("profiles-follows",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/$owner-id/follows?type=following"),
+    row("profiles-by-username",     [E404, E404, E404, E404, E404], "GET /api/profiles/username/nobody-has-this"),
+    row("profiles-search",          [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/search?q=owner"),
+    row("profiles-leaderboard",     [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/leaderboard?by=likes"),
+    row("notifications-list",       [E401, OK,   OK,   OK,   OK  ], "GET /api/notifications?unreadOnly=true"),
+    row("notifications-read",       [E401, OK,   OK,   OK,   OK  ], "POST /api/notifications/read")
+        .body(r#"{"all": true}"#),
+    row("achievements-my",          [E401, OK,   OK,   OK,   OK  ], "GET /api/achievements/my"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -701,6 +716,8 @@ impl World {
             "new-password" => "another horse 43".to_string(),
             "provider" => FakeIdp::NAME.to_string(),
             "bystander" => self.bystander.email.clone(),
+            "owner-id" => owner.id.clone(),
+            "bystander-id" => self.bystander.id.clone(),
             "new-private" => self.generate(&owner.token, &format!("What if {} flew?", self.unique())).await,
             "new-public" => {
                 let id = self.generate(&owner.token, &format!("What if {} sang?", self.unique())).await;
