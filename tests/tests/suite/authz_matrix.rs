@@ -162,7 +162,8 @@ enum Session {
 /// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
 /// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
 /// an ID token it signed; `$private-share`, the private scenario's share
-/// link, and `$new-private-share`, a new one for the one cell.
+/// link, and `$new-private-share`, a new one for the one cell; `$owner-id` and
+/// `$bystander-id`, those accounts' ids; `$nobody`, a username nobody has.
 struct Row {
     /// The route's `function` in the route table.
     function: &'static str,
@@ -355,7 +356,7 @@ const MATRIX: &[Row] = &[
     row("profiles-unfollow",        [E401, OK,   OK,   OK,   OK  ], "DELETE /api/profiles/$bystander-id/follow"),
     row("profiles-unfollow",        [E401, E422, OK,   OK,   OK  ], "DELETE /api/profiles/$owner-id/follow"),
     row("profiles-follows",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/$owner-id/follows?type=following"),
-    row("profiles-by-username",     [E404, E404, E404, E404, E404], "GET /api/profiles/username/nobody-has-this"),
+    row("profiles-by-username",     [E404, E404, E404, E404, E404], "GET /api/profiles/username/$nobody"),
     row("profiles-search",          [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/search?q=owner"),
     row("profiles-leaderboard",     [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/leaderboard?by=likes"),
     row("notifications-list",       [E401, OK,   OK,   OK,   OK  ], "GET /api/notifications?unreadOnly=true"),
@@ -717,6 +718,7 @@ impl World {
             "provider" => FakeIdp::NAME.to_string(),
             "bystander" => self.bystander.email.clone(),
             "owner-id" => owner.id.clone(),
+            "nobody" => "nobody-has-this".to_string(),
             "bystander-id" => self.bystander.id.clone(),
             "new-private" => self.generate(&owner.token, &format!("What if {} flew?", self.unique())).await,
             "new-public" => {
