@@ -21,7 +21,7 @@ use crate::notifications;
 pub struct ReadBody {
     /// The notifications to mark read (1–100 ids); or `all`.
     #[serde(default)]
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(length(min = 1, max = 100), inner(regex(pattern = whatif_shared::openapi::ULID_PATTERN)))]
     pub ids: Option<Vec<String>>,
     /// `true` marks every notification read.
     #[serde(default)]
