@@ -544,6 +544,42 @@ pub fn achievement(user_id: &UserId, code: &str) -> Key {
     Key::new(user_partition(user_id), format!("{ACHIEVEMENT_PREFIX}{code}"))
 }
 
+// ---- admin and moderation (shared/src/audit.rs, functions/admin) -------------------
+
+/// An audit entry (append-only: put once with `NotExists`, never changed or
+/// deleted; no account's deletion touches it): `AUDIT#<yyyy-mm>` / `<ulid>`,
+/// with GSI1 [`audit_by_actor`] and GSI2 [`audit_on_target`]. Access: a time
+/// range reads its months backward; an actor's or a target's entries, newest
+/// first, one query each.
+pub fn audit_entry(month: &str, entry_id: &str) -> Key {
+    Key::new(audit_month(month), entry_id)
+}
+
+/// The partition of one month's audit entries (`yyyy-mm`, UTC).
+pub fn audit_month(month: &str) -> String {
+    format!("AUDIT#{month}")
+}
+
+/// The GSI1 key of an audit entry: its actor's entries (`system` for none).
+pub fn audit_by_actor(actor: &str, entry_id: &str) -> (String, String) {
+    (audit_of_actor(actor), entry_id.to_string())
+}
+
+/// The GSI1 partition of an actor's audit entries.
+pub fn audit_of_actor(actor: &str) -> String {
+    format!("AUDITBY#{actor}")
+}
+
+/// The GSI2 key of an audit entry: its target's entries.
+pub fn audit_on_target(target_type: &str, target_id: &str, entry_id: &str) -> (String, String) {
+    (audit_of_target(target_type, target_id), entry_id.to_string())
+}
+
+/// The GSI2 partition of a target's audit entries.
+pub fn audit_of_target(target_type: &str, target_id: &str) -> String {
+    format!("AUDITON#{target_type}#{target_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
