@@ -134,6 +134,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             (Some(item), true) => item.get("firstReportedAt").and_then(Value::as_str).unwrap_or(&now).to_string(),
             _ => now.clone(),
         };
+        // The case's id: its first report's, kept while it is open.
+        let case_id = match (&stored, open) {
+            (Some(item), true) => item.get("reportId").and_then(Value::as_str).unwrap_or(&report_id).to_string(),
+            _ => report_id.clone(),
+        };
+        let (g2pk, g2sk) = keys::report_case(&case_id);
         let mut item = match serde_json::to_value(&tally) {
             Ok(Value::Object(map)) => map,
             _ => return Err(ApiError::internal("a report tally does not serialise")),
@@ -144,6 +150,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             (SK, json!(target_key.sk)),
             (GSI1_PK, json!(g1pk)),
             (GSI1_SK, json!(g1sk)),
+            (GSI2_PK, json!(g2pk)),
+            (GSI2_SK, json!(g2sk)),
+            ("reportId", json!(case_id)),
             ("targetType", json!(target.kind)),
             ("targetId", json!(target.id)),
             ("ownerId", json!(target.owner)),
@@ -210,7 +219,7 @@ async fn resolve(ctx: &AppContext, caller: Option<&UserId>, body: &ReportBody) -
         TargetType::User => {
             let id = UserId::parse(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
             match accounts::get_user(ctx, id.as_str()).await? {
-                Some(user) if accounts::ensure_active(&user).is_ok() => {
+                Some(user) if accounts::ensure_active(&user, ctx.clock.epoch_seconds()).is_ok() => {
                     Ok(Target { kind: TargetType::User, id: user.id.clone(), owner: Some(user.id) })
                 }
                 _ => Err(ApiError::not_found("User")),
