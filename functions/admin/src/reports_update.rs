@@ -103,6 +103,10 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if owner == me.user_id {
         return Err(not_yourself());
     }
+    if matches!(body.action, Action::Hide | Action::Remove) && !targets::can_hide_or_remove(&case.target_type) {
+        let done = if body.action == Action::Hide { "hidden" } else { "removed" };
+        return Err(targets::not_applicable(done, &case.target_type));
+    }
     if matches!(body.action, Action::SuspendUser | Action::BanUser) {
         match accounts::get_user(&ctx, &owner).await? {
             Some(user) if user.role > Role::User && me.role < Role::Admin => {
@@ -130,6 +134,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         .request(&req.request_id);
     claim(&ctx, &case, status, &resolution, audit::op(&ctx, entry)?).await?;
     if let Err(e) = act(&ctx, &case, body.action, until, &actor, note.as_deref()).await {
+        // The claim's entry stays (the log is append-only); this one says it did not happen.
+        let failed = Entry::new(actor.clone(), "report.action_failed", "report", &report_id)
+            .change(json!({"action": body.action.name()}), json!({"status": "open"}))
+            .note(Some(e.message.clone()))
+            .request(&req.request_id);
+        audit::record(&ctx, failed).await;
         reopen(&ctx, &case).await;
         return Err(e);
     }

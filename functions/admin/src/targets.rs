@@ -77,7 +77,13 @@ pub async fn current(ctx: &AppContext, kind: &str, id: &str, owner: &str) -> Api
     }
 }
 
-fn not_applicable(action: &str, kind: &str) -> ApiError {
+/// Whether a target of `kind` can be hidden or removed (an account cannot:
+/// its owner is suspended or banned instead).
+pub fn can_hide_or_remove(kind: &str) -> bool {
+    matches!(kind, "scenario" | "share")
+}
+
+pub fn not_applicable(action: &str, kind: &str) -> ApiError {
     ApiError::unprocessable("ACTION_NOT_APPLICABLE", format!("A {kind} cannot be {action}; suspend or ban its owner"))
 }
 

@@ -4,6 +4,7 @@
 
 mod account_data;
 mod accounts;
+mod admin;
 mod authz_matrix;
 mod conformance_aws;
 mod conformance_embedded;
