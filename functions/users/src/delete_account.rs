@@ -1,6 +1,7 @@
 //! `DELETE /api/users/delete-account`: with the password, the account is
 //! closed at once (its tokens stop working, its email and username are free
 //! again) and a job deletes everything it owns. Asking twice is harmless.
+//! The last active admin cannot close their account (409 `LAST_ADMIN`).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use whatif_shared::accounts::passwords;
+use whatif_shared::accounts::roles;
 use whatif_shared::accounts::store;
 use whatif_shared::accounts::types::Email;
 use whatif_shared::accounts::user::AccountStatus;
@@ -15,6 +17,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::jobs::records;
 use whatif_shared::jobs::{JobError, JobMessage, JobStatus};
 use whatif_shared::keys;
+use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId};
 
@@ -52,7 +55,22 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if let Some(name) = &user.username {
         ops.push(TxOp::Delete { key: keys::username_claim(&name.to_ascii_lowercase()), cond: Some(mine) });
     }
-    ctx.table.transact(ops).await?;
+    // The last active admin cannot close their account (make another admin first).
+    let guard_at = ops.len();
+    let guarded = match roles::leaving_admin_op(&ctx, &user).await? {
+        Some(op) => {
+            ops.push(op);
+            true
+        }
+        None => false,
+    };
+    match ctx.table.transact(ops).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCanceled { failed }) if guarded && failed.contains(&guard_at) => {
+            return Err(roles::last_admin());
+        }
+        Err(e) => return Err(e.into()),
+    }
     let job = records::enqueue(&ctx, KIND, &user.id, json!({})).await?;
     Ok(Reply::accepted(json!({"jobId": job.id, "status": job.status}))
         .message("The account is closed; its data is being deleted"))

@@ -133,6 +133,26 @@ pub async fn apply(
     Err(ApiError::conflict("BUSY", "The account is being changed by other requests; try again").retry_after(1))
 }
 
+/// The operation that takes `user` out of the count of active admins when
+/// it is one (its account is closing), conditional on another active admin
+/// remaining; `None` for any other account. Its failure is [`last_admin`].
+pub async fn leaving_admin_op(ctx: &AppContext, user: &User) -> ApiResult<Option<TxOp>> {
+    if !is_active_admin(user, ctx.clock.epoch_seconds()) {
+        return Ok(None);
+    }
+    ensure_admin_count(ctx).await?;
+    Ok(Some(TxOp::Update {
+        key: keys::admin_count(),
+        update: Update::new().add(ACTIVE, -1),
+        cond: Some(Cond::Gt(ACTIVE.into(), json!(1))),
+    }))
+}
+
+/// 409: the change would leave no active admin.
+pub fn last_admin() -> ApiError {
+    ApiError::conflict("LAST_ADMIN", "This is the last active admin: make another admin first")
+}
+
 /// Makes sure the count of active admins exists: when it does not (the
 /// first use), it is counted once from the users' directory.
 async fn ensure_admin_count(ctx: &AppContext) -> ApiResult<()> {

@@ -308,6 +308,13 @@ async fn admin_life(server: &TestServer) {
     let actions: Vec<&str> = security.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"security.signin_lockout") && actions.contains(&"security.refresh_reuse"), "{actions:?}");
 
+    // The last active admin cannot close their account either.
+    let body = json!({"password": PASSWORD});
+    let leaving =
+        api::send(server, Method::DELETE, "/api/users/delete-account", Some(&admin.token), Some(body), &[]).await;
+    assert_eq!((leaving.status, leaving.code()), (409, "LAST_ADMIN"));
+    assert_eq!(get(server, "/api/admin/audit?limit=1", Some(&admin.token)).await.status, 200, "still an admin");
+
     // The log outlives the accounts it names, and no route changes it.
     let body = json!({"password": PASSWORD});
     let closing =
