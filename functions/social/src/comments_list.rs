@@ -53,13 +53,15 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     };
     let skip = if after.is_some() { 0 } else { paging.offset() };
     let keep = |c: &Comment| comments::visible_given(c, true, viewer.as_ref());
-    let (threads, more) = comments::threads(&ctx, &post.id, after.as_deref(), skip, paging.limit as usize, keep).await?;
+    let (threads, more) =
+        comments::threads(&ctx, &post.id, after.as_deref(), skip, paging.limit as usize, keep).await?;
     let next_cursor = threads.last().filter(|_| more).map(|(top, _)| {
         let mut at = Item::new();
         at.insert("afterThread".into(), json!(top.id));
         encode_cursor(&at)
     });
-    let flat: Vec<Comment> = threads.iter().flat_map(|(top, replies)| std::iter::once(top).chain(replies)).cloned().collect();
+    let flat: Vec<Comment> =
+        threads.iter().flat_map(|(top, replies)| std::iter::once(top).chain(replies)).cloned().collect();
     let mut shown = views::comments(&ctx, &flat, viewer.as_ref().map(|v| &v.id)).await?.into_iter();
     let mut out = Vec::new();
     for (_, replies) in &threads {

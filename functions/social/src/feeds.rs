@@ -48,7 +48,9 @@ fn bad_cursor() -> ApiError {
 fn before(paging: &PageRequest) -> ApiResult<Option<String>> {
     match &paging.cursor {
         None => Ok(None),
-        Some(cursor) => cursor.get("before").and_then(Value::as_str).map(|s| Some(s.to_string())).ok_or_else(bad_cursor),
+        Some(cursor) => {
+            cursor.get("before").and_then(Value::as_str).map(|s| Some(s.to_string())).ok_or_else(bad_cursor)
+        }
     }
 }
 
@@ -59,7 +61,13 @@ fn cursor_before(position: &str) -> String {
 }
 
 /// The page answer: `skip` entries passed over, `more` whether others follow.
-fn page_of(paging: &PageRequest, skip: usize, items: Vec<FeedItem>, more: bool, next_cursor: Option<String>) -> FeedPage {
+fn page_of(
+    paging: &PageRequest,
+    skip: usize,
+    items: Vec<FeedItem>,
+    more: bool,
+    next_cursor: Option<String>,
+) -> FeedPage {
     let total = (skip + items.len() + usize::from(more)) as u64;
     let mut pagination = Pagination::new(paging.page, paging.limit, total);
     pagination.has_next = more;

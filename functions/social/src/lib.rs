@@ -43,22 +43,25 @@ const fn write(route: Route) -> Route {
     row(route).rate(Some(RateClass::WriteSocial)).access(WRITE)
 }
 
-const TAGS: QueryDoc =
-    QueryDoc::new("tags", "comma-separated tags: entries with any of them (posts only)", Param::Text { min: 1, max: 400 });
+const TAGS: QueryDoc = QueryDoc::new(
+    "tags",
+    "comma-separated tags: entries with any of them (posts only)",
+    Param::Text { min: 1, max: 400 },
+);
 const TIMEFRAME: QueryDoc =
     QueryDoc::new("timeframe", "trending window: 1d, 7d (default) or 30d", Param::OneOf(feeds::Timeframe::NAMES));
 const NOT_VISIBLE: (u16, &str) = (404, "No such post, or one the caller may not see");
 
 pub const POSTS_CREATE: Route =
-    write(Route::post("social-posts-create", "/api/social/posts", handler!(posts_create::handle)))
-        .idempotent()
-        .doc(RouteDoc {
+    write(Route::post("social-posts-create", "/api/social/posts", handler!(posts_create::handle))).idempotent().doc(
+        RouteDoc {
             request: Some(|g| g.subschema_for::<posts_create::CreateBody>()),
             response: Some(|g| g.subschema_for::<views::PostView>()),
             success_status: 201,
             answers: &[(404, "scenarioId names a scenario the caller may not see")],
             ..RouteDoc::new("social", "Publish a post (public, followers-only or private)")
-        });
+        },
+    );
 
 pub const POSTS_FEED: Route =
     row(Route::get("social-posts-feed", "/api/social/posts/feed", handler!(posts_feed::handle)))
@@ -66,7 +69,11 @@ pub const POSTS_FEED: Route =
         .access(READ)
         .doc(RouteDoc {
             query: &[
-                QueryDoc::new("type", "latest (default), trending, or following (signed in)", Param::OneOf(posts_feed::TYPES)),
+                QueryDoc::new(
+                    "type",
+                    "latest (default), trending, or following (signed in)",
+                    Param::OneOf(posts_feed::TYPES),
+                ),
                 TIMEFRAME,
                 TAGS,
                 routes::PAGE,
@@ -88,19 +95,17 @@ pub const POSTS_GET: Route =
             ..RouteDoc::new("social", "One post, when I may see it")
         });
 
-pub const POSTS_UPDATE: Route =
-    write(Route::put("social-posts-update", "/api/social/posts/{postId}", handler!(posts_update::handle))).doc(
-        RouteDoc {
-            request: Some(|g| g.subschema_for::<posts_update::UpdateBody>()),
-            response: Some(|g| g.subschema_for::<views::PostView>()),
-            answers: &[
-                NOT_VISIBLE,
-                (403, "Someone else's post"),
-                (409, "The post changed meanwhile (VERSION_MISMATCH)"),
-            ],
-            ..RouteDoc::new("social", "Edit my post's title, content, type, visibility or tags")
-        },
-    );
+pub const POSTS_UPDATE: Route = write(Route::put(
+    "social-posts-update",
+    "/api/social/posts/{postId}",
+    handler!(posts_update::handle),
+))
+.doc(RouteDoc {
+    request: Some(|g| g.subschema_for::<posts_update::UpdateBody>()),
+    response: Some(|g| g.subschema_for::<views::PostView>()),
+    answers: &[NOT_VISIBLE, (403, "Someone else's post"), (409, "The post changed meanwhile (VERSION_MISMATCH)")],
+    ..RouteDoc::new("social", "Edit my post's title, content, type, visibility or tags")
+});
 
 pub const POSTS_DELETE: Route =
     write(Route::delete("social-posts-delete", "/api/social/posts/{postId}", handler!(posts_delete::handle))).doc(
@@ -166,7 +171,10 @@ pub const COMMENTS_DELETE: Route = write(Route::delete(
 ))
 .doc(RouteDoc {
     response: Some(|g| g.subschema_for::<posts_delete::Deleted>()),
-    answers: &[(404, "No such comment, or one the caller may not see"), (403, "Someone else's comment (moderators may)")],
+    answers: &[
+        (404, "No such comment, or one the caller may not see"),
+        (403, "Someone else's comment (moderators may)"),
+    ],
     ..RouteDoc::new("social", "Delete my comment (or, as a moderator, anyone's), a thread with its replies")
 });
 

@@ -160,8 +160,7 @@ pub async fn cards_and_likes(
 
 /// One post as `viewer` sees it.
 pub async fn post(ctx: &AppContext, post: &Post, viewer: Option<&UserId>) -> ApiResult<PostView> {
-    let (cards, liked) =
-        cards_and_likes(ctx, &[post.author()], viewer, &[(Target::Post, post.id.clone())]).await?;
+    let (cards, liked) = cards_and_likes(ctx, &[post.author()], viewer, &[(Target::Post, post.id.clone())]).await?;
     let author = cards.get(&post.author_id).cloned().unwrap_or_else(|| Author::anonymous(&post.author_id));
     Ok(PostView::of(post, author, liked.contains(&("post", post.id.clone()))))
 }
@@ -300,7 +299,8 @@ pub async fn feed_items(
         .into_iter()
         .map(|(entry, trending)| {
             let author_id = entry.author();
-            let author = cards.get(author_id.as_str()).cloned().unwrap_or_else(|| Author::anonymous(author_id.as_str()));
+            let author =
+                cards.get(author_id.as_str()).cloned().unwrap_or_else(|| Author::anonymous(author_id.as_str()));
             let (likes, comments, view_count) = entry.counts();
             match entry {
                 Entry::Post(p) => {

@@ -21,4 +21,5 @@ mod platform_http;
 mod properties;
 mod s3_access_denied;
 mod sharing;
+mod social;
 mod worker_batch;
