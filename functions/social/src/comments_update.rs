@@ -15,14 +15,14 @@ use crate::{fields, views};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateCommentBody {
+pub struct CommentEditBody {
     #[schemars(schema_with = "fields::comment_content")]
     pub content: String,
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("commentId")?.to_string();
-    let body: UpdateCommentBody = req.json()?;
+    let body: CommentEditBody = req.json()?;
     let viewer = Viewer::of(req.principal.as_ref()).ok_or_else(|| ApiError::unauthorized("Sign in first"))?;
     let content = comments::content(&body.content)?;
     let (comment, _) = comments::get_visible(&ctx, &id, Some(&viewer)).await?;

@@ -41,6 +41,23 @@ pub fn tags(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// The same schemas for an edit, where `null` (like leaving the field out)
+/// keeps what the post has.
+fn or_null(mut schema: Schema) -> Schema {
+    if let Some(kind) = schema.get("type").and_then(|t| t.as_str()).map(str::to_string) {
+        schema.insert("type".into(), serde_json::json!([kind, "null"]));
+    }
+    schema
+}
+
+pub fn optional_title(g: &mut SchemaGenerator) -> Schema {
+    or_null(title(g))
+}
+
+pub fn optional_post_content(g: &mut SchemaGenerator) -> Schema {
+    or_null(post_content(g))
+}
+
 pub fn optional_tags(g: &mut SchemaGenerator) -> Schema {
-    tags(g)
+    or_null(tags(g))
 }

@@ -55,7 +55,7 @@ const NOT_VISIBLE: (u16, &str) = (404, "No such post, or one the caller may not 
 pub const POSTS_CREATE: Route =
     write(Route::post("social-posts-create", "/api/social/posts", handler!(posts_create::handle))).idempotent().doc(
         RouteDoc {
-            request: Some(|g| g.subschema_for::<posts_create::CreateBody>()),
+            request: Some(|g| g.subschema_for::<posts_create::NewPostBody>()),
             response: Some(|g| g.subschema_for::<views::PostView>()),
             success_status: 201,
             answers: &[(404, "scenarioId names a scenario the caller may not see")],
@@ -101,7 +101,7 @@ pub const POSTS_UPDATE: Route = write(Route::put(
     handler!(posts_update::handle),
 ))
 .doc(RouteDoc {
-    request: Some(|g| g.subschema_for::<posts_update::UpdateBody>()),
+    request: Some(|g| g.subschema_for::<posts_update::PostEditBody>()),
     response: Some(|g| g.subschema_for::<views::PostView>()),
     answers: &[NOT_VISIBLE, (403, "Someone else's post"), (409, "The post changed meanwhile (VERSION_MISMATCH)")],
     ..RouteDoc::new("social", "Edit my post's title, content, type, visibility or tags")
@@ -154,7 +154,7 @@ pub const COMMENTS_LIST: Route =
 pub const COMMENTS_UPDATE: Route =
     write(Route::put("social-comments-update", "/api/social/comments/{commentId}", handler!(comments_update::handle)))
         .doc(RouteDoc {
-            request: Some(|g| g.subschema_for::<comments_update::UpdateCommentBody>()),
+            request: Some(|g| g.subschema_for::<comments_update::CommentEditBody>()),
             response: Some(|g| g.subschema_for::<views::CommentView>()),
             answers: &[
                 (404, "No such comment, or one the caller may not see"),

@@ -18,7 +18,7 @@ use crate::{fields, views};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateBody {
+pub struct NewPostBody {
     #[schemars(schema_with = "fields::title")]
     pub title: String,
     #[schemars(schema_with = "fields::post_content")]
@@ -35,7 +35,7 @@ pub struct CreateBody {
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
-    let body: CreateBody = req.json()?;
+    let body: NewPostBody = req.json()?;
     let author = req.user()?.id();
     let mut v = Validation::default();
     let title = v.check(posts::title(&body.title));

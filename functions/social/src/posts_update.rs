@@ -17,21 +17,24 @@ use crate::{fields, views};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct UpdateBody {
-    #[schemars(schema_with = "fields::title")]
+pub struct PostEditBody {
+    #[serde(default)]
+    #[schemars(schema_with = "fields::optional_title")]
     pub title: Option<String>,
-    #[schemars(schema_with = "fields::post_content")]
+    #[serde(default)]
+    #[schemars(schema_with = "fields::optional_post_content")]
     pub content: Option<String>,
     #[serde(rename = "type")]
     pub post_type: Option<PostType>,
     pub visibility: Option<Visibility>,
+    #[serde(default)]
     #[schemars(schema_with = "fields::optional_tags")]
     pub tags: Option<Vec<String>>,
 }
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("postId")?.to_string();
-    let body: UpdateBody = req.json()?;
+    let body: PostEditBody = req.json()?;
     let viewer = Viewer::of(req.principal.as_ref()).ok_or_else(|| ApiError::unauthorized("Sign in first"))?;
     let mut v = Validation::default();
     let changes = PostChanges {
