@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::PageRequest;
-use whatif_shared::social::posts;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::feeds;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let paging = PageRequest::from_request(&req)?;
-    let tags = posts::tag_filter(req.query_param("tags"));
+    let tags = feeds::tags_param(&req)?;
     Ok(Reply::ok(feeds::latest(&ctx, None, &paging, &tags).await?))
 }

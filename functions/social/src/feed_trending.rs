@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::PageRequest;
-use whatif_shared::social::posts;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 use crate::feeds::{self, Timeframe};
@@ -14,6 +13,6 @@ use crate::feeds::{self, Timeframe};
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let paging = PageRequest::from_request(&req)?;
     let timeframe = Timeframe::parse(req.query_param("timeframe"))?;
-    let tags = posts::tag_filter(req.query_param("tags"));
+    let tags = feeds::tags_param(&req)?;
     Ok(Reply::ok(feeds::trending(&ctx, None, timeframe, &paging, &tags).await?))
 }

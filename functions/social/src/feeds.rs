@@ -14,8 +14,8 @@ use whatif_shared::context::AppContext;
 use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
 use whatif_shared::ports::table::{Index, Item, Query, SortKey, query_all};
 use whatif_shared::social::follows;
-use whatif_shared::social::posts::Visibility;
-use whatif_shared::{ApiError, ApiResult, UserId, keys};
+use whatif_shared::social::posts::{self, Visibility};
+use whatif_shared::{ApiError, ApiRequest, ApiResult, UserId, keys};
 
 use crate::views::{self, Entry, FeedItem, Score};
 
@@ -29,6 +29,19 @@ pub struct FeedPage {
     pub pagination: Pagination,
     #[serde(rename = "nextCursor")]
     pub next_cursor: Option<String>,
+}
+
+/// The longest `tags` filter, in characters.
+pub const MAX_TAGS_PARAM: usize = 400;
+
+/// The `tags` filter of a feed request: comma-separated, folded; 400 when
+/// longer than [`MAX_TAGS_PARAM`].
+pub fn tags_param(req: &ApiRequest) -> ApiResult<Vec<String>> {
+    let raw = req.query_param("tags");
+    if raw.is_some_and(|r| r.chars().count() > MAX_TAGS_PARAM) {
+        return Err(ApiError::validation("tags", format!("must be at most {MAX_TAGS_PARAM} characters")));
+    }
+    Ok(posts::tag_filter(raw))
 }
 
 /// How many feed entries a tag-filtered page reads at most (10 queries of 100).

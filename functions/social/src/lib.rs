@@ -46,10 +46,13 @@ const fn write(route: Route) -> Route {
 const TAGS: QueryDoc = QueryDoc::new(
     "tags",
     "comma-separated tags: entries with any of them (posts only)",
-    Param::Text { min: 1, max: 400 },
+    Param::Text { min: 1, max: feeds::MAX_TAGS_PARAM as u32 },
 );
-const TIMEFRAME: QueryDoc =
-    QueryDoc::new("timeframe", "trending window: 1d, 7d (default) or 30d", Param::OneOf(feeds::Timeframe::NAMES));
+const TIMEFRAME: QueryDoc = QueryDoc::new(
+    "timeframe",
+    "trending window: 1d, 7d (default) or 30d (checked whatever the type)",
+    Param::OneOf(feeds::Timeframe::NAMES),
+);
 const NOT_VISIBLE: (u16, &str) = (404, "No such post, or one the caller may not see");
 
 pub const POSTS_CREATE: Route =

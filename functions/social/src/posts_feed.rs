@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::PageRequest;
-use whatif_shared::social::posts;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
 use crate::feeds::{self, Timeframe};
@@ -17,14 +16,12 @@ pub const TYPES: &[&str] = &["latest", "trending", "following"];
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let paging = PageRequest::from_request(&req)?;
-    let tags = posts::tag_filter(req.query_param("tags"));
+    let tags = feeds::tags_param(&req)?;
+    let timeframe = Timeframe::parse(req.query_param("timeframe"))?;
     let viewer = req.principal.as_ref().map(|p| p.id());
     let page = match req.query_param("type").unwrap_or("latest") {
         "latest" => feeds::latest(&ctx, viewer.as_ref(), &paging, &tags).await?,
-        "trending" => {
-            let timeframe = Timeframe::parse(req.query_param("timeframe"))?;
-            feeds::trending(&ctx, viewer.as_ref(), timeframe, &paging, &tags).await?
-        }
+        "trending" => feeds::trending(&ctx, viewer.as_ref(), timeframe, &paging, &tags).await?,
         "following" => {
             let viewer = viewer.ok_or_else(|| ApiError::unauthorized("Sign in to see the accounts you follow"))?;
             feeds::following(&ctx, &viewer, &paging, &tags).await?

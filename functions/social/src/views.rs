@@ -42,8 +42,7 @@ pub struct PostView {
     pub comments: u64,
     /// Whether the caller liked it (false for anonymous callers).
     pub is_liked: bool,
-    /// Present (true) when a moderator hid it: only its author and moderators see it then.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// A moderator hid it: only its author and moderators see it then.
     pub is_hidden: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -88,7 +87,7 @@ pub struct CommentView {
     pub likes: u64,
     /// Whether the caller liked it.
     pub is_liked: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// A moderator hid it: only its author and moderators see it then.
     pub is_hidden: bool,
     pub created_at: String,
     pub updated_at: String,
