@@ -46,6 +46,9 @@ pub fn tags_param(req: &ApiRequest) -> ApiResult<Vec<String>> {
 
 /// How many feed entries a tag-filtered page reads at most (10 queries of 100).
 pub const MAX_FILTERED_READ: usize = 1000;
+/// How deep `page` reaches in the latest and following feeds (entries
+/// passed over); the cursor reaches every entry.
+pub const MAX_PAGE_DEPTH: usize = 1000;
 /// How many entries trending reads at most: the newest of the window.
 pub const MAX_TRENDING_READ: usize = 2000;
 /// How many followed accounts the following feed reads.
@@ -100,6 +103,9 @@ pub async fn latest(
 ) -> ApiResult<FeedPage> {
     let before = before(paging)?;
     let skip = if before.is_some() { 0 } else { paging.offset() };
+    if skip >= MAX_PAGE_DEPTH {
+        return Ok(page_of(paging, skip, Vec::new(), false, None));
+    }
     let want = skip + paging.limit as usize + 1;
     let mut query = Query::partition(Index::Gsi2, keys::FEED).backward();
     if let Some(before) = &before {
@@ -256,6 +262,9 @@ pub async fn following(
 ) -> ApiResult<FeedPage> {
     let before = before(paging)?;
     let skip = if before.is_some() { 0 } else { paging.offset() };
+    if skip >= MAX_PAGE_DEPTH {
+        return Ok(page_of(paging, skip, Vec::new(), false, None));
+    }
     let want = skip + paging.limit as usize + 1;
     let followed = follows::following(ctx, viewer, MAX_FOLLOWING).await?;
     let reads: Vec<_> =
