@@ -22,6 +22,8 @@ pub static SERVICES: &[&Service] = &[
     &whatif_social::SERVICE,
     &whatif_media::SERVICE,
     &whatif_billing::SERVICE,
+    &whatif_profiles::SERVICE,
+    &whatif_admin::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

@@ -380,8 +380,15 @@ pub fn change_ops(
 
 /// Grants `credits` to an account as an admin (the admin routes call this;
 /// `note` is the reason the ledger shows). Renews the allowance first, so
-/// the grant adds to this month's balance. Returns the account afterwards.
-pub async fn admin_grant(ctx: &AppContext, user: &UserId, credits: i64, note: &str) -> ApiResult<Account> {
+/// the grant adds to this month's balance. `extra` joins the grant's
+/// transaction (the admin's audit entry). Returns the account afterwards.
+pub async fn admin_grant(
+    ctx: &AppContext,
+    user: &UserId,
+    credits: i64,
+    note: &str,
+    extra: Vec<TxOp>,
+) -> ApiResult<Account> {
     if credits == 0 || credits.abs() > 10_000_000 {
         return Err(ApiError::validation("credits", "must be a whole number from -10000000 to 10000000, not 0"));
     }
@@ -394,7 +401,9 @@ pub async fn admin_grant(ctx: &AppContext, user: &UserId, credits: i64, note: &s
     }
     account(ctx, user).await?;
     let kind = if credits > 0 { EntryKind::Grant } else { EntryKind::Reversal };
-    ctx.table.transact(change_ops(ctx, user, kind, credits, &format!("admin: {note}"), (RefKind::None, ""))).await?;
+    let mut ops = change_ops(ctx, user, kind, credits, &format!("admin: {note}"), (RefKind::None, ""));
+    ops.extend(extra);
+    ctx.table.transact(ops).await?;
     account(ctx, user).await
 }
 

@@ -39,6 +39,31 @@ pub fn user_profile(user_id: &UserId) -> Key {
     Key::new(user_partition(user_id), "PROFILE")
 }
 
+/// How many index partitions the users' directory spreads over.
+pub const USER_DIRECTORY_SHARDS: u32 = 8;
+
+/// The GSI2 key of an account's profile item in the users' directory:
+/// `USERS#<shard>` / `<createdAt>#<id>` (the shard an FNV-1a hash of the id).
+/// Access: the admin's user list reads every shard at once, newest first,
+/// and filters in memory.
+pub fn user_directory(user_id: &UserId, created_at: &str) -> (String, String) {
+    let hash = user_id.as_str().bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    (user_directory_shard(hash % USER_DIRECTORY_SHARDS), format!("{created_at}#{user_id}"))
+}
+
+/// One partition of the users' directory.
+pub fn user_directory_shard(shard: u32) -> String {
+    format!("USERS#{shard}")
+}
+
+/// The active administrators, counted: `ADMINS` / `COUNT` (`active`). Changed
+/// in the transaction that makes or unmakes an active admin, conditional on
+/// `active > 1` when it unmakes one, so the last active admin is never demoted,
+/// suspended or banned, however requests race.
+pub fn admin_count() -> Key {
+    Key::new("ADMINS", "COUNT")
+}
+
 /// Uniqueness of an email (lower-cased): `EMAIL#<email>` / `CLAIM` → userId.
 /// Access: conditional put when an account takes the address; get to sign in by email.
 pub fn email_claim(email_key: &str) -> Key {
@@ -311,6 +336,12 @@ pub fn report_target(target_type: &str, target_id: &str) -> Key {
 /// The partition of one reported target: the target item and its reports.
 pub fn report_target_partition(target_type: &str, target_id: &str) -> String {
     format!("REPORTED#{target_type}#{target_id}")
+}
+
+/// The GSI2 key of a reported target: its case id (the first open report's
+/// id), so `PATCH /api/admin/reports/{reportId}` finds it: `REPORTCASE#<id>` / `TARGET`.
+pub fn report_case(report_id: &str) -> (String, String) {
+    (format!("REPORTCASE#{report_id}"), "TARGET".to_string())
 }
 
 /// One reporter's open report of a target: `REPORTED#<type>#<id>` /
@@ -625,6 +656,42 @@ pub const ACHIEVEMENT_PREFIX: &str = "ACH#";
 /// (each is earned once; the item keeps when).
 pub fn achievement(user_id: &UserId, code: &str) -> Key {
     Key::new(user_partition(user_id), format!("{ACHIEVEMENT_PREFIX}{code}"))
+}
+
+// ---- admin and moderation (shared/src/audit.rs, functions/admin) -------------------
+
+/// An audit entry (append-only: put once with `NotExists`, never changed or
+/// deleted; no account's deletion touches it): `AUDIT#<yyyy-mm>` / `<ulid>`,
+/// with GSI1 [`audit_by_actor`] and GSI2 [`audit_on_target`]. Access: a time
+/// range reads its months backward; an actor's or a target's entries, newest
+/// first, one query each.
+pub fn audit_entry(month: &str, entry_id: &str) -> Key {
+    Key::new(audit_month(month), entry_id)
+}
+
+/// The partition of one month's audit entries (`yyyy-mm`, UTC).
+pub fn audit_month(month: &str) -> String {
+    format!("AUDIT#{month}")
+}
+
+/// The GSI1 key of an audit entry: its actor's entries (`system` for none).
+pub fn audit_by_actor(actor: &str, entry_id: &str) -> (String, String) {
+    (audit_of_actor(actor), entry_id.to_string())
+}
+
+/// The GSI1 partition of an actor's audit entries.
+pub fn audit_of_actor(actor: &str) -> String {
+    format!("AUDITBY#{actor}")
+}
+
+/// The GSI2 key of an audit entry: its target's entries.
+pub fn audit_on_target(target_type: &str, target_id: &str, entry_id: &str) -> (String, String) {
+    (audit_of_target(target_type, target_id), entry_id.to_string())
+}
+
+/// The GSI2 partition of a target's audit entries.
+pub fn audit_of_target(target_type: &str, target_id: &str) -> String {
+    format!("AUDITON#{target_type}#{target_id}")
 }
 
 #[cfg(test)]

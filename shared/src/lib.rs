@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod adapters;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;

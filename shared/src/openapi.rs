@@ -165,6 +165,7 @@ fn path_schema(name: &str) -> Value {
     match name {
         "shareUrl" => json!({"type": "string", "pattern": SHARE_ID_PATTERN}),
         "provider" => json!({"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$"}),
+        "username" => json!({"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{2,29}$"}),
         _ => json!({"type": "string", "pattern": ULID_PATTERN}),
     }
 }

@@ -149,8 +149,13 @@ impl Authenticator for TokenVerifier {
         // One small read: the account's status and the time before which its tokens are revoked.
         let status = self.table.get(&keys::account_status(&UserId::from_trusted(&claims.sub))).await?;
         let Some(status) = status else { return Err(ApiError::unauthorized("The account no longer exists")) };
+        let suspension_over = status
+            .get("suspendedUntil")
+            .and_then(Value::as_i64)
+            .is_some_and(|until| until <= self.clock.epoch_seconds());
         match status.get("status").and_then(Value::as_str) {
             Some("active") => {}
+            Some("suspended") if suspension_over => {}
             Some("suspended") => {
                 return Err(ApiError::forbidden("The account is suspended").with_code("ACCOUNT_SUSPENDED"));
             }

@@ -24,7 +24,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let body: ForgotBody = req.json()?;
     let email = Email::parse("email", &body.email)?;
     if let Some(user) = store::find_by_email(&ctx, &email).await?
-        && user.status == AccountStatus::Active
+        && user.status_at(ctx.clock.epoch_seconds()) == AccountStatus::Active
     {
         let sent = async {
             let token = ott::issue(&ctx, ott::Purpose::ResetPassword, &user.id, &user.email).await?;

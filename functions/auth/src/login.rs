@@ -8,6 +8,7 @@ use serde::Deserialize;
 use whatif_shared::accounts::store;
 use whatif_shared::accounts::types::Email;
 use whatif_shared::accounts::{passwords, sessions};
+use whatif_shared::audit::{self, Actor, Entry};
 use whatif_shared::context::AppContext;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply};
 
@@ -45,11 +46,16 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     if !matched {
         if let Some(until) = store::record_failed_login(&ctx, &user).await? {
+            let entry = Entry::new(Actor::system(), "security.signin_lockout", "user", &user.id)
+                .target_name(Some(user.username.clone().unwrap_or_else(|| user.email.clone())))
+                .note(Some(format!("password sign-in locked for {} s after repeated failures", until - now)))
+                .request(&req.request_id);
+            audit::record(&ctx, entry).await;
             return Err(locked(until - now));
         }
         return Err(invalid());
     }
-    store::ensure_active(&user)?;
+    store::ensure_active(&user, ctx.clock.epoch_seconds())?;
     store::clear_failed_logins(&ctx, &user).await?;
     let issued = sessions::start(&ctx, &user, user_agent(&req)).await?;
     Ok(Reply::ok(SignedIn::new(&ctx, &user, issued).await?))

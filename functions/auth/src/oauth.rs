@@ -52,7 +52,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         }
     })?;
     let (user, created) = account_for(&ctx, &identity).await?;
-    store::ensure_active(&user)?;
+    store::ensure_active(&user, ctx.clock.epoch_seconds())?;
     let issued = sessions::start(&ctx, &user, user_agent(&req)).await?;
     let answer = SignedIn::new(&ctx, &user, issued).await?;
     Ok(if created { Reply::created(answer) } else { Reply::enveloped(StatusCode::OK, answer) })

@@ -36,7 +36,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         // Only for the address the link was sent to: the account may have changed it since.
         .filter(|user| user.email == email)
         .ok_or_else(|| ApiError::bad_request("TOKEN_INVALID", "The link is invalid or has expired"))?;
-    store::ensure_active(&user)?;
+    store::ensure_active(&user, ctx.clock.epoch_seconds())?;
     store::set_password(&ctx, &user_id, &passwords::hash(password.expose()).await?).await?;
     // The link reached the inbox, which proves the address.
     store::mark_email_verified(&ctx, &user_id, &email).await?;

@@ -49,7 +49,9 @@ pub async fn begin(ctx: &AppContext, message: &JobMessage) -> Result<Option<(Job
         return Ok(None);
     }
     match accounts::store::get_user(ctx, &job.user_id).await.map_err(retry)? {
-        Some(user) => accounts::store::ensure_active(&user).map_err(|e| JobError::Fail(e.message))?,
+        Some(user) => {
+            accounts::store::ensure_active(&user, ctx.clock.epoch_seconds()).map_err(|e| JobError::Fail(e.message))?
+        }
         None => return Err(JobError::Fail("the account no longer exists".into())),
     }
     let Some(media) = record::get(ctx, &job.id).await.map_err(retry)? else {

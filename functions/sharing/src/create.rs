@@ -119,6 +119,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             expires_at: expires_at.clone(),
             is_active: true,
             revoked_at: None,
+            is_hidden: false,
             view_count: 0,
             created_at: now.clone(),
             updated_at: now,

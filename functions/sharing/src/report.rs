@@ -11,12 +11,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use whatif_shared::accounts::store as accounts;
+use whatif_shared::auth::Role;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::Validation;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK, TxOp};
 use whatif_shared::scenarios::store as scenarios;
+use whatif_shared::social::comments;
+use whatif_shared::social::posts::{self, Viewer};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, UserId, keys, ratelimit};
 
 use crate::reports::{Category, Reason, Severity, Tally, TargetType};
@@ -134,6 +137,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             (Some(item), true) => item.get("firstReportedAt").and_then(Value::as_str).unwrap_or(&now).to_string(),
             _ => now.clone(),
         };
+        // The case's id: its first report's, kept while it is open.
+        let case_id = match (&stored, open) {
+            (Some(item), true) => item.get("reportId").and_then(Value::as_str).unwrap_or(&report_id).to_string(),
+            _ => report_id.clone(),
+        };
+        let (g2pk, g2sk) = keys::report_case(&case_id);
         let mut item = match serde_json::to_value(&tally) {
             Ok(Value::Object(map)) => map,
             _ => return Err(ApiError::internal("a report tally does not serialise")),
@@ -144,6 +153,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             (SK, json!(target_key.sk)),
             (GSI1_PK, json!(g1pk)),
             (GSI1_SK, json!(g1sk)),
+            (GSI2_PK, json!(g2pk)),
+            (GSI2_SK, json!(g2sk)),
+            ("reportId", json!(case_id)),
             ("targetType", json!(target.kind)),
             ("targetId", json!(target.id)),
             ("ownerId", json!(target.owner)),
@@ -210,14 +222,24 @@ async fn resolve(ctx: &AppContext, caller: Option<&UserId>, body: &ReportBody) -
         TargetType::User => {
             let id = UserId::parse(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
             match accounts::get_user(ctx, id.as_str()).await? {
-                Some(user) if accounts::ensure_active(&user).is_ok() => {
+                Some(user) if accounts::ensure_active(&user, ctx.clock.epoch_seconds()).is_ok() => {
                     Ok(Target { kind: TargetType::User, id: user.id.clone(), owner: Some(user.id) })
                 }
                 _ => Err(ApiError::not_found("User")),
             }
         }
-        // Posts and comments come with the social layer; until then none exists.
-        TargetType::Post => Err(ApiError::not_found("Post")),
-        TargetType::Comment => Err(ApiError::not_found("Comment")),
+        // Posts and comments: visible to the reporter by the social layer's one rule.
+        TargetType::Post => {
+            let id = ulid::Ulid::from_string(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
+            let viewer = caller.map(|id| Viewer { id: id.clone(), role: Role::User });
+            let post = posts::get_visible(ctx, &id.to_string(), viewer.as_ref()).await?;
+            Ok(Target { kind: TargetType::Post, id: post.id.clone(), owner: Some(post.author_id) })
+        }
+        TargetType::Comment => {
+            let id = ulid::Ulid::from_string(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
+            let viewer = caller.map(|id| Viewer { id: id.clone(), role: Role::User });
+            let (comment, _) = comments::get_visible(ctx, &id.to_string(), viewer.as_ref()).await?;
+            Ok(Target { kind: TargetType::Comment, id: comment.id.clone(), owner: Some(comment.author_id) })
+        }
     }
 }

@@ -70,8 +70,11 @@ pub struct Share {
     pub expires_at: Option<String>,
     /// Off while the owner pauses it (`PATCH isActive: false`).
     pub is_active: bool,
-    /// Revoked for good (`DELETE`).
+    /// Revoked for good (`DELETE`, or removed by a moderator).
     pub revoked_at: Option<String>,
+    /// Hidden by a moderator: gone for everyone; its owner sees it as `hidden`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_hidden: bool,
     #[serde(default)]
     pub view_count: u64,
     pub created_at: String,
@@ -89,6 +92,8 @@ pub enum ShareStatus {
     Paused,
     Expired,
     Revoked,
+    /// Hidden by a moderator.
+    Hidden,
 }
 
 /// A share as its owner sees it (`/api/sharing/my`, `PATCH`).
@@ -193,6 +198,8 @@ impl Share {
     pub fn status(&self, now: OffsetDateTime) -> ShareStatus {
         if self.revoked_at.is_some() {
             ShareStatus::Revoked
+        } else if self.is_hidden {
+            ShareStatus::Hidden
         } else if self.is_expired(now) {
             ShareStatus::Expired
         } else if !self.is_active {

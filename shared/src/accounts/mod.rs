@@ -3,6 +3,7 @@
 pub mod emails;
 pub mod ott;
 pub mod passwords;
+pub mod roles;
 pub mod sessions;
 pub mod signing;
 pub mod store;

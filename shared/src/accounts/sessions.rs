@@ -110,11 +110,14 @@ pub async fn refresh(ctx: &AppContext, presented: &str) -> ApiResult<(User, Issu
     if old.get("state").and_then(Value::as_str) != Some("current") {
         tracing::warn!(user_id, family, "refresh token reused: revoking its session");
         revoke(ctx, &user_id, &family).await?;
+        let entry = crate::audit::Entry::new(crate::audit::Actor::system(), "security.refresh_reuse", "user", &user_id)
+            .note(Some(format!("session {family} closed: a rotated refresh token was presented again")));
+        crate::audit::record(ctx, entry).await;
         return Err(ApiError::unauthorized("This refresh token was already used; the session is closed")
             .with_code("REFRESH_TOKEN_REUSED"));
     }
     let user = super::store::get_user(ctx, &user_id).await?.ok_or_else(invalid_refresh)?;
-    super::store::ensure_active(&user)?;
+    super::store::ensure_active(&user, ctx.clock.epoch_seconds())?;
     let now = ctx.clock.epoch_seconds();
     let next = random_token(32);
     let next_key = keys::refresh_token(&hash(&next));

@@ -59,6 +59,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         password_hash: new.password_hash,
         failed_logins: 0,
         locked_until: None,
+        suspended_until: None,
         created_at: rfc3339(now),
         updated_at: rfc3339(now),
         version: 1,
@@ -80,6 +81,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         });
     }
     ops.extend(extra);
+    ops.extend(crate::social::search::index_ops(None, Some(&user)));
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(user),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {
@@ -110,8 +112,8 @@ pub async fn find_by_email(ctx: &AppContext, email: &Email) -> ApiResult<Option<
 }
 
 /// 403 for accounts that may not sign in.
-pub fn ensure_active(user: &User) -> ApiResult<()> {
-    match user.status {
+pub fn ensure_active(user: &User, now: i64) -> ApiResult<()> {
+    match user.status_at(now) {
         AccountStatus::Active => Ok(()),
         AccountStatus::Suspended => Err(ApiError::forbidden("The account is suspended").with_code("ACCOUNT_SUSPENDED")),
         AccountStatus::Banned => Err(ApiError::forbidden("The account is banned").with_code("ACCOUNT_BANNED")),

@@ -7,7 +7,7 @@ use crate::auth::{Plan, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::keys;
-use crate::ports::table::{Item, PK, SK};
+use crate::ports::table::{GSI2_PK, GSI2_SK, Item, PK, SK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -79,6 +79,9 @@ pub struct User {
     pub role: Role,
     pub plan: Plan,
     pub status: AccountStatus,
+    /// When a suspension ends (epoch seconds); past it the account is active again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_until: Option<i64>,
     /// None for accounts made by OpenID Connect sign-in alone.
     pub password_hash: Option<String>,
     pub failed_logins: u32,
@@ -156,7 +159,19 @@ impl User {
         };
         item.insert(PK.into(), key.pk.into());
         item.insert(SK.into(), key.sk.into());
+        let (dir_pk, dir_sk) = keys::user_directory(&UserId::from_trusted(&self.id), &self.created_at);
+        item.insert(GSI2_PK.into(), dir_pk.into());
+        item.insert(GSI2_SK.into(), dir_sk.into());
         Ok(item)
+    }
+
+    /// The status in effect at `now` (epoch seconds): a suspension that has
+    /// ended is active again.
+    pub fn status_at(&self, now: i64) -> AccountStatus {
+        match (self.status, self.suspended_until) {
+            (AccountStatus::Suspended, Some(until)) if until <= now => AccountStatus::Active,
+            (status, _) => status,
+        }
     }
 
     pub fn from_item(item: Item) -> ApiResult<Self> {
@@ -174,6 +189,9 @@ impl User {
         item.insert("role".into(), serde_json::to_value(self.role).unwrap_or_default());
         item.insert("plan".into(), serde_json::to_value(self.plan).unwrap_or_default());
         item.insert("tokensValidAfter".into(), tokens_valid_after.into());
+        if let Some(until) = self.suspended_until {
+            item.insert("suspendedUntil".into(), until.into());
+        }
         item
     }
 }

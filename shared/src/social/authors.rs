@@ -1,6 +1,7 @@
 //! What others see of an account next to its content: its card. An account
-//! whose profile is not public (`preferences.publicProfile` off) shows no
-//! name, username or avatar anywhere, only its id.
+//! whose profile is not public (`preferences.publicProfile` off), or that is
+//! suspended, banned or deleted, shows no name, username or avatar anywhere,
+//! only its id.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::accounts::user::User;
+use crate::accounts::user::{AccountStatus, User};
 use crate::context::AppContext;
 use crate::error::ApiResult;
 use crate::ids::UserId;
@@ -46,7 +47,7 @@ impl Author {
 
 /// The card of `user` as others see it.
 pub async fn card(ctx: &AppContext, user: &User) -> ApiResult<Author> {
-    if !user.preferences.public_profile {
+    if !user.preferences.public_profile || user.status != AccountStatus::Active {
         return Ok(Author::anonymous(&user.id));
     }
     let avatar_url = match &user.avatar_key {

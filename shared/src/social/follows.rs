@@ -1,17 +1,15 @@
-//! Who follows whom (`keys::follow`): the reads, and the one write of a
-//! follow and its counters ([`follow`], [`unfollow`]) that the follow routes
-//! of `functions/profiles` and the tests use.
+//! Who follows whom (`keys::follow`): the follow and both accounts' counters
+//! change in one transaction, so the counts are exact under any race.
 
 use serde_json::{Value, json};
 
 use crate::clock::rfc3339;
 use crate::context::AppContext;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
 use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, PK, Query, SK, TxOp, query_all};
-use crate::social::posts;
 use crate::social::stats::{self, Counter};
 
 /// Whether `follower` follows `followee` (a strongly consistent read).
@@ -29,58 +27,86 @@ pub async fn following(ctx: &AppContext, user: &UserId, cap: usize) -> ApiResult
         .collect())
 }
 
-/// Makes `follower` follow `followee` (write side, shared with
-/// `functions/profiles`' follow route): the follow item with both counters
-/// (`following` of the follower, `followers` of the followee) in one
-/// transaction, conditional on there being no such follow yet, so counts
-/// stay exact however many requests race. Returns `false` when the follow
-/// existed already. Refreshes both accounts' leaderboards and achievements;
-/// notifying is the caller's (it knows whether this was a user's action).
-pub async fn follow(ctx: &AppContext, follower: &UserId, followee: &UserId) -> ApiResult<bool> {
-    let key = keys::follow(follower, followee);
+/// What a follow or unfollow did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// It made the change.
+    Yes,
+    /// It was so already (following again, unfollowing someone not followed).
+    Already,
+}
+
+/// Makes `follower` follow `followee`: the follow and both accounts'
+/// counters in one transaction, so a repeat (or a race of repeats) counts
+/// once. The caller checks that the two differ and that the followee may be
+/// followed.
+pub async fn follow(ctx: &AppContext, follower: &UserId, followee: &UserId) -> ApiResult<Changed> {
     let at = rfc3339(ctx.clock.now());
-    let (g1_pk, g1_sk) = keys::following_entry(follower, &at, followee);
-    let (g2_pk, g2_sk) = keys::follower_entry(followee, &at, follower);
+    let key = keys::follow(follower, followee);
+    let (g1pk, g1sk) = keys::following_entry(follower, &at, followee);
+    let (g2pk, g2sk) = keys::follower_entry(followee, &at, follower);
     let mut item = Item::new();
     for (attr, value) in [
-        (PK, key.pk),
-        (SK, key.sk),
-        (GSI1_PK, g1_pk),
-        (GSI1_SK, g1_sk),
-        (GSI2_PK, g2_pk),
-        (GSI2_SK, g2_sk),
-        ("followerId", follower.to_string()),
-        ("followeeId", followee.to_string()),
-        ("createdAt", at),
+        (PK, key.pk.as_str()),
+        (SK, key.sk.as_str()),
+        (GSI1_PK, g1pk.as_str()),
+        (GSI1_SK, g1sk.as_str()),
+        (GSI2_PK, g2pk.as_str()),
+        (GSI2_SK, g2sk.as_str()),
+        ("followerId", follower.as_str()),
+        ("followeeId", followee.as_str()),
+        ("createdAt", at.as_str()),
     ] {
         item.insert(attr.into(), json!(value));
     }
     let ops = vec![
         TxOp::Put { item, cond: Some(Cond::NotExists) },
-        stats::add(follower, Counter::Following, 1),
         stats::add(followee, Counter::Followers, 1),
+        stats::add(follower, Counter::Following, 1),
     ];
-    changed(ctx, ops, follower, followee).await
+    let changed = transact(ctx, ops).await?;
+    if changed == Changed::Yes {
+        stats::after_change(ctx, followee).await;
+        stats::after_change(ctx, follower).await;
+    }
+    Ok(changed)
 }
 
-/// Ends a follow (the follow item and both counters in one transaction,
-/// conditional on the follow existing). Returns `false` when there was none.
-pub async fn unfollow(ctx: &AppContext, follower: &UserId, followee: &UserId) -> ApiResult<bool> {
+/// Ends `follower`'s follow of `followee`, with both counters, in one transaction.
+pub async fn unfollow(ctx: &AppContext, follower: &UserId, followee: &UserId) -> ApiResult<Changed> {
     let ops = vec![
         TxOp::Delete { key: keys::follow(follower, followee), cond: Some(Cond::Exists) },
-        stats::add(follower, Counter::Following, -1),
         stats::add(followee, Counter::Followers, -1),
+        stats::add(follower, Counter::Following, -1),
     ];
-    changed(ctx, ops, follower, followee).await
+    let changed = transact(ctx, ops).await?;
+    if changed == Changed::Yes {
+        stats::after_change(ctx, followee).await;
+        stats::after_change(ctx, follower).await;
+    }
+    Ok(changed)
 }
 
-async fn changed(ctx: &AppContext, ops: Vec<TxOp>, follower: &UserId, followee: &UserId) -> ApiResult<bool> {
-    match posts::transact(ctx, ops).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => return Ok(false),
-        Err(e) => return Err(e.into()),
+/// Runs a follow's transaction: `Already` when its first operation's
+/// condition fails; a conflict with a concurrent transaction is retried.
+async fn transact(ctx: &AppContext, ops: Vec<TxOp>) -> ApiResult<Changed> {
+    for attempt in 0..12 {
+        match ctx.table.transact(ops.clone()).await {
+            Ok(()) => return Ok(Changed::Yes),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => return Ok(Changed::Already),
+            Err(StoreError::TransactionCanceled { failed }) if failed.is_empty() => super::backoff(attempt).await,
+            Err(e) => return Err(e.into()),
+        }
     }
-    stats::after_change(ctx, follower).await;
-    stats::after_change(ctx, followee).await;
-    Ok(true)
+    Err(ApiError::conflict("BUSY", "Too many changes at once; try again").retry_after(1))
+}
+
+/// Every follow that involves `user`, either way (the account's export and deletion).
+pub async fn all_of(ctx: &AppContext, user: &UserId) -> ApiResult<(Vec<Item>, Vec<Item>)> {
+    let following = Query::partition(Index::Gsi1, keys::following_of(user));
+    let followers = Query::partition(Index::Gsi2, keys::followers_of(user));
+    Ok(futures::try_join!(
+        query_all(ctx.table.as_ref(), following, usize::MAX),
+        query_all(ctx.table.as_ref(), followers, usize::MAX)
+    )?)
 }

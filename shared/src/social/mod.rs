@@ -11,7 +11,7 @@
 //! - [`achievements`]: earned from the counters and from real events, once;
 //! - [`authors`]: what others see of an account next to its content;
 //! - [`feed`]: public scenarios' entries in the feeds;
-//! - [`follows`]: who follows whom, and the write of a follow with its counters;
+//! - [`follows`]: who follows whom, and a follow with its counters;
 //! - [`posts`]: posts, and the one visibility rule every read path applies;
 //! - [`comments`]: threaded comments on posts;
 //! - [`likes`]: like markers and the toggle that keeps counts exact.
@@ -26,6 +26,7 @@ pub mod follows;
 pub mod likes;
 pub mod notify;
 pub mod posts;
+pub mod search;
 pub mod stats;
 
 use std::time::Duration;

@@ -84,12 +84,13 @@ async fn deliver(ctx: &AppContext, recipient: &UserId, notice: &Notice) -> ApiRe
     // A like joins the unread notification of the same target made within
     // the hour, when there is one; the group item names it.
     let group = keys::notification_group(recipient, notice.kind.name(), &notice.target_id);
-    for _ in 0..3 {
+    for _ in 0..4 {
         let id = ctx.ids.ulid().to_string();
         let mut item = Item::new();
         item.insert(PK.into(), json!(group.pk));
         item.insert(SK.into(), json!(group.sk));
         item.insert("notificationId".into(), json!(id));
+        item.insert("createdAt".into(), json!(now_ms(ctx)));
         item.insert(TTL.into(), json!((ctx.clock.now() + time::Duration::hours(1)).unix_timestamp()));
         match ctx.table.put(item, Some(Cond::NotExists)).await {
             Ok(()) => return create(ctx, recipient, notice, Some(id)).await,
@@ -104,13 +105,28 @@ async fn deliver(ctx: &AppContext, recipient: &UserId, notice: &Notice) -> ApiRe
             .set("updatedAt", rfc3339(ctx.clock.now()));
         match ctx.table.update(&keys::notification(recipient, false, id), update, Some(Cond::Exists)).await {
             Ok(_) => return Ok(()),
-            // Not written yet by the request that made the group, or read
-            // meanwhile: a moment later it is one or the other.
-            Err(StoreError::ConditionFailed) => super::backoff(2).await,
+            Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e.into()),
+        }
+        // The notification is not unread: either the request that made the
+        // group has not written it yet (a moment later it has), or it was
+        // read, and the next like starts a new one: the group goes.
+        let young = existing.get("createdAt").and_then(Value::as_i64).is_some_and(|at| now_ms(ctx) - at < 2_000);
+        if young {
+            super::backoff(3).await;
+        } else {
+            let mine = Cond::eq("notificationId", id);
+            match ctx.table.delete(&group, Some(mine)).await {
+                Ok(_) | Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     create(ctx, recipient, notice, None).await
+}
+
+fn now_ms(ctx: &AppContext) -> i64 {
+    (ctx.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 async fn create(ctx: &AppContext, recipient: &UserId, notice: &Notice, id: Option<String>) -> ApiResult<()> {

@@ -13,7 +13,8 @@
 //! ...); to everyone else it is a stranger's, and the API answers 404 for
 //! what a caller may not see (403 only where they may see but not change it:
 //! continuing or regenerating someone else's public scenario). Moderators and
-//! admins get what another user gets, except on posts and comments: they see
+//! admins get what another user gets (besides the admin routes, which are
+//! theirs), except on posts and comments: they see
 //! every one (a private or hidden one too) and may delete any, but edit none.
 //!
 //! Only the token varies across a row. A request that ends the caller's
@@ -24,7 +25,8 @@
 //!
 //! Every answer to someone other than the owner is also checked not to hold
 //! the owner's secrets: the private scenario's id (unless the request named
-//! it), the owner's own tag on their public scenario, their email address.
+//! it), the owner's own tag on their public scenario, their email address
+//! (but in an admin's list of accounts, which exists to show it).
 //! Every cell is run and every difference reported at the end.
 //!
 //! Without a server, `every_route_of_the_table_has_a_row` fails for each route
@@ -162,9 +164,11 @@ enum Session {
 /// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
 /// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
 /// an ID token it signed; `$private-share`, the private scenario's share
-/// link, and `$new-private-share`, a new one for the one cell; `$post`, a new
-/// public post of the owner's, `$secret-post`, a new private one, and
-/// `$comment`, a new comment of the owner's on a new public post of theirs.
+/// link, and `$new-private-share`, a new one for the one cell; `$owner-id` and
+/// `$bystander-id`, those accounts' ids; `$nobody`, a username nobody has;
+/// `$absent`, an id nothing has; `$post`, a new public post of the owner's,
+/// `$secret-post`, a new private one, and `$comment`, a new comment of the
+/// owner's on a new public post of theirs.
 struct Row {
     /// The route's `function` in the route table.
     function: &'static str,
@@ -378,6 +382,30 @@ const MATRIX: &[Row] = &[
         .body(r#"{"pack": "no-such-pack"}"#),
     row("billing-webhook",          [E400, E400, E400, E400, E400], "POST /api/billing/webhook")
         .body(r#"{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}}"#),
+
+    // profiles: following is for signed-in callers, never of oneself; public profiles, their
+    // follows, search and the leaderboards are for anyone; notifications and achievements are mine
+    row("profiles-follow",          [E401, OK,   OK,   OK,   OK  ], "POST /api/profiles/$bystander-id/follow"),
+    row("profiles-follow",          [E401, E422, OK,   OK,   OK  ], "POST /api/profiles/$owner-id/follow"),
+    row("profiles-unfollow",        [E401, OK,   OK,   OK,   OK  ], "DELETE /api/profiles/$bystander-id/follow"),
+    row("profiles-unfollow",        [E401, E422, OK,   OK,   OK  ], "DELETE /api/profiles/$owner-id/follow"),
+    row("profiles-follows",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/$owner-id/follows?type=following"),
+    row("profiles-by-username",     [E404, E404, E404, E404, E404], "GET /api/profiles/username/$nobody"),
+    row("profiles-search",          [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/search?q=owner"),
+    row("profiles-leaderboard",     [OK,   OK,   OK,   OK,   OK  ], "GET /api/profiles/leaderboard?by=likes"),
+    row("notifications-list",       [E401, OK,   OK,   OK,   OK  ], "GET /api/notifications?unreadOnly=true"),
+    row("notifications-read",       [E401, OK,   OK,   OK,   OK  ], "POST /api/notifications/read")
+        .body(r#"{"all": true}"#),
+    row("achievements-my",          [E401, OK,   OK,   OK,   OK  ], "GET /api/achievements/my"),
+
+    // admin: accounts and the audit log are for admins; the report queue for moderators and admins
+    row("admin-users-list",         [E401, E403, E403, E403, OK  ], "GET /api/admin/users?search=owner"),
+    row("admin-users-update",       [E401, E403, E403, E403, OK  ], "PATCH /api/admin/users/$bystander-id")
+        .body(r#"{"credits": 5, "note": "the matrix"}"#),
+    row("admin-reports-list",       [E401, E403, E403, OK,   OK  ], "GET /api/admin/reports?status=open"),
+    row("admin-reports-update",     [E401, E403, E403, E404, E404], "PATCH /api/admin/reports/$absent")
+        .body(r#"{"action": "dismiss"}"#),
+    row("admin-audit",              [E401, E403, E403, E403, OK  ], "GET /api/admin/audit"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -732,6 +760,10 @@ impl World {
             "new-password" => "another horse 43".to_string(),
             "provider" => FakeIdp::NAME.to_string(),
             "bystander" => self.bystander.email.clone(),
+            "owner-id" => owner.id.clone(),
+            "nobody" => "nobody-has-this".to_string(),
+            "absent" => self.server.ctx.ids.ulid().to_string(),
+            "bystander-id" => self.bystander.id.clone(),
             "new-private" => self.generate(&owner.token, &format!("What if {} flew?", self.unique())).await,
             "new-public" => {
                 let id = self.generate(&owner.token, &format!("What if {} sang?", self.unique())).await;
@@ -821,7 +853,11 @@ impl World {
     /// What no answer to someone other than the owner may hold, for this row.
     fn secrets(&self, row: &Row) -> Vec<String> {
         let named = |name: &str| row.path().contains(name) || row.body.is_some_and(|b| b.contains(name));
-        let mut secrets = vec![OWNER_TAG.to_string(), self.accounts[&Caller::Owner].email.clone()];
+        let mut secrets = vec![OWNER_TAG.to_string()];
+        // An admin's list of accounts shows their email addresses: that is what it is for.
+        if row.function != "admin-users-list" {
+            secrets.push(self.accounts[&Caller::Owner].email.clone());
+        }
         if !named("$private") {
             secrets.push(self.private.clone());
         }

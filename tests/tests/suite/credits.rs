@@ -538,7 +538,9 @@ async fn webhook_attacks(server: &TestServer) {
     assert_eq!(send(server, &spend, NEW_SECRET).await.status, 200);
     let all = balance(server, &token).await;
     let user_id = UserId::from_trusted(&user);
-    whatif_shared::credits::admin_grant(&server.ctx, &user_id, -(all - 50), "test: spend down").await.unwrap();
+    whatif_shared::credits::admin_grant(&server.ctx, &user_id, -(all - 50), "test: spend down", Vec::new())
+        .await
+        .unwrap();
     assert_eq!(balance(server, &token).await, 50);
     let disputed = charge_event("evt_dispute_5", "charge.dispute.created", "pi_5");
     assert_eq!(send(server, &disputed, NEW_SECRET).await.data()["result"], "taken-back");
@@ -594,7 +596,9 @@ async fn credits_on_the_aws_adapters() {
     webhook_attacks(&server).await;
     let (token, user) = sign_up(&server, "aws-racer").await;
     let user_id = UserId::from_trusted(&user);
-    whatif_shared::credits::admin_grant(&server.ctx, &user_id, 10 - ALLOWANCE, "test: credits for ten").await.unwrap();
+    whatif_shared::credits::admin_grant(&server.ctx, &user_id, 10 - ALLOWANCE, "test: credits for ten", Vec::new())
+        .await
+        .unwrap();
     fifty_at_once(&server, &token).await;
     server.stop().await;
 }

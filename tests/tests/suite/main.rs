@@ -18,6 +18,7 @@ mod oidc;
 mod openapi;
 mod pipeline;
 mod platform_http;
+mod profiles;
 mod properties;
 mod s3_access_denied;
 mod sharing;

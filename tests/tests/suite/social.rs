@@ -15,7 +15,7 @@ use whatif_shared::auth::Role;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Query, TxOp, Update, query_all};
 use whatif_shared::ratelimit::RateLimits;
-use whatif_shared::social::{comments, follows, posts, stats};
+use whatif_shared::social::{comments, posts, stats};
 use whatif_tests::api::{self, Answer, PASSWORD, get, post};
 use whatif_tests::{TestServer, emulator_endpoint};
 
@@ -83,11 +83,11 @@ async fn moderator(server: &TestServer) -> Account {
     moderator
 }
 
-/// `follower` follows `followee`. Written through `social::follows::follow`,
-/// the write the follow route of `functions/profiles` makes: switch to
-/// `POST /api/profiles/{userId}/follow` once that route is merged.
+/// `follower` follows `followee` through the profiles service's route.
 async fn follow(server: &TestServer, follower: &Account, followee: &Account) {
-    assert!(follows::follow(&server.ctx, &follower.user(), &followee.user()).await.expect("follow"));
+    let path = format!("/api/profiles/{}/follow", followee.id);
+    let answer = post(server, &path, Some(&follower.token), json!({})).await;
+    assert!(answer.status == 200 || answer.status == 201, "{answer:?}");
 }
 
 async fn publish(server: &TestServer, who: &Account, title: &str, visibility: &str, tags: Value) -> String {
@@ -228,6 +228,15 @@ async fn social_life(server: &TestServer) {
     assert_eq!(comment(server, &follower, &circle, None, "Thanks!").await.status, 201);
     assert_eq!(like(server, &follower, &circle).await.status, 200);
     assert_eq!(get(server, "/api/social/posts/feed?type=following", None).await.status, 401);
+    // Reports of posts and comments follow the same rule (POST /api/report).
+    let report = |kind: &str, id: &str| json!({"targetType": kind, "targetId": id, "reason": "spam"});
+    assert_eq!(post(server, "/api/report", Some(&stranger.token), report("post", &circle)).await.status, 404);
+    assert_eq!(
+        post(server, "/api/report", Some(&stranger.token), report("comment", &circle_comment)).await.status,
+        404
+    );
+    assert_eq!(post(server, "/api/report", Some(&follower.token), report("post", &circle)).await.status, 201);
+    assert_eq!(post(server, "/api/report", Some(&author.token), report("post", &circle)).await.status, 422);
     // The author and moderators see the private one.
     assert_eq!(get(server, &format!("/api/social/posts/{secret}"), Some(&author.token)).await.status, 200);
     assert_eq!(get(server, &format!("/api/social/posts/{secret}"), Some(&moderator.token)).await.status, 200);

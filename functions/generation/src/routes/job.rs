@@ -114,7 +114,9 @@ pub async fn run(ctx: Arc<AppContext>, message: JobMessage) -> Result<(), JobErr
     // An account closed, suspended or banned since the job was queued gets
     // nothing more written for it.
     match accounts::store::get_user(&ctx, &job.user_id).await.map_err(retry)? {
-        Some(user) => accounts::store::ensure_active(&user).map_err(|e| JobError::Fail(e.message))?,
+        Some(user) => {
+            accounts::store::ensure_active(&user, ctx.clock.epoch_seconds()).map_err(|e| JobError::Fail(e.message))?
+        }
         None => return Err(JobError::Fail("the account no longer exists".into())),
     }
     let input: JobInput = serde_json::from_value(job.input.clone())

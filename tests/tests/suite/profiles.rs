@@ -1,0 +1,362 @@
+//! Profiles over HTTP, on the embedded backend and on the AWS adapters
+//! (DynamoDB Local and moto): following (never oneself, counted exactly
+//! under a race of follows and repeats), public profiles and their privacy,
+//! profile search (case and Vietnamese diacritics ignored), leaderboards,
+//! notifications (unread first, marked read by id or all, a burst of likes
+//! gathered into one), achievements earned from real events, and what the
+//! account's deletion and export do with all of it.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use whatif_shared::UserId;
+use whatif_shared::ratelimit::RateLimits;
+use whatif_shared::social::notify::{self, Kind, Notice};
+use whatif_tests::api::{self, Answer, get, post, sign_up};
+use whatif_tests::{TestServer, emulator_endpoint, unique_suffix};
+
+const LIMITS: &str = "auth=1000/15m,general=100000/15m,generate=100000/1h,write-social=100000/15m";
+
+async fn put(server: &TestServer, path: &str, token: &str, body: Value) -> Answer {
+    api::send(server, Method::PUT, path, Some(token), Some(body), &[]).await
+}
+
+async fn delete(server: &TestServer, path: &str, token: Option<&str>) -> Answer {
+    api::send(server, Method::DELETE, path, token, None, &[]).await
+}
+
+struct Person {
+    token: String,
+    id: String,
+}
+
+async fn person(server: &TestServer, tag: &str) -> Person {
+    let (token, id) = sign_up(server, &format!("{tag}-{}", unique_suffix())).await;
+    Person { token, id }
+}
+
+/// Names the account: a username and a display name.
+async fn name(server: &TestServer, who: &Person, username: &str, display: &str) {
+    let answer =
+        put(server, "/api/users/profile", &who.token, json!({"username": username, "displayName": display})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+}
+
+async fn follow(server: &TestServer, who: &Person, whom: &str) -> Answer {
+    post(server, &format!("/api/profiles/{whom}/follow"), Some(&who.token), json!({})).await
+}
+
+async fn profile(server: &TestServer, username: &str) -> Answer {
+    get(server, &format!("/api/profiles/username/{username}"), None).await
+}
+
+async fn search(server: &TestServer, q: &str) -> Vec<String> {
+    let answer = get(server, &format!("/api/profiles/search?q={}", urlencode(q)), None).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    ids(&answer.data()["profiles"])
+}
+
+fn urlencode(q: &str) -> String {
+    q.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn notifications(server: &TestServer, who: &Person, query: &str) -> Value {
+    let answer = get(server, &format!("/api/notifications?{query}"), Some(&who.token)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.data().clone()
+}
+
+async fn achievements(server: &TestServer, who: &Person) -> Vec<Value> {
+    let answer = get(server, "/api/achievements/my", Some(&who.token)).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.data()["achievements"].as_array().unwrap().clone()
+}
+
+fn earned(list: &[Value], code: &str) -> bool {
+    list.iter().any(|a| a["code"] == code && a["earnedAt"].is_string())
+}
+
+/// Achievements are written after the answer's transaction; wait for one.
+async fn wait_earned(server: &TestServer, who: &Person, code: &str) -> Vec<Value> {
+    for _ in 0..50 {
+        let list = achievements(server, who).await;
+        if earned(&list, code) {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{code} was never earned");
+}
+
+async fn generate(server: &TestServer, who: &Person, topic: &str) -> String {
+    let answer =
+        post(server, "/api/generate", Some(&who.token), json!({"topic": topic, "options": {"length": "short"}})).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer.data()["scenario"]["id"].as_str().unwrap().to_string()
+}
+
+/// Everything profiles do, the same on every backend.
+async fn profiles_life(server: &TestServer) {
+    let star = person(server, "star").await;
+    let fan = person(server, "fan").await;
+    let suffix = unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let star_name = format!("Lan{}", &suffix[..suffix.len().min(12)]);
+    name(server, &star, &star_name, &format!("Lan Nguyễn {suffix}")).await;
+
+    // Following: not oneself, not an account that is not there, not anonymously.
+    assert_eq!(follow(server, &star, &star.id).await.status, 422);
+    assert_eq!(follow(server, &fan, &ulid_nobody()).await.status, 404);
+    let anonymous = post(server, &format!("/api/profiles/{}/follow", star.id), None, json!({})).await;
+    assert_eq!(anonymous.status, 401);
+    let first = follow(server, &fan, &star.id).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.data()["following"], true);
+    assert_eq!(first.data()["followers"], 1);
+    let again = follow(server, &fan, &star.id).await;
+    assert_eq!(again.data()["followers"], 1, "following again changes nothing");
+
+    // A race: 30 new accounts follow at once, while the fan repeats 10 times.
+    let mut crowd = Vec::new();
+    for i in 0..30 {
+        crowd.push(person(server, &format!("crowd{i}")).await);
+    }
+    let follows = crowd.iter().map(|p| follow(server, p, &star.id));
+    let repeats = (0..10).map(|_| follow(server, &fan, &star.id));
+    let answers = futures::future::join_all(follows.chain(repeats)).await;
+    assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().find(|a| a.status != 200));
+    let shown = profile(server, &star_name.to_uppercase()).await;
+    assert_eq!(shown.status, 200, "the username's case does not matter: {shown:?}");
+    assert_eq!(shown.data()["profile"]["stats"]["followers"], 31, "exact under the race");
+    assert_eq!(shown.data()["profile"]["id"], star.id.as_str());
+    assert!(shown.body.to_string().find("@example.com").is_none(), "no email on a public profile");
+    let fan_follows = get(server, &format!("/api/profiles/{}/follows?type=following", fan.id), None).await;
+    assert_eq!(fan_follows.data()["pagination"]["total"], 1);
+    assert_eq!(fan_follows.data()["users"][0]["user"]["id"], star.id.as_str());
+
+    // The followers list pages by cursor without skipping or repeating.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/profiles/{}/follows?limit=7&cursor={c}", star.id),
+            None => format!("/api/profiles/{}/follows?limit=7", star.id),
+        };
+        let page = get(server, &path, None).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        assert_eq!(page.data()["pagination"]["total"], 31);
+        seen.extend(page.data()["users"].as_array().unwrap().iter().map(|u| u["user"]["id"].clone()));
+        match page.data()["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let distinct: std::collections::HashSet<String> = seen.iter().map(|v| v.to_string()).collect();
+    assert_eq!((seen.len(), distinct.len()), (31, 31), "every follower once");
+
+    // Search: case and diacritics ignored, words in any order, prefixes of words.
+    for q in ["nguyen", "NGUYỄN", "lan nguy", &star_name.to_lowercase(), &suffix[..4]] {
+        assert!(search(server, q).await.contains(&star.id), "{q} finds the star");
+    }
+    assert!(!search(server, "nguyen zzzzqqq").await.contains(&star.id), "every word must match");
+    assert_eq!(get(server, "/api/profiles/search?q=x", None).await.status, 400, "one character is too short");
+    assert_eq!(get(server, "/api/profiles/search", None).await.status, 400);
+
+    // Notifications: one per new follower, none for a repeat, unread first.
+    let inbox = notifications(server, &star, "limit=100").await;
+    assert_eq!(inbox["unreadCount"], 31, "{inbox}");
+    assert_eq!(inbox["pagination"]["total"], 31);
+    let all = inbox["notifications"].as_array().unwrap();
+    assert!(all.iter().all(|n| n["type"] == "follow" && n["read"] == false));
+    let two: Vec<Value> = all.iter().take(2).map(|n| n["id"].clone()).collect();
+    let marked = post(server, "/api/notifications/read", Some(&star.token), json!({"ids": two})).await;
+    assert_eq!(marked.status, 200, "{marked:?}");
+    assert_eq!((marked.data()["marked"].clone(), marked.data()["unreadCount"].clone()), (json!(2), json!(29)));
+    let again = post(server, "/api/notifications/read", Some(&star.token), json!({"ids": two})).await;
+    assert_eq!(again.data()["marked"], 0, "marking twice changes nothing");
+    let inbox = notifications(server, &star, "limit=100").await;
+    let order: Vec<bool> =
+        inbox["notifications"].as_array().unwrap().iter().map(|n| n["read"].as_bool().unwrap()).collect();
+    assert_eq!(order.iter().filter(|r| **r).count(), 2);
+    assert!(order.windows(2).all(|w| !w[0] || w[1]), "unread ones come first: {order:?}");
+    assert_eq!(notifications(server, &star, "unreadOnly=true&limit=100").await["pagination"]["total"], 29);
+    let bad = post(server, "/api/notifications/read", Some(&star.token), json!({"ids": ["nope"]})).await;
+    assert_eq!(bad.status, 400);
+    let neither = post(server, "/api/notifications/read", Some(&star.token), json!({})).await;
+    assert_eq!(neither.status, 400);
+    let others = post(server, "/api/notifications/read", Some(&fan.token), json!({"ids": [all[5]["id"]]})).await;
+    assert_eq!(others.data()["marked"], 0, "nobody marks someone else's notifications");
+    assert_eq!(notifications(server, &fan, "").await["pagination"]["total"], 0, "the fan's own follow made none");
+
+    // A burst of likes of one target becomes one notification that counts them.
+    let target = server.ctx.ids.ulid().to_string();
+    let star_id = UserId::from_trusted(&star.id);
+    let likes = crowd.iter().take(20).map(|p| {
+        let notice = Notice {
+            kind: Kind::Like,
+            actor: Some(UserId::from_trusted(&p.id)),
+            target_type: "post",
+            target_id: target.clone(),
+            post_id: Some(target.clone()),
+            text: None,
+        };
+        notify::send(&server.ctx, &star_id, notice)
+    });
+    futures::future::join_all(likes).await;
+    let own = Notice {
+        kind: Kind::Like,
+        actor: Some(star_id.clone()),
+        target_type: "post",
+        target_id: target.clone(),
+        post_id: None,
+        text: None,
+    };
+    notify::send(&server.ctx, &star_id, own).await;
+    let inbox = notifications(server, &star, "unreadOnly=true&limit=100").await;
+    let gathered: Vec<&Value> =
+        inbox["notifications"].as_array().unwrap().iter().filter(|n| n["type"] == "like").collect();
+    let total: u64 = gathered.iter().map(|n| n["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 20, "every like counted once, one's own not at all");
+    assert!(gathered.len() <= 2, "a burst is not a burst of notifications: {gathered:?}");
+    let everything = post(server, "/api/notifications/read", Some(&star.token), json!({"all": true})).await;
+    assert_eq!(everything.data()["unreadCount"], 0, "{everything:?}");
+
+    // Achievements: from what happened, with when.
+    let list = wait_earned(server, &star, "ten_followers").await;
+    assert!(earned(&list, "first_follower"));
+    assert!(!earned(&list, "first_post"));
+    let progress = list.iter().find(|a| a["code"] == "ten_scenarios").unwrap();
+    assert_eq!(progress["progress"], json!({"current": 0, "target": 10}));
+    generate(server, &fan, "What if owls ran the night bus?").await;
+    let fans = wait_earned(server, &fan, "first_scenario").await;
+    assert!(fans.iter().any(|a| a["code"] == "ten_scenarios" && a["progress"]["current"] == 1));
+    let scenario = generate(server, &fan, "What if the sea were sweet?").await;
+    let shared = post(server, &format!("/api/share/{scenario}"), Some(&fan.token), json!({})).await;
+    assert_eq!(shared.status, 201, "{shared:?}");
+    wait_earned(server, &fan, "first_share").await;
+
+    // Leaderboards: a row per account, by score; the star leads on reputation.
+    let board = get(server, "/api/profiles/leaderboard?by=reputation&limit=100", None).await;
+    assert_eq!(board.status, 200, "{board:?}");
+    let entries = board.data()["entries"].as_array().unwrap().clone();
+    let star_entry = entries.iter().find(|e| e["user"]["id"] == star.id.as_str()).expect("the star is on the board");
+    assert_eq!(star_entry["score"], 310, "10 per follower");
+    let scores: Vec<u64> = entries.iter().map(|e| e["score"].as_u64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "highest first: {scores:?}");
+    let by_scenarios = get(server, "/api/profiles/leaderboard?by=scenarios&limit=100", None).await;
+    assert!(
+        !by_scenarios.data()["entries"].as_array().unwrap().iter().any(|e| e["user"]["id"] == fan.id.as_str()),
+        "a profile without a name is not on a board"
+    );
+    assert_eq!(get(server, "/api/profiles/leaderboard?by=money", None).await.status, 400);
+
+    // A private profile is gone from every public route, and cannot be followed.
+    let private = json!({"preferences": {"publicProfile": false}});
+    assert_eq!(put(server, "/api/users/profile", &star.token, private).await.status, 200);
+    assert_eq!(profile(server, &star_name).await.status, 404);
+    assert_eq!(get(server, &format!("/api/profiles/{}/follows", star.id), None).await.status, 404);
+    assert!(!search(server, "nguyen").await.contains(&star.id));
+    let board = get(server, "/api/profiles/leaderboard?limit=100", None).await;
+    assert!(!board.body.to_string().contains(&star.id), "not on the leaderboard");
+    let newcomer = person(server, "newcomer").await;
+    assert_eq!(follow(server, &newcomer, &star.id).await.status, 404);
+    // ... but a follower can still stop following it.
+    let left = delete(server, &format!("/api/profiles/{}/follow", star.id), Some(&fan.token)).await;
+    assert_eq!(left.status, 200, "{left:?}");
+    assert_eq!((left.data()["following"].clone(), left.data()["followers"].clone()), (json!(false), json!(30)));
+    let twice = delete(server, &format!("/api/profiles/{}/follow", star.id), Some(&fan.token)).await;
+    assert_eq!(twice.data()["followers"], 30, "unfollowing twice changes nothing");
+    let public = json!({"preferences": {"publicProfile": true}});
+    assert_eq!(put(server, "/api/users/profile", &star.token, public).await.status, 200);
+    assert_eq!(profile(server, &star_name).await.data()["profile"]["stats"]["followers"], 30);
+
+    // A follower's deletion takes its follow off the star's count; the star's
+    // own deletion takes it off every follower's, and out of search.
+    let leaver = &crowd[0];
+    let body = json!({"password": api::PASSWORD});
+    let closing =
+        api::send(server, Method::DELETE, "/api/users/delete-account", Some(&leaver.token), Some(body.clone()), &[])
+            .await;
+    assert_eq!(closing.status, 202, "{closing:?}");
+    wait_for(|| async { profile(server, &star_name).await.data()["profile"]["stats"]["followers"] == 29 }).await;
+    let closing =
+        api::send(server, Method::DELETE, "/api/users/delete-account", Some(&star.token), Some(body), &[]).await;
+    assert_eq!(closing.status, 202, "{closing:?}");
+    let follower = &crowd[1];
+    wait_for(|| async {
+        get(server, &format!("/api/profiles/{}/follows?type=following", follower.id), None).await.data()["pagination"]
+            ["total"]
+            == 0
+    })
+    .await;
+    assert!(!search(server, &star_name).await.contains(&star.id));
+}
+
+fn ulid_nobody() -> String {
+    "01ARZ3NDEKTSV4RRFFQ69G5FAV".to_string()
+}
+
+/// Waits (up to 30 s) until `check` holds.
+async fn wait_for<F, Fut>(check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never happened in 30 s");
+}
+
+#[tokio::test]
+async fn profiles_follows_notifications_and_achievements_work_on_the_embedded_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    profiles_life(&server).await;
+}
+
+#[tokio::test]
+async fn profiles_follows_notifications_and_achievements_work_on_dynamodb_local_and_moto() {
+    let Some(dynamodb) = emulator_endpoint("WHATIF_TEST_DYNAMODB_URL") else { return };
+    let Some(moto) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let (server, _data) = whatif_tests::start_on_emulators(&dynamodb, &moto, |c| c.rate_limits = limits).await;
+    profiles_life(&server).await;
+    server.stop().await;
+}
+
+/// The export of an account carries its follows, counters, achievements and notifications.
+#[tokio::test]
+async fn the_account_export_carries_the_social_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let a = person(&server, "exporter").await;
+    let b = person(&server, "followed").await;
+    assert_eq!(follow(&server, &a, &b.id).await.status, 200);
+    assert_eq!(follow(&server, &b, &a.id).await.status, 200);
+    wait_earned(&server, &a, "first_follower").await;
+    let started = get(&server, "/api/users/export", Some(&a.token)).await;
+    assert_eq!(started.status, 202, "{started:?}");
+    let job = api::finished(&server, &a.token, started.data()["jobId"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let url = job["result"]["file"]["downloadUrl"].as_str().expect("a download link").to_string();
+    let zip = server.http.get(&url).send().await.unwrap().bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("a zip");
+    let social: Value =
+        serde_json::from_str(&std::io::read_to_string(archive.by_name("social-graph/social.json").unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(social["following"][0]["followeeId"], b.id.as_str());
+    assert_eq!(social["followers"][0]["followerId"], b.id.as_str());
+    assert_eq!(social["counters"]["followers"], 1);
+    assert!(social["achievements"].as_array().unwrap().iter().any(|x| x["code"] == "first_follower"));
+    assert_eq!(social["notifications"][0]["type"], "follow");
+}
