@@ -19,6 +19,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_generation::SERVICE,
     &whatif_history::SERVICE,
     &whatif_sharing::SERVICE,
+    &whatif_social::SERVICE,
     &whatif_media::SERVICE,
     &whatif_billing::SERVICE,
     &whatif_profiles::SERVICE,

@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|load|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|social|load|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -31,6 +31,7 @@ mod login;
 mod rps;
 mod runtime_api;
 mod sharing;
+mod social;
 mod store;
 mod warm;
 
@@ -151,7 +152,7 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|load|all] [--emulators] [--samples N] \
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|social|load|all] [--emulators] [--samples N] \
      [--iterations N] [--duration SECS] [--connections N] [--clients N] [--server-bin PATH] [--crash] \
      [--bin-dir DIR] [--compare-dir DIR] [--functions A,B] [--no-pin]"
 }
@@ -203,7 +204,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing", "load"],
+        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing", "social", "load"],
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
@@ -212,6 +213,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         "rps" => vec!["rps"],
         "store" => vec!["store"],
         "sharing" => vec!["sharing"],
+        "social" => vec!["social"],
         "load" => vec!["load"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
@@ -241,6 +243,7 @@ async fn main() -> ExitCode {
             "history" => history::run(&options).await,
             "store" => store::run(&options).await,
             "sharing" => sharing::run(&options).await,
+            "social" => social::run(&options).await,
             "load" => load::run(&options).await,
             _ => rps::run(&options).await,
         };

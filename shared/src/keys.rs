@@ -405,6 +405,89 @@ pub fn media_of_scenario_partition(scenario_id: &ScenarioId) -> String {
     format!("MEDIAOF#{scenario_id}")
 }
 
+// ---- posts, comments and likes (shared/src/social/{posts,comments,likes}.rs, functions/social) ----
+// docs/social.md ("Posts", "Comments", "Likes", "Feeds") lists every access pattern.
+
+/// A post: `POST#<postId>` / `POST`, with GSI1 [`activity_entry`] (always,
+/// whatever its visibility) and GSI2 [`feed_entry`] only while it is public
+/// and not hidden (the attributes are removed otherwise).
+///
+/// | attributes | value | access pattern |
+/// |---|---|---|
+/// | `pk` / `sk` | `POST#<postId>` / `POST` | get by id (every read, like and comment checks it first); `likes` and `comments` by atomic ADD in the transaction of what they count |
+/// | `gsi1pk` / `gsi1sk` | `ACTIVITY#<author>` / `<publishedAt>#<postId>` | the author's activity: the following feed and profiles, filtered by visibility; the account's export and deletion |
+/// | `gsi2pk` / `gsi2sk` | `FEED` / `<publishedAt>#<postId>` | the public feed (latest, trending), public and not hidden only |
+pub fn post(post_id: &str) -> Key {
+    Key::new(format!("POST#{post_id}"), "POST")
+}
+
+/// A comment: `COMMENT#<commentId>` / `COMMENT`, with GSI1 [`comment_in_post`]
+/// and GSI2 [`comment_by_author`].
+///
+/// | attributes | value | access pattern |
+/// |---|---|---|
+/// | `pk` / `sk` | `COMMENT#<commentId>` / `COMMENT` | get by id (edit, delete, like, a reply's parent) |
+/// | `gsi1pk` / `gsi1sk` | `COMMENTS#<postId>` / `<threadId>` (a top-level comment) or `<threadId>#<commentId>` (a reply) | a post's comments by thread, each thread's replies right after it, in one forward query; a post's deletion removes them |
+/// | `gsi2pk` / `gsi2sk` | `COMMENTSBY#<author>` / `<commentId>` | the author's comments (the account's export and deletion) |
+pub fn comment(comment_id: &str) -> Key {
+    Key::new(format!("COMMENT#{comment_id}"), "COMMENT")
+}
+
+/// The GSI1 partition of a post's comments.
+pub fn comments_of_post(post_id: &str) -> String {
+    format!("COMMENTS#{post_id}")
+}
+
+/// The GSI1 key of a comment in its post: `<threadId>` for a top-level
+/// comment (its own id), `<threadId>#<commentId>` for a reply, so a forward
+/// query reads threads oldest first with their replies after them.
+pub fn comment_in_post(post_id: &str, thread_id: &str, comment_id: &str) -> (String, String) {
+    let sk = if thread_id == comment_id { thread_id.to_string() } else { format!("{thread_id}#{comment_id}") };
+    (comments_of_post(post_id), sk)
+}
+
+/// The GSI1 sort key past every reply of a thread (`<threadId>#~`: `~` sorts
+/// after every ULID character), for the next page of threads.
+pub fn comment_thread_end(thread_id: &str) -> String {
+    format!("{thread_id}#~")
+}
+
+/// The GSI2 key of a comment in its author's list: `COMMENTSBY#<author>` / `<commentId>`.
+pub fn comment_by_author(user_id: &UserId, comment_id: &str) -> (String, String) {
+    (comments_by(user_id), comment_id.to_string())
+}
+
+/// The GSI2 partition of an author's comments.
+pub fn comments_by(user_id: &UserId) -> String {
+    format!("COMMENTSBY#{user_id}")
+}
+
+/// A like: `LIKE#<targetType>#<targetId>` / `<userId>` (`post` or `comment`),
+/// with GSI1 [`like_by_user`]. Put with `NotExists` and deleted with `Exists`,
+/// each in one transaction with the target's `likes` and its author's
+/// `likesReceived`, so counts are exact however many toggles race. Access: a
+/// strongly consistent get (is it liked?), a batch get of a page's markers
+/// for `isLiked`, the target's partition when the target is deleted.
+pub fn like(target_type: &str, target_id: &str, user_id: &UserId) -> Key {
+    Key::new(likes_of_target(target_type, target_id), user_id.as_str())
+}
+
+/// The partition of a target's likes.
+pub fn likes_of_target(target_type: &str, target_id: &str) -> String {
+    format!("LIKE#{target_type}#{target_id}")
+}
+
+/// The GSI1 key of a like in its giver's list: `LIKES#<user>` / `<at>#<type>#<id>`
+/// (the account's export and deletion).
+pub fn like_by_user(user_id: &UserId, at: &str, target_type: &str, target_id: &str) -> (String, String) {
+    (likes_by(user_id), format!("{at}#{target_type}#{target_id}"))
+}
+
+/// The GSI1 partition of the likes an account gave.
+pub fn likes_by(user_id: &UserId) -> String {
+    format!("LIKES#{user_id}")
+}
+
 // ---- credits and billing (shared/src/credits.rs, functions/billing) ----------------
 
 /// An account's credit balance: `USER#<id>` / `CREDITS` (`balance`, the

@@ -11,12 +11,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use whatif_shared::accounts::store as accounts;
+use whatif_shared::auth::Role;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::error::Validation;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK, TxOp};
 use whatif_shared::scenarios::store as scenarios;
+use whatif_shared::social::comments;
+use whatif_shared::social::posts::{self, Viewer};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, UserId, keys, ratelimit};
 
 use crate::reports::{Category, Reason, Severity, Tally, TargetType};
@@ -225,8 +228,18 @@ async fn resolve(ctx: &AppContext, caller: Option<&UserId>, body: &ReportBody) -
                 _ => Err(ApiError::not_found("User")),
             }
         }
-        // Posts and comments come with the social layer; until then none exists.
-        TargetType::Post => Err(ApiError::not_found("Post")),
-        TargetType::Comment => Err(ApiError::not_found("Comment")),
+        // Posts and comments: visible to the reporter by the social layer's one rule.
+        TargetType::Post => {
+            let id = ulid::Ulid::from_string(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
+            let viewer = caller.map(|id| Viewer { id: id.clone(), role: Role::User });
+            let post = posts::get_visible(ctx, &id.to_string(), viewer.as_ref()).await?;
+            Ok(Target { kind: TargetType::Post, id: post.id.clone(), owner: Some(post.author_id) })
+        }
+        TargetType::Comment => {
+            let id = ulid::Ulid::from_string(raw).map_err(|_| ApiError::validation("targetId", "is not a valid id"))?;
+            let viewer = caller.map(|id| Viewer { id: id.clone(), role: Role::User });
+            let (comment, _) = comments::get_visible(ctx, &id.to_string(), viewer.as_ref()).await?;
+            Ok(Target { kind: TargetType::Comment, id: comment.id.clone(), owner: Some(comment.author_id) })
+        }
     }
 }

@@ -16,9 +16,11 @@ use crate::ids::UserId;
 use crate::keys;
 use crate::ports::table::Key;
 
-/// An author as others see them.
+/// An author as others see them (`AuthorCard` in the OpenAPI document:
+/// sharing's `Author` is another type).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "AuthorCard")]
 pub struct Author {
     pub id: String,
     /// Absent when the profile is not public.

@@ -11,15 +11,21 @@
 //! - [`achievements`]: earned from the counters and from real events, once;
 //! - [`authors`]: what others see of an account next to its content;
 //! - [`feed`]: public scenarios' entries in the feeds;
-//! - [`follows`]: who follows whom (read side).
+//! - [`follows`]: who follows whom, and a follow with its counters;
+//! - [`posts`]: posts, and the one visibility rule every read path applies;
+//! - [`comments`]: threaded comments on posts;
+//! - [`likes`]: like markers and the toggle that keeps counts exact.
 //!
 //! docs/social.md has the item design with every access pattern.
 
 pub mod achievements;
 pub mod authors;
+pub mod comments;
 pub mod feed;
 pub mod follows;
+pub mod likes;
 pub mod notify;
+pub mod posts;
 pub mod search;
 pub mod stats;
 

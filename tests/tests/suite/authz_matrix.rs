@@ -13,8 +13,9 @@
 //! ...); to everyone else it is a stranger's, and the API answers 404 for
 //! what a caller may not see (403 only where they may see but not change it:
 //! continuing or regenerating someone else's public scenario). Moderators and
-//! admins have no powers over other people's data yet, so today they get what
-//! another user gets.
+//! admins get what another user gets (besides the admin routes, which are
+//! theirs), except on posts and comments: they see
+//! every one (a private or hidden one too) and may delete any, but edit none.
 //!
 //! Only the token varies across a row. A request that ends the caller's
 //! session or changes the account itself runs on a new session or a new
@@ -165,7 +166,9 @@ enum Session {
 /// an ID token it signed; `$private-share`, the private scenario's share
 /// link, and `$new-private-share`, a new one for the one cell; `$owner-id` and
 /// `$bystander-id`, those accounts' ids; `$nobody`, a username nobody has;
-/// `$absent`, an id nothing has.
+/// `$absent`, an id nothing has; `$post`, a new public post of the owner's,
+/// `$secret-post`, a new private one, and `$comment`, a new comment of the
+/// owner's on a new public post of theirs.
 struct Row {
     /// The route's `function` in the route table.
     function: &'static str,
@@ -342,6 +345,35 @@ const MATRIX: &[Row] = &[
     row("media-tts-voices",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/tts/voices?languageCode=en"),
     row("media-tts-estimate",       [OK,   OK,   OK,   OK,   OK  ], "POST /api/tts/estimate-duration")
         .body(r#"{"text": "Hello there.", "speakingRate": 1.5}"#),
+
+    // social: public posts for anyone, private ones for the owner and moderators; only authors edit,
+    // authors and moderators delete
+    row("social-posts-create",      [E401, OK,   OK,   OK,   OK  ], "POST /api/social/posts")
+        .body(r#"{"title": "What if maps were alive?", "content": "A thought.", "type": "custom", "visibility": "public"}"#),
+    row("social-posts-feed",        [OK,   OK,   OK,   OK,   OK  ], "GET /api/social/posts/feed"),
+    row("social-posts-feed",        [E401, OK,   OK,   OK,   OK  ], "GET /api/social/posts/feed?type=following"),
+    row("social-posts-get",         [OK,   OK,   OK,   OK,   OK  ], "GET /api/social/posts/$post"),
+    row("social-posts-get",         [E404, OK,   E404, OK,   OK  ], "GET /api/social/posts/$secret-post"),
+    row("social-posts-update",      [E401, OK,   E403, E403, E403], "PUT /api/social/posts/$post")
+        .body(r#"{"title": "A title of the owner's"}"#),
+    row("social-posts-update",      [E401, OK,   E404, E403, E403], "PUT /api/social/posts/$secret-post")
+        .body(r#"{"title": "A title of the owner's"}"#),
+    row("social-posts-delete",      [E401, OK,   E403, OK,   OK  ], "DELETE /api/social/posts/$post"),
+    row("social-posts-delete",      [E401, OK,   E404, OK,   OK  ], "DELETE /api/social/posts/$secret-post"),
+    row("social-posts-like",        [E401, OK,   OK,   OK,   OK  ], "POST /api/social/posts/$post/like"),
+    row("social-posts-like",        [E401, OK,   E404, OK,   OK  ], "POST /api/social/posts/$secret-post/like"),
+    row("social-comments-create",   [E401, OK,   OK,   OK,   OK  ], "POST /api/social/comments")
+        .body(r#"{"postId": "$post", "content": "Nice one"}"#),
+    row("social-comments-create",   [E401, OK,   E404, OK,   OK  ], "POST /api/social/comments")
+        .body(r#"{"postId": "$secret-post", "content": "Nice one"}"#),
+    row("social-comments-list",     [OK,   OK,   OK,   OK,   OK  ], "GET /api/social/comments/post/$post"),
+    row("social-comments-list",     [E404, OK,   E404, OK,   OK  ], "GET /api/social/comments/post/$secret-post"),
+    row("social-comments-update",   [E401, OK,   E403, E403, E403], "PUT /api/social/comments/$comment")
+        .body(r#"{"content": "Edited"}"#),
+    row("social-comments-delete",   [E401, OK,   E403, OK,   OK  ], "DELETE /api/social/comments/$comment"),
+    row("social-comments-like",     [E401, OK,   OK,   OK,   OK  ], "POST /api/social/comments/$comment/like"),
+    row("feed-trending",            [OK,   OK,   OK,   OK,   OK  ], "GET /api/feed/trending"),
+    row("feed-latest",              [OK,   OK,   OK,   OK,   OK  ], "GET /api/feed/latest"),
 
     // billing: my credits are mine; plans for anyone; the webhook trusts only Stripe's signature, never a token
     row("billing-credits",          [E401, OK,   OK,   OK,   OK  ], "GET /api/credits"),
@@ -775,6 +807,20 @@ impl World {
                     .await
                     .expect("its idle job");
                 id
+            }
+            "post" | "secret-post" | "comment" => {
+                let visibility = if name == "secret-post" { "private" } else { "public" };
+                let body = json!({"title": format!("Post {}", self.unique()), "content": "Words.", "type": "custom", "visibility": visibility});
+                let answer = api::post(&self.server, "/api/social/posts", Some(&owner.token), body).await;
+                assert_eq!(answer.status, 201, "publish a post: {answer:?}");
+                let post = answer.data()["id"].as_str().expect("a post id").to_string();
+                if name != "comment" {
+                    return post;
+                }
+                let body = json!({"postId": post, "content": "The owner's comment"});
+                let answer = api::post(&self.server, "/api/social/comments", Some(&owner.token), body).await;
+                assert_eq!(answer.status, 201, "comment: {answer:?}");
+                answer.data()["id"].as_str().expect("a comment id").to_string()
             }
             "new-job" => {
                 let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))

@@ -23,4 +23,5 @@ mod profiles;
 mod properties;
 mod s3_access_denied;
 mod sharing;
+mod social;
 mod worker_batch;
