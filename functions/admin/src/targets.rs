@@ -12,6 +12,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, Update};
 use whatif_shared::scenarios::store;
+use whatif_shared::social::{comments, posts};
 use whatif_shared::{ApiError, ApiResult, ScenarioId, UserId, keys};
 
 /// The longest excerpt of a target's text a queue item shows.
@@ -73,6 +74,21 @@ pub async fn current(ctx: &AppContext, kind: &str, id: &str, owner: &str) -> Api
             },
             None => TargetView::default(),
         }),
+        "post" => Ok(match posts::get(ctx, id).await? {
+            Some(post) => TargetView {
+                exists: true,
+                hidden: post.is_hidden,
+                title: Some(post.title.clone()),
+                excerpt: excerpt(&post.content),
+            },
+            None => TargetView::default(),
+        }),
+        "comment" => Ok(match comments::get(ctx, id).await? {
+            Some(comment) => {
+                TargetView { exists: true, hidden: comment.is_hidden, title: None, excerpt: excerpt(&comment.content) }
+            }
+            None => TargetView::default(),
+        }),
         _ => Ok(TargetView::default()),
     }
 }
@@ -80,7 +96,7 @@ pub async fn current(ctx: &AppContext, kind: &str, id: &str, owner: &str) -> Api
 /// Whether a target of `kind` can be hidden or removed (an account cannot:
 /// its owner is suspended or banned instead).
 pub fn can_hide_or_remove(kind: &str) -> bool {
-    matches!(kind, "scenario" | "share")
+    matches!(kind, "scenario" | "share" | "post" | "comment")
 }
 
 pub fn not_applicable(action: &str, kind: &str) -> ApiError {
@@ -111,6 +127,8 @@ pub async fn hide(ctx: &AppContext, kind: &str, id: &str, owner: &str) -> ApiRes
                 Err(e) => Err(e.into()),
             }
         }
+        "post" => posts::set_hidden(ctx, id, true).await.map(|_| ()),
+        "comment" => comments::set_hidden(ctx, id, true).await.map(|_| ()),
         other => Err(not_applicable("hidden", other)),
     }
 }
@@ -152,6 +170,14 @@ pub async fn remove(ctx: &AppContext, kind: &str, id: &str, owner: &str) -> ApiR
                 Err(e) => Err(e.into()),
             }
         }
+        "post" => match posts::get(ctx, id).await? {
+            Some(post) => posts::delete(ctx, &post).await,
+            None => Err(posts::not_found()),
+        },
+        "comment" => match comments::get(ctx, id).await? {
+            Some(comment) => comments::delete(ctx, &comment).await,
+            None => Err(comments::not_found()),
+        },
         other => Err(not_applicable("removed", other)),
     }
 }

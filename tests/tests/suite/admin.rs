@@ -262,6 +262,65 @@ async fn admin_life(server: &TestServer) {
     assert_eq!(warn.status, 200, "{warn:?}");
     assert_eq!(get(server, &format!("/api/scenarios/{warned}"), None).await.status, 200, "a warning hides nothing");
     assert!(moderation_notes(server, &author).await.iter().any(|n| n.contains("tone it down")));
+    // A post hidden by a moderator is 404 to a stranger through every route
+    // that could show it; a comment removed is gone with its count.
+    let created = post(
+        server,
+        "/api/social/posts",
+        Some(&author.token),
+        json!({"title": "Rings", "content": "What if the Moon had rings?", "type": "custom", "visibility": "public"}),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let post_id = created.data()["post"]["id"].as_str().or(created.data()["id"].as_str()).unwrap().to_string();
+    let said = post(
+        server,
+        "/api/social/comments",
+        Some(&witness_token(server, &witness).await),
+        json!({"postId": post_id, "content": "Lovely rings"}),
+    )
+    .await;
+    assert_eq!(said.status, 201, "{said:?}");
+    let comment_id = said.data()["comment"]["id"].as_str().or(said.data()["id"].as_str()).unwrap().to_string();
+    report(server, &reporter, "comment", &comment_id, "spam").await;
+    let case = case_of(server, &moderator, &comment_id).await;
+    assert_eq!(case["target"]["excerpt"], "Lovely rings");
+    assert_eq!(resolve(server, &moderator, &case, json!({"action": "remove"})).await.status, 200);
+    let shown = get(server, &format!("/api/social/posts/{post_id}"), Some(&reporter.token)).await;
+    assert_eq!(shown.status, 200, "{shown:?}");
+    assert!(
+        !shown.body.to_string().contains("Lovely rings") && shown.body.to_string().contains("\"comments\":0"),
+        "{shown:?}"
+    );
+    report(server, &reporter, "post", &post_id, "hate_speech").await;
+    let case = case_of(server, &moderator, &post_id).await;
+    assert_eq!(resolve(server, &moderator, &case, json!({"action": "hide"})).await.status, 200);
+    for path in [format!("/api/social/posts/{post_id}"), format!("/api/social/comments/post/{post_id}")] {
+        assert_eq!(get(server, &path, Some(&reporter.token)).await.status, 404, "{path}");
+        assert_eq!(get(server, &path, None).await.status, 404, "{path}");
+    }
+    let like = post(server, &format!("/api/social/posts/{post_id}/like"), Some(&reporter.token), json!({})).await;
+    assert_eq!(like.status, 404);
+    for feed in [
+        "/api/feed/latest?limit=100",
+        "/api/feed/trending?timeframe=1d&limit=100",
+        "/api/social/posts/feed?type=latest&limit=100",
+    ] {
+        let answer = get(server, feed, Some(&reporter.token)).await;
+        assert_eq!(answer.status, 200, "{feed}: {answer:?}");
+        assert!(!answer.body.to_string().contains(&post_id), "{feed} shows the hidden post");
+    }
+    assert_eq!(
+        get(server, &format!("/api/social/posts/{post_id}"), Some(&author.token)).await.status,
+        200,
+        "its author still sees it"
+    );
+    assert_eq!(
+        get(server, &format!("/api/social/posts/{post_id}"), Some(&moderator.token)).await.status,
+        200,
+        "so do moderators"
+    );
+
     // A moderator never acts on their own content, nor on an admin's account.
     let own = public_scenario(server, &moderator, "What if moderators rested?").await;
     report(server, &reporter, "scenario", &own, "spam").await;
@@ -293,7 +352,7 @@ async fn admin_life(server: &TestServer) {
     }
     let by_moderator = audit(server, &admin, &format!("actor={}", moderator.id)).await;
     assert!(by_moderator.iter().all(|e| e["actor"]["id"] == moderator.id.as_str()));
-    assert_eq!(by_moderator.len(), 4, "hide, remove, warn, suspend: {by_moderator:?}");
+    assert_eq!(by_moderator.len(), 6, "two hides, two removals, a warning, a suspension: {by_moderator:?}");
 
     // Security events: a sign-in lockout and a refresh token used twice.
     let victim = person(server, "victim").await;
@@ -326,11 +385,18 @@ async fn admin_life(server: &TestServer) {
     })
     .await;
     let kept = audit(server, &admin, &format!("actor={}", moderator.id)).await;
-    assert_eq!(kept.len(), 4);
+    assert_eq!(kept.len(), 6);
     for method in [Method::DELETE, Method::PUT, Method::PATCH, Method::POST] {
         let answer = api::send(server, method, "/api/admin/audit", Some(&admin.token), Some(json!({})), &[]).await;
         assert_eq!(answer.status, 405, "the audit log is read only");
     }
+}
+
+/// A fresh access token of `who` (their first was revoked by a suspension and its lifting).
+async fn witness_token(server: &TestServer, who: &Person) -> String {
+    let login = post(server, "/api/auth/login", None, json!({"email": who.email, "password": PASSWORD})).await;
+    assert_eq!(login.status, 200, "{login:?}");
+    login.data()["accessToken"].as_str().unwrap().to_string()
 }
 
 /// Waits (up to 30 s) until `check` holds.
