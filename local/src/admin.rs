@@ -6,10 +6,12 @@ use whatif_shared::UserId;
 use whatif_shared::accounts::signing;
 use whatif_shared::accounts::store;
 use whatif_shared::accounts::types::Email;
+use whatif_shared::auth::Role;
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
+use whatif_shared::stats;
 
 /// `whatif-local keys rotate`: a new signing key; the previous one keeps
 /// verifying tokens until they expire.
@@ -29,21 +31,21 @@ pub async fn promote_admin(config: Config, email: &str) -> Result<String, String
         .await
         .map_err(|e| e.message)?
         .ok_or_else(|| format!("no account uses {}: register it first", email.as_str()))?;
-    ctx.table
-        .transact(vec![
-            TxOp::Update {
-                key: keys::user_profile(&UserId::from_trusted(&user.id)),
-                update: Update::new().set("role", "admin").add("version", 1),
-                cond: Some(Cond::Exists),
-            },
-            TxOp::Update {
-                key: keys::account_status(&UserId::from_trusted(&user.id)),
-                update: Update::new().set("role", json!("admin")),
-                cond: None,
-            },
-        ])
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut ops = vec![
+        TxOp::Update {
+            key: keys::user_profile(&UserId::from_trusted(&user.id)),
+            update: Update::new().set("role", "admin").add("version", 1),
+            // As read: the role counts move from this role, once.
+            cond: Some(Cond::eq("role", user.role.as_str())),
+        },
+        TxOp::Update {
+            key: keys::account_status(&UserId::from_trusted(&user.id)),
+            update: Update::new().set("role", json!("admin")),
+            cond: None,
+        },
+    ];
+    ops.extend(stats::move_op(&ctx, stats::USERS_ROLE, user.role.as_str(), Role::Admin.as_str()));
+    ctx.table.transact(ops).await.map_err(|e| e.to_string())?;
     ctx.flush();
     Ok(format!("{} ({}) is now an admin", email.as_str(), user.id))
 }
