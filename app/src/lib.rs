@@ -22,6 +22,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_media::SERVICE,
     &whatif_billing::SERVICE,
     &whatif_profiles::SERVICE,
+    &whatif_operations::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

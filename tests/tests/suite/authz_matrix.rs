@@ -157,8 +157,8 @@ enum Session {
 ///
 /// The request's path and `body` may hold `$name`s, filled in for each cell by
 /// [`World::fill`]: the owner's `$private` and `$public` scenarios and
-/// `$job`; `$new-private`, `$new-public`, `$new-deleted` and `$new-job`, made
-/// for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
+/// `$job`; `$new-private`, `$new-public`, `$new-deleted`, `$new-job` and
+/// `$new-failed-job`, made for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
 /// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
 /// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
 /// an ID token it signed; `$private-share`, the private scenario's share
@@ -363,6 +363,12 @@ const MATRIX: &[Row] = &[
     row("notifications-read",       [E401, OK,   OK,   OK,   OK  ], "POST /api/notifications/read")
         .body(r#"{"all": true}"#),
     row("achievements-my",          [E401, OK,   OK,   OK,   OK  ], "GET /api/achievements/my"),
+
+    // operations: admins only, on anyone's jobs (the owner's own included)
+    row("admin-stats",              [E401, E403, E403, E403, OK  ], "GET /api/admin/stats"),
+    row("admin-jobs-list",          [E401, E403, E403, E403, OK  ], "GET /api/admin/jobs?status=failed"),
+    row("admin-jobs-retry",         [E401, E403, E403, E403, OK  ], "POST /api/admin/jobs/$new-failed-job/retry"),
+    row("admin-jobs-cancel",        [E401, E403, E403, E403, OK  ], "POST /api/admin/jobs/$new-job/cancel"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -768,6 +774,13 @@ impl World {
                 let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))
                     .await
                     .expect("queue an idle job");
+                job.id
+            }
+            "new-failed-job" => {
+                let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))
+                    .await
+                    .expect("queue an idle job");
+                records::fail(&self.server.ctx, &job.id, "failed for the matrix").await.expect("fail it");
                 job.id
             }
             "refresh-token" => {

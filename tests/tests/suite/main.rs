@@ -16,6 +16,7 @@ mod jobs;
 mod media;
 mod oidc;
 mod openapi;
+mod operations;
 mod pipeline;
 mod platform_http;
 mod profiles;
