@@ -557,7 +557,7 @@ pub mod records {
     pub enum Retried {
         /// Queued again; `charged` credits were debited again (its charge
         /// had been refunded when it failed).
-        Queued { job: JobRecord, charged: i64 },
+        Queued { job: Box<JobRecord>, charged: i64 },
         /// The job is not failed (its status).
         NotFailed(JobStatus),
     }
@@ -624,7 +624,7 @@ pub mod records {
                 return Err(ApiError::unavailable("The job queue is unavailable; try again"));
             }
             let job = get(ctx, job_id).await?.ok_or_else(|| ApiError::not_found("Job"))?;
-            return Ok(Retried::Queued { job, charged });
+            return Ok(Retried::Queued { job: Box::new(job), charged });
         }
         Err(ApiError::unavailable("The job kept changing while it was being retried; try again"))
     }

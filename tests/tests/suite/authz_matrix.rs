@@ -12,9 +12,9 @@
 //! The owner owns every resource a row names (`$private`, `$public`, `$job`,
 //! ...); to everyone else it is a stranger's, and the API answers 404 for
 //! what a caller may not see (403 only where they may see but not change it:
-//! continuing or regenerating someone else's public scenario). Moderators and
-//! admins have no powers over other people's data yet, so today they get what
-//! another user gets.
+//! continuing or regenerating someone else's public scenario). Outside the
+//! admin routes (403 below the admin level, the owner included), moderators
+//! and admins get what another user gets.
 //!
 //! Only the token varies across a row. A request that ends the caller's
 //! session or changes the account itself runs on a new session or a new
