@@ -325,27 +325,45 @@ async fn operations(server: &TestServer) {
     let forged = get(server, &path("&cursor=eyJwayI6IkpPQiMxIn0"), Some(&admin.token)).await;
     assert_eq!(forged.status, 400, "a cursor the API did not give out: {forged:?}");
 
+    // Registrations and generations at once all count: the counter shards
+    // absorb the contention (DynamoDB cancels concurrent transactions on one item).
+    let registrations = (0..12).map(|i| async move {
+        let email = format!("{}@example.com", unique(&format!("crowd{i}-")));
+        post(server, "/api/auth/register", None, json!({"email": email, "password": PASSWORD})).await.status
+    });
+    let generations = (0..8).map(|i| {
+        let token = owner.token.clone();
+        async move {
+            let body = json!({"topic": format!("What if {} sang at once, {i}?", unique("ops")), "options": {"length": "short"}});
+            post(server, "/api/generate", Some(&token), body).await.status
+        }
+    });
+    let (registered, generated) =
+        tokio::join!(futures::future::join_all(registrations), futures::future::join_all(generations));
+    assert!(registered.iter().all(|s| *s == 201), "{registered:?}");
+    assert!(generated.iter().all(|s| *s == 200), "{generated:?}");
+
     // The stats moved by exactly what happened since the baseline.
     let after = stats_of(server, &admin).await;
     let delta = |path: &str| at(&after, path) - at(&before, path);
-    // someone, owner, reporter, broke
-    assert_eq!(delta("users.total"), 4, "{after}");
-    assert_eq!(delta("users.byStatus.active"), 4);
-    assert_eq!(delta("users.byRole.user"), 4);
+    // someone, owner, reporter, broke and the crowd of 12
+    assert_eq!(delta("users.total"), 16, "{after}");
+    assert_eq!(delta("users.byStatus.active"), 16);
+    assert_eq!(delta("users.byRole.user"), 16);
     assert_eq!((delta("users.byRole.admin"), delta("users.byRole.moderator")), (0, 0));
-    // Two saved directly, one by the retried job.
-    assert_eq!((delta("scenarios.total"), delta("scenarios.created")), (3, 3), "{after}");
+    // Two saved directly, one by the retried job, eight at once.
+    assert_eq!((delta("scenarios.total"), delta("scenarios.created")), (11, 11), "{after}");
     assert_eq!(delta("jobs.byStatus.queued"), 3, "the three listed: {after}");
     assert_eq!(delta("jobs.byStatus.running"), 0);
     assert_eq!(delta("jobs.byStatus.succeeded"), 1, "the retried one");
     assert_eq!(delta("jobs.byStatus.failed"), 1, "the one its owner cannot pay again");
     assert_eq!(delta("jobs.byStatus.cancelled"), 2);
     assert_eq!(delta("reports.byStatus.open"), 1, "one target, reported twice");
-    // Three model answers of 400 + 300 tokens at 1 and 2 USD per million: 0.001 USD each.
+    // Eleven model answers of 400 + 300 tokens at 1 and 2 USD per million: 0.001 USD each.
     let (tokens, cost) = usage_of(&after, "openai");
     let (tokens_before, cost_before) = usage_of(&before, "openai");
-    assert_eq!(tokens - tokens_before, 2100, "{after}");
-    assert!(((cost - cost_before) - 0.003).abs() < 1e-9, "{after}");
+    assert_eq!(tokens - tokens_before, 11 * 700, "{after}");
+    assert!(((cost - cost_before) - 0.011).abs() < 1e-9, "{after}");
     let week = get(server, "/api/admin/stats?days=7", Some(&admin.token)).await;
     assert_eq!(week.status, 200);
     for bad in ["0", "367", "x"] {
