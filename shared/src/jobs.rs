@@ -552,6 +552,30 @@ pub mod records {
         Err(ApiError::unavailable("The job kept changing while it was being ended; try again"))
     }
 
+    /// Removes a job's record (its account's deletion) and takes it out of
+    /// its status's count in the same transaction. Nothing when it is gone.
+    pub async fn remove(ctx: &AppContext, job_id: &str) -> ApiResult<()> {
+        let key = keys::job(job_id);
+        for _ in 0..5 {
+            let Some(item) = ctx.table.get(&key).await? else { return Ok(()) };
+            let Some(status) = status_of(&item) else {
+                ctx.table.delete(&key, None).await?;
+                return Ok(());
+            };
+            let ops = vec![
+                TxOp::Delete { key: key.clone(), cond: Some(Cond::eq("status", status_name(status))) },
+                stats::add_op(ctx, &[(&stats::counter(stats::JOBS_STATUS, status_name(status)), -1)]),
+            ];
+            match ctx.table.transact(ops).await {
+                Ok(()) => return Ok(()),
+                // It moved on (or went) since it was read: read it again.
+                Err(StoreError::TransactionCanceled { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::unavailable("The job kept changing while it was being removed; try again"))
+    }
+
     /// What [`retry`] did.
     #[derive(Debug, Clone, PartialEq)]
     pub enum Retried {

@@ -303,6 +303,35 @@ async fn operations(server: &TestServer) {
     assert_eq!(listed(server, &admin, "failed", &idle, &unpaid).await["error"], "the renderer broke");
     assert!(audit_of(server, &unpaid).await.is_empty(), "a refused action is not audited");
 
+    // A retried job that fails again is refunded again, once: paid once in total, net nothing.
+    let twice = paid_idle_job(server, &someone, &idle).await;
+    let start = balance(server, &someone.token).await;
+    records::fail(&server.ctx, &twice, "first failure").await.unwrap();
+    let retried = admin_post(server, &admin, &format!("/api/admin/jobs/{twice}/retry")).await;
+    assert_eq!((retried.status, retried.data()["charged"].as_i64()), (200, Some(video)), "{retried:?}");
+    for _ in 0..2 {
+        records::fail(&server.ctx, &twice, "second failure").await.unwrap();
+    }
+    assert_eq!(balance(server, &someone.token).await, start + video, "refunded, charged, refunded again");
+    let mut entries = ledger_of(server, &someone.token, &twice).await;
+    entries.sort();
+    let expected = [("debit", -video), ("debit", -video), ("refund", video), ("refund", video)];
+    assert_eq!(entries, expected.map(|(k, c)| (k.to_string(), c)));
+
+    // An account's deletion moves it to deleted and out of its role; its jobs leave their counts.
+    let leaving = account(server, "leaving", Role::User).await;
+    paid_idle_job(server, &leaving, &idle).await;
+    let path = "/api/users/delete-account";
+    let body = json!({"password": PASSWORD});
+    let gone = api::send(server, reqwest::Method::DELETE, path, Some(&leaving.token), Some(body), &[]).await;
+    assert_eq!(gone.status, 202, "{gone:?}");
+    let deletion = gone.data()["jobId"].as_str().expect("its job").to_string();
+    let started = Instant::now();
+    while server.ctx.table.get(&keys::job(&deletion)).await.unwrap().is_some() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the account was never deleted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Listing by status and kind, newest first, page by page.
     let mut made = Vec::new();
     for _ in 0..3 {
@@ -346,9 +375,10 @@ async fn operations(server: &TestServer) {
     // The stats moved by exactly what happened since the baseline.
     let after = stats_of(server, &admin).await;
     let delta = |path: &str| at(&after, path) - at(&before, path);
-    // someone, owner, reporter, broke and the crowd of 12
+    // someone, owner, reporter, broke and the crowd of 12; and one deleted
     assert_eq!(delta("users.total"), 16, "{after}");
     assert_eq!(delta("users.byStatus.active"), 16);
+    assert_eq!(delta("users.byStatus.deleted"), 1);
     assert_eq!(delta("users.byRole.user"), 16);
     assert_eq!((delta("users.byRole.admin"), delta("users.byRole.moderator")), (0, 0));
     // Two saved directly, one by the retried job, eight at once.
@@ -356,7 +386,7 @@ async fn operations(server: &TestServer) {
     assert_eq!(delta("jobs.byStatus.queued"), 3, "the three listed: {after}");
     assert_eq!(delta("jobs.byStatus.running"), 0);
     assert_eq!(delta("jobs.byStatus.succeeded"), 1, "the retried one");
-    assert_eq!(delta("jobs.byStatus.failed"), 1, "the one its owner cannot pay again");
+    assert_eq!(delta("jobs.byStatus.failed"), 2, "the one its owner cannot pay again, the one failed twice");
     assert_eq!(delta("jobs.byStatus.cancelled"), 2);
     assert_eq!(delta("reports.byStatus.open"), 1, "one target, reported twice");
     // Eleven model answers of 400 + 300 tokens at 1 and 2 USD per million: 0.001 USD each.
