@@ -766,12 +766,14 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<usiz
     Ok(purged)
 }
 
-/// Removes a scenario for good (when `cond` holds on it): itself, its
+/// Removes a scenario for good (when it exists and `cond` holds on it): itself, its
 /// history entry, its terms and `extra` (its purge marker), in one
 /// transaction, then its share links (a share dies with its scenario);
 /// `false` when `cond` did not hold.
 pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, extra: Vec<TxOp>) -> ApiResult<bool> {
     let (owner, id) = (scenario.owner(), scenario.scenario_id());
+    // Only while it exists: a purge that raced another one counts it out once.
+    let cond = Some(cond.unwrap_or(Cond::Exists));
     let mut ops = vec![
         TxOp::Delete { key: keys::scenario(&owner, &id), cond },
         TxOp::Delete { key: keys::scenario_summary(&owner, &id), cond: None },
