@@ -24,6 +24,7 @@ pub static SERVICES: &[&Service] = &[
     &whatif_billing::SERVICE,
     &whatif_profiles::SERVICE,
     &whatif_admin::SERVICE,
+    &whatif_operations::SERVICE,
 ];
 
 /// The catalog of `SERVICES`.

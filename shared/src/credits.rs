@@ -75,6 +75,21 @@ impl Spending {
         }
     }
 
+    /// The spending whose [`reason`](Self::reason) is `reason` (a paid job
+    /// records its charge by reason).
+    pub fn from_reason(reason: &str) -> Option<Self> {
+        [
+            Spending::Generation,
+            Spending::Continuation,
+            Spending::Regeneration,
+            Spending::BatchTopic,
+            Spending::Narration,
+            Spending::Video,
+        ]
+        .into_iter()
+        .find(|s| s.reason() == reason)
+    }
+
     pub fn price(self, ctx: &AppContext) -> i64 {
         let p = &ctx.config.billing.prices;
         match self {

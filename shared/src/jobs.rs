@@ -259,12 +259,13 @@ pub mod records {
     use super::{JobMessage, JobRecord, JobStatus};
     use crate::clock::rfc3339;
     use crate::context::AppContext;
-    use crate::credits::{self, Charge, ChargeFailure};
+    use crate::credits::{self, Charge, ChargeFailure, Spending};
     use crate::error::{ApiError, ApiResult};
     use crate::ids::UserId;
     use crate::keys;
     use crate::ports::StoreError;
-    use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, PK, SK, TxOp, Update};
+    use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK, TxOp, Update};
+    use crate::stats;
 
     /// The job item's record of what it cost: `{credits, reason}`.
     pub const CHARGE: &str = "charge";
@@ -337,6 +338,9 @@ pub mod records {
             item.insert(SK.into(), key.sk.into());
             item.insert(GSI1_PK.into(), gpk.into());
             item.insert(GSI1_SK.into(), gsk.into());
+            let (spk, ssk) = keys::job_by_status(status_name(record.status), &record.created_at, &record.id);
+            item.insert(GSI2_PK.into(), spk.into());
+            item.insert(GSI2_SK.into(), ssk.into());
             item.insert("id".into(), json!(record.id));
             item.insert("kind".into(), json!(record.kind));
             item.insert("userId".into(), json!(record.user_id));
@@ -353,6 +357,8 @@ pub mod records {
             records.push(record);
         }
         ops.extend(extra);
+        let queued = stats::counter(stats::JOBS_STATUS, status_name(JobStatus::Queued));
+        stats::append(ctx, &mut ops, &[(&queued, records.len() as i64)]);
         match credits::transact_charged(ctx, &user, &charges, ops, credits::RefKind::Job).await {
             Ok(()) => {}
             Err(ChargeFailure::Store(StoreError::TransactionCanceled { failed })) if !failed.is_empty() => {
@@ -368,10 +374,15 @@ pub mod records {
 
     pub async fn get(ctx: &AppContext, job_id: &str) -> ApiResult<Option<JobRecord>> {
         let Some(item) = ctx.table.get(&keys::job(job_id)).await? else { return Ok(None) };
+        record_of(&item).map(Some)
+    }
+
+    /// A job's record from its item.
+    pub fn record_of(item: &Item) -> ApiResult<JobRecord> {
         let field = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
         let status: JobStatus = serde_json::from_value(item.get("status").cloned().unwrap_or_default())
             .map_err(|_| ApiError::internal("job without a status"))?;
-        Ok(Some(JobRecord {
+        Ok(JobRecord {
             id: field("id"),
             kind: field("kind"),
             user_id: field("userId"),
@@ -382,10 +393,38 @@ pub mod records {
             input: item.get("input").cloned().unwrap_or(Value::Null),
             created_at: field("createdAt"),
             updated_at: field("updatedAt"),
-        }))
+        })
     }
 
-    /// Moves a job on, unless it already reached a final state.
+    /// A status's name as stored (`queued`, `failed`, ...).
+    pub fn status_name(status: JobStatus) -> &'static str {
+        match status {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    fn status_of(item: &Item) -> Option<JobStatus> {
+        serde_json::from_value(item.get("status")?.clone()).ok()
+    }
+
+    /// The status `status` with the job's place in the admin's list
+    /// (`gsi2pk`), which moves with it.
+    fn set_status(update: Update, status: JobStatus) -> Update {
+        update.set("status", json!(status)).set(GSI2_PK, keys::jobs_in_status(status_name(status)))
+    }
+
+    /// The count of a job moving from `from` to `to`, for its transaction.
+    fn moved(ctx: &AppContext, from: JobStatus, to: JobStatus) -> Option<TxOp> {
+        stats::move_op(ctx, stats::JOBS_STATUS, status_name(from), status_name(to))
+    }
+
+    /// Moves a job on, unless it already reached a final state. A change of
+    /// status moves the job's count in the same transaction, conditional on
+    /// the status it changed from (so a count moves once).
     pub async fn update(
         ctx: &AppContext,
         job_id: &str,
@@ -394,8 +433,7 @@ pub mod records {
         result: Option<Value>,
         error: Option<&str>,
     ) -> ApiResult<()> {
-        let mut update = Update::new()
-            .set("status", json!(status))
+        let mut update = set_status(Update::new(), status)
             .set("progress", progress.min(100))
             .set("updatedAt", rfc3339(ctx.clock.now()));
         if let Some(result) = result {
@@ -404,103 +442,214 @@ pub mod records {
         if let Some(error) = error {
             update = update.set("error", error);
         }
-        update_unless_final(ctx, job_id, update).await
+        let key = keys::job(job_id);
+        // The common case first: progress in the status the job is already in.
+        if !status.is_final() {
+            match ctx.table.update(&key, update.clone(), Some(Cond::eq("status", status_name(status)))).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for _ in 0..5 {
+            let Some(item) = ctx.table.get(&key).await? else { return Ok(()) };
+            let Some(from) = status_of(&item) else { return Ok(()) };
+            if from.is_final() {
+                return Ok(());
+            }
+            let mut ops = vec![TxOp::Update {
+                key: key.clone(),
+                update: update.clone(),
+                cond: Some(Cond::eq("status", status_name(from))),
+            }];
+            ops.extend(moved(ctx, from, status));
+            match ctx.table.transact(ops).await {
+                Ok(()) => return Ok(()),
+                // The job changed since it was read: read it again.
+                Err(StoreError::TransactionCanceled { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ApiError::unavailable("The job kept changing; try again"))
     }
 
     /// Cancels a queued or running job: its worker stops at its next check,
     /// and what it finished before stays. `None` when the job had already
     /// reached a final state (or is gone).
     pub async fn cancel(ctx: &AppContext, job_id: &str) -> ApiResult<Option<()>> {
-        let update = Update::new()
-            .set("status", json!(JobStatus::Cancelled))
-            .set("error", "Cancelled by its owner")
-            .set("updatedAt", rfc3339(ctx.clock.now()));
-        let active = Cond::And(vec![
-            Cond::Exists,
-            Cond::Or(vec![
-                Cond::Eq("status".into(), json!(JobStatus::Queued)),
-                Cond::Eq("status".into(), json!(JobStatus::Running)),
-            ]),
-        ]);
-        match finish_refunding(ctx, job_id, update, active).await {
-            Ok(()) => Ok(Some(())),
-            Err(StoreError::ConditionFailed) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        cancel_with(ctx, job_id, "Cancelled by its owner", &|_| Ok(Vec::new())).await
+    }
+
+    /// [`cancel`] with the job's `error` text and the operations `extra`
+    /// makes from the job as it was (an audit entry), in its transaction.
+    pub async fn cancel_with(ctx: &AppContext, job_id: &str, error: &str, extra: &Extra<'_>) -> ApiResult<Option<()>> {
+        let update = Update::new().set("error", error).set("updatedAt", rfc3339(ctx.clock.now()));
+        let ended = finish_refunding(ctx, job_id, JobStatus::Cancelled, update, extra).await?;
+        Ok(ended.then_some(()))
     }
 
     /// Marks a job failed with `reason` (its progress stays), unless it already
     /// reached a final state or its record is gone.
     pub async fn fail(ctx: &AppContext, job_id: &str, reason: &str) -> ApiResult<()> {
-        let update = Update::new()
-            .set("status", json!(JobStatus::Failed))
-            .set("error", reason)
-            .set("updatedAt", rfc3339(ctx.clock.now()));
-        fail_unless_final(ctx, job_id, update).await
+        let update = Update::new().set("error", reason).set("updatedAt", rfc3339(ctx.clock.now()));
+        finish_refunding(ctx, job_id, JobStatus::Failed, update, &|_| Ok(Vec::new())).await.map(|_| ())
     }
 
-    async fn fail_unless_final(ctx: &AppContext, job_id: &str, update: Update) -> ApiResult<()> {
-        match finish_refunding(ctx, job_id, update, not_final()).await {
-            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
+    /// What an admin action adds to the transaction that changes a job,
+    /// made from the job as it was (its audit entry).
+    pub type Extra<'a> = dyn Fn(&JobRecord) -> ApiResult<Vec<TxOp>> + Send + Sync + 'a;
 
-    fn not_final() -> Cond {
-        Cond::And(vec![
-            Cond::Exists,
-            Cond::Ne("status".into(), json!(JobStatus::Succeeded)),
-            Cond::Ne("status".into(), json!(JobStatus::Failed)),
-            Cond::Ne("status".into(), json!(JobStatus::Cancelled)),
-        ])
-    }
-
-    /// Ends a job with `update` under `cond` and, when it was paid for and
-    /// has produced nothing (no `result`), gives its charge back in the same
-    /// transaction, conditional on the job not being refunded yet: the
-    /// refund happens once, however often a failure is recorded.
-    /// `ConditionFailed` when `cond` does not hold.
-    async fn finish_refunding(ctx: &AppContext, job_id: &str, update: Update, cond: Cond) -> Result<(), StoreError> {
+    /// Ends a queued or running job with `to` and `update` and, when it was
+    /// paid for and has produced nothing (no `result`), gives its charge back
+    /// in the same transaction, conditional on the job not being refunded
+    /// yet: the refund happens once, however often a failure is recorded.
+    /// The job's count moves in the same transaction. `false` when the job
+    /// is gone or had already ended.
+    async fn finish_refunding(
+        ctx: &AppContext,
+        job_id: &str,
+        to: JobStatus,
+        update: Update,
+        extra: &Extra<'_>,
+    ) -> ApiResult<bool> {
         let key = keys::job(job_id);
+        let update = set_status(update, to);
         for _ in 0..5 {
-            let Some(item) = ctx.table.get(&key).await? else { return Err(StoreError::ConditionFailed) };
+            let Some(item) = ctx.table.get(&key).await? else { return Ok(false) };
+            let Some(from) = status_of(&item) else { return Ok(false) };
+            if from.is_final() {
+                return Ok(false);
+            }
             let credits = item.get(CHARGE).and_then(|c| c.get("credits")).and_then(Value::as_i64).unwrap_or(0);
             let refundable = credits > 0 && !item.contains_key("result") && !item.contains_key(REFUNDED);
             let user = item.get("userId").and_then(Value::as_str).unwrap_or_default().to_string();
-            if !refundable || user.is_empty() {
-                return ctx.table.update(&key, update, Some(cond)).await.map(|_| ());
-            }
-            let reason = item.get(CHARGE).and_then(|c| c.get("reason")).and_then(Value::as_str).unwrap_or("job");
-            let mut ops = vec![TxOp::Update {
-                key: key.clone(),
-                update: update.clone().set(REFUNDED, true),
-                cond: Some(Cond::And(vec![
-                    cond.clone(),
-                    Cond::AttrNotExists("result".into()),
-                    Cond::AttrNotExists(REFUNDED.into()),
-                ])),
-            }];
-            ops.extend(credits::refund_ops(ctx, &UserId::from_trusted(&user), credits, reason, job_id));
+            let same = Cond::eq("status", status_name(from));
+            let mut ops = if !refundable || user.is_empty() {
+                vec![TxOp::Update { key: key.clone(), update: update.clone(), cond: Some(same) }]
+            } else {
+                let reason = item.get(CHARGE).and_then(|c| c.get("reason")).and_then(Value::as_str).unwrap_or("job");
+                let mut ops = vec![TxOp::Update {
+                    key: key.clone(),
+                    update: update.clone().set(REFUNDED, true),
+                    cond: Some(Cond::And(vec![
+                        same,
+                        Cond::AttrNotExists("result".into()),
+                        Cond::AttrNotExists(REFUNDED.into()),
+                    ])),
+                }];
+                ops.extend(credits::refund_ops(ctx, &UserId::from_trusted(&user), credits, reason, job_id));
+                ops
+            };
+            ops.extend(moved(ctx, from, to));
+            ops.extend(extra(&record_of(&item)?)?);
             match ctx.table.transact(ops).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 // The job changed since it was read (finished, refunded): read it again.
                 Err(StoreError::TransactionCanceled { .. }) => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Unavailable("the job kept changing while it was being ended".into()))
+        Err(ApiError::unavailable("The job kept changing while it was being ended; try again"))
     }
 
-    async fn update_unless_final(ctx: &AppContext, job_id: &str, update: Update) -> ApiResult<()> {
-        let not_final = Cond::And(vec![
-            Cond::Exists,
-            Cond::Ne("status".into(), json!(JobStatus::Succeeded)),
-            Cond::Ne("status".into(), json!(JobStatus::Failed)),
-            Cond::Ne("status".into(), json!(JobStatus::Cancelled)),
-        ]);
-        match ctx.table.update(&keys::job(job_id), update, Some(not_final)).await {
-            Ok(_) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e.into()),
+    /// Removes a job's record (its account's deletion) and takes it out of
+    /// its status's count in the same transaction. Nothing when it is gone.
+    pub async fn remove(ctx: &AppContext, job_id: &str) -> ApiResult<()> {
+        let key = keys::job(job_id);
+        for _ in 0..5 {
+            let Some(item) = ctx.table.get(&key).await? else { return Ok(()) };
+            let Some(status) = status_of(&item) else {
+                ctx.table.delete(&key, None).await?;
+                return Ok(());
+            };
+            let ops = vec![
+                TxOp::Delete { key: key.clone(), cond: Some(Cond::eq("status", status_name(status))) },
+                stats::add_op(ctx, &[(&stats::counter(stats::JOBS_STATUS, status_name(status)), -1)]),
+            ];
+            match ctx.table.transact(ops).await {
+                Ok(()) => return Ok(()),
+                // It moved on (or went) since it was read: read it again.
+                Err(StoreError::TransactionCanceled { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
+        Err(ApiError::unavailable("The job kept changing while it was being removed; try again"))
+    }
+
+    /// What [`retry`] did.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Retried {
+        /// Queued again; `charged` credits were debited again (its charge
+        /// had been refunded when it failed).
+        Queued { job: Box<JobRecord>, charged: i64 },
+        /// The job is not failed (its status).
+        NotFailed(JobStatus),
+    }
+
+    /// Runs a failed job again from the start: queued, progress 0, no error,
+    /// no result; its message sent to the queue again. A paid job whose
+    /// charge was refunded when it failed is charged again in the same
+    /// transaction (402 when its owner cannot pay), and its `refunded`
+    /// marker cleared with it, so it is charged once in total and a new
+    /// failure refunds once more. `extra` (made from the job as it was)
+    /// joins the transaction. 404 when there is no such job.
+    pub async fn retry(ctx: &AppContext, job_id: &str, extra: &Extra<'_>) -> ApiResult<Retried> {
+        let key = keys::job(job_id);
+        for _ in 0..5 {
+            let Some(item) = ctx.table.get(&key).await? else { return Err(ApiError::not_found("Job")) };
+            let job = record_of(&item)?;
+            let Some(status) = status_of(&item) else { return Err(ApiError::not_found("Job")) };
+            if status != JobStatus::Failed {
+                return Ok(Retried::NotFailed(status));
+            }
+            let refunded = item.contains_key(REFUNDED);
+            let credits = item.get(CHARGE).and_then(|c| c.get("credits")).and_then(Value::as_i64).unwrap_or(0);
+            let reason = item.get(CHARGE).and_then(|c| c.get("reason")).and_then(Value::as_str).unwrap_or_default();
+            let update = set_status(Update::new(), JobStatus::Queued)
+                .set("progress", 0)
+                .set("updatedAt", rfc3339(ctx.clock.now()))
+                .add("retries", 1)
+                .remove("error")
+                .remove("result")
+                .remove(REFUNDED);
+            let marker =
+                if refunded { Cond::AttrExists(REFUNDED.into()) } else { Cond::AttrNotExists(REFUNDED.into()) };
+            let mut ops = vec![TxOp::Update {
+                key: key.clone(),
+                update,
+                cond: Some(Cond::And(vec![Cond::eq("status", status_name(JobStatus::Failed)), marker])),
+            }];
+            ops.extend(moved(ctx, JobStatus::Failed, JobStatus::Queued));
+            ops.extend(extra(&job)?);
+            let charges = match (refunded && credits > 0, Spending::from_reason(reason)) {
+                (false, _) => Vec::new(),
+                (true, Some(spending)) => vec![Charge { spending, credits, reference: job_id.to_string() }],
+                (true, None) => return Err(ApiError::internal("a paid job's charge names no known spending")),
+            };
+            let owner = UserId::from_trusted(&job.user_id);
+            match credits::transact_charged(ctx, &owner, &charges, ops, credits::RefKind::Job).await {
+                Ok(()) => {}
+                // The job changed since it was read: read it again.
+                Err(ChargeFailure::Store(StoreError::TransactionCanceled { .. })) => continue,
+                Err(ChargeFailure::OutOfCredits(_)) => {
+                    return Err(ApiError::payment_required(format!(
+                        "The job's owner cannot pay for it again: it costs {credits} credits"
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let charged = if charges.is_empty() { 0 } else { credits };
+            let message = JobMessage::new(&job.kind, &job.id).to_body();
+            if let Err(e) = ctx.queue.send(&message, std::time::Duration::ZERO).await {
+                // Nothing will run it: fail it again (refunding what was just
+                // charged), so it can be retried once the queue answers.
+                tracing::error!(error = %e, job_id, "a retried job could not be queued");
+                fail(ctx, job_id, "The job could not be queued again").await?;
+                return Err(ApiError::unavailable("The job queue is unavailable; try again"));
+            }
+            let job = get(ctx, job_id).await?.ok_or_else(|| ApiError::not_found("Job"))?;
+            return Ok(Retried::Queued { job: Box::new(job), charged });
+        }
+        Err(ApiError::unavailable("The job kept changing while it was being retried; try again"))
     }
 }

@@ -658,6 +658,44 @@ pub fn achievement(user_id: &UserId, code: &str) -> Key {
     Key::new(user_partition(user_id), format!("{ACHIEVEMENT_PREFIX}{code}"))
 }
 
+// ---- operations: jobs by status, the stats counters (shared/src/stats.rs, functions/operations) ----
+
+/// The GSI2 partition of the jobs in one status: `JOBS#<status>`. Access: the
+/// admin's job list, newest first, one status at a time (never a scan).
+pub fn jobs_in_status(status: &str) -> String {
+    format!("JOBS#{status}")
+}
+
+/// The GSI2 key of a job: `JOBS#<status>` / `<createdAt>#<id>`, written with
+/// the job and moved (the partition) by every change of its status.
+pub fn job_by_status(status: &str, created_at: &str, job_id: &str) -> (String, String) {
+    (jobs_in_status(status), format!("{created_at}#{job_id}"))
+}
+
+/// How many items the counters are spread over: a transaction adds to one
+/// shard at random, so concurrent transactions rarely touch the same item.
+pub const STATS_SHARDS: u32 = 8;
+
+/// One shard of the counters: `STATS#<shard>` / `COUNTERS`, one numeric
+/// attribute per counter (`users.status.active`, `jobs.status.failed`, ...).
+/// Access: an `ADD` in the transaction of what it counts; read as one batch
+/// get of every shard ([`stats_shards`]), summed.
+pub fn stats_shard(shard: u32) -> Key {
+    Key::new(format!("STATS#{}", shard % STATS_SHARDS), "COUNTERS")
+}
+
+/// Every shard of the counters.
+pub fn stats_shards() -> Vec<Key> {
+    (0..STATS_SHARDS).map(stats_shard).collect()
+}
+
+/// One day's model usage: `STATSDAY#<yyyy-mm-dd>` / `USAGE`, `tokens.<provider>`
+/// and `costMicroUsd.<provider>` by `ADD` after each model answer. Access: a
+/// batch get of the days asked for.
+pub fn stats_day(day: &str) -> Key {
+    Key::new(format!("STATSDAY#{day}"), "USAGE")
+}
+
 // ---- admin and moderation (shared/src/audit.rs, functions/admin) -------------------
 
 /// An audit entry (append-only: put once with `NotExists`, never changed or

@@ -31,6 +31,7 @@ pub mod routes;
 pub mod scenarios;
 pub mod service;
 pub mod social;
+pub mod stats;
 pub mod text;
 pub mod tokens;
 

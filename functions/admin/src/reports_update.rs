@@ -26,6 +26,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, Key, SK, TxOp, Update};
 use whatif_shared::social::notify::{self, Kind, Notice};
+use whatif_shared::stats;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId, keys};
 
 use crate::reports::{self, Case, Resolution, Status};
@@ -140,7 +141,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             .note(Some(e.message.clone()))
             .request(&req.request_id);
         audit::record(&ctx, failed).await;
-        reopen(&ctx, &case).await;
+        reopen(&ctx, &case, status).await;
         return Err(e);
     }
     let reporters = close_reports(&ctx, &case, status, body.action).await?;
@@ -175,7 +176,9 @@ async fn claim(ctx: &AppContext, case: &Case, status: Status, resolution: &Resol
         .add("version", 1);
     let cond = Cond::And(vec![Cond::eq("status", "open"), Cond::eq("version", case.version)]);
     let key = keys::report_target(&case.target_type, &case.target_id);
-    match ctx.table.transact(vec![TxOp::Update { key, update, cond: Some(cond) }, entry]).await {
+    let mut ops = vec![TxOp::Update { key, update, cond: Some(cond) }, entry];
+    ops.extend(stats::move_op(ctx, stats::REPORTS_STATUS, "open", status.name()));
+    match ctx.table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { .. }) => {
             Err(ApiError::conflict("REPORT_CLOSED", "This report was resolved or changed meanwhile; reload it"))
@@ -185,7 +188,7 @@ async fn claim(ctx: &AppContext, case: &Case, status: Status, resolution: &Resol
 }
 
 /// Puts a claimed case back in the open queue (its action failed).
-async fn reopen(ctx: &AppContext, case: &Case) {
+async fn reopen(ctx: &AppContext, case: &Case, status: Status) {
     let (g1pk, g1sk) =
         keys::report_queue("open", case.score, &case.first_reported_at, &case.target_type, &case.target_id);
     let update = Update::new()
@@ -195,7 +198,9 @@ async fn reopen(ctx: &AppContext, case: &Case) {
         .set(GSI1_SK, g1sk)
         .add("version", 1);
     let key = keys::report_target(&case.target_type, &case.target_id);
-    if let Err(e) = ctx.table.update(&key, update, Some(Cond::Exists)).await {
+    let mut ops = vec![TxOp::Update { key, update, cond: Some(Cond::eq("status", status.name())) }];
+    ops.extend(stats::move_op(ctx, stats::REPORTS_STATUS, status.name(), "open"));
+    if let Err(e) = ctx.table.transact(ops).await {
         tracing::error!(report_id = %case.report_id, error = %e, "could not reopen a report whose action failed");
     }
 }

@@ -135,7 +135,7 @@ impl Generator {
             _ => {
                 let started = std::time::Instant::now();
                 let generation = self.chain.generate(&spec, None).await.map_err(ApiError::from)?;
-                self.record(&generation, started);
+                self.record(ctx, &generation, started).await;
                 self.screen.check_output(&generation.scenario)?;
                 let entry = CachedGeneration::new(
                     generation.scenario,
@@ -217,7 +217,7 @@ impl Generator {
         let spec = options.resolve(topic);
         let context = ParentContext { title: parent.title.clone(), summary: parent.summary.clone(), choice };
         let charge = paid_by(ctx, Some(user_id), Some(Spending::Continuation), &id).await?;
-        let (written, provider, model, tokens) = self.run(&spec, Some(context), &id).await?;
+        let (written, provider, model, tokens) = self.run(ctx, &spec, Some(context), &id).await?;
         let scenario = build(
             ctx,
             Draft {
@@ -262,7 +262,7 @@ impl Generator {
         };
         let spec = options.resolve(topic.clone());
         let charge = paid_by(ctx, caller, Some(Spending::Regeneration), &id).await?;
-        let (written, provider, model, tokens) = self.run(&spec, None, &id).await?;
+        let (written, provider, model, tokens) = self.run(ctx, &spec, None, &id).await?;
         let scenario = build(
             ctx,
             Draft {
@@ -289,6 +289,7 @@ impl Generator {
     /// new scenario's id so that versions and branches differ; the output is screened.
     async fn run(
         &self,
+        ctx: &AppContext,
         spec: &ScenarioSpec,
         parent: Option<ParentContext>,
         id: &str,
@@ -298,15 +299,16 @@ impl Generator {
         request.seed ^= fnv(id.as_bytes());
         let started = std::time::Instant::now();
         let generation = self.chain.run(request).await.map_err(ApiError::from)?;
-        self.record(&generation, started);
+        self.record(ctx, &generation, started).await;
         self.screen.check_output(&generation.scenario)?;
         Ok((generation.scenario, generation.provider, generation.model, generation.usage))
     }
 
     /// One metric observation per model answer (CloudWatch EMF in Lambda):
     /// tokens, latency and cost (when priced) by provider, with the model,
-    /// repair and fall-throughs.
-    fn record(&self, generation: &Generation, started: std::time::Instant) {
+    /// repair and fall-throughs; and its tokens and cost on the platform's
+    /// usage counters (the admin's stats).
+    async fn record(&self, ctx: &AppContext, generation: &Generation, started: std::time::Instant) {
         let cost = self.prices.cost(&generation.provider, generation.usage);
         let mut observation = Observation::new("generation")
             .dimension("provider", generation.provider.as_str())
@@ -321,6 +323,7 @@ impl Generator {
             observation = observation.value("CostUsd", cost, Unit::None);
         }
         observation.emit();
+        whatif_shared::stats::record_usage(ctx, &generation.provider, generation.usage.total, cost).await;
     }
 
     async fn save_for(

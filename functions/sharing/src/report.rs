@@ -20,6 +20,7 @@ use whatif_shared::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item
 use whatif_shared::scenarios::store as scenarios;
 use whatif_shared::social::comments;
 use whatif_shared::social::posts::{self, Viewer};
+use whatif_shared::stats;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, UserId, keys, ratelimit};
 
 use crate::reports::{Category, Reason, Severity, Tally, TargetType};
@@ -172,10 +173,17 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
             Some(v) => Cond::eq("version", v),
             None => Cond::NotExists,
         };
-        let ops = vec![
+        let mut ops = vec![
             TxOp::Put { item: report.clone(), cond: Some(Cond::NotExists) },
             TxOp::Put { item, cond: Some(unchanged) },
         ];
+        // The platform's count of reported targets: a target (re)opens once;
+        // a report on one already open changes no count.
+        let was = stored.as_ref().and_then(|t| t.get("status")).and_then(Value::as_str);
+        match was {
+            None => ops.push(stats::add_op(&ctx, &[(&stats::counter(stats::REPORTS_STATUS, "open"), 1)])),
+            Some(was) => ops.extend(stats::move_op(&ctx, stats::REPORTS_STATUS, was, "open")),
+        }
         match ctx.table.transact(ops).await {
             Ok(()) => {
                 tracing::info!(report_id = %report_id, target = target.kind.name(), "report filed");

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use whatif_shared::accounts::store;
 use whatif_shared::context::AppContext;
+use whatif_shared::jobs::records;
 use whatif_shared::keys;
 use whatif_shared::ports::table::{Cond, Index, Item, Key, Query, SortKey};
 use whatif_shared::routes::Access;
@@ -123,7 +124,13 @@ async fn delete_account(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> 
         _ => 0,
     });
     for key in keys_to_delete {
-        ctx.table.delete(&key, None).await?;
+        match key.pk.strip_prefix("JOB#") {
+            // Out of the platform's job counts with it.
+            Some(job_id) if key == keys::job(job_id) => records::remove(&ctx, job_id).await?,
+            _ => {
+                ctx.table.delete(&key, None).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ use whatif_shared::jobs::{JobError, JobMessage, JobStatus};
 use whatif_shared::keys;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
+use whatif_shared::stats;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId};
 
 use crate::profile::current;
@@ -43,7 +44,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         TxOp::Update {
             key: keys::user_profile(&UserId::from_trusted(&user.id)),
             update: Update::new().set("status", AccountStatus::Deleted.as_str()),
-            cond: Some(Cond::Exists),
+            // As read: the account's count moves from this status, once.
+            cond: Some(Cond::eq("status", user.status.as_str())),
         },
         TxOp::Update {
             key: keys::account_status(&UserId::from_trusted(&user.id)),
@@ -55,6 +57,13 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if let Some(name) = &user.username {
         ops.push(TxOp::Delete { key: keys::username_claim(&name.to_ascii_lowercase()), cond: Some(mine) });
     }
+    // The platform's counts: a deleted account leaves its status and its role.
+    let (from, to) = (
+        stats::counter(stats::USERS_STATUS, user.status.as_str()),
+        stats::counter(stats::USERS_STATUS, AccountStatus::Deleted.as_str()),
+    );
+    let role = stats::counter(stats::USERS_ROLE, user.role.as_str());
+    ops.push(stats::add_op(&ctx, &[(&from, -1), (&to, 1), (&role, -1)]));
     // The last active admin cannot close their account (make another admin first).
     let guard_at = ops.len();
     let guarded = match roles::leaving_admin_op(&ctx, &user).await? {
@@ -68,6 +77,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         Ok(()) => {}
         Err(StoreError::TransactionCanceled { failed }) if guarded && failed.contains(&guard_at) => {
             return Err(roles::last_admin());
+        }
+        Err(StoreError::TransactionCanceled { .. }) => {
+            return Err(ApiError::conflict("BUSY", "The account changed meanwhile; try again").retry_after(1));
         }
         Err(e) => return Err(e.into()),
     }

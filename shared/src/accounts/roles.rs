@@ -3,7 +3,8 @@
 //! request can get around:
 //!
 //! - the change, the per-request status item, the account's search items,
-//!   the count of active admins and the audit entry are one transaction;
+//!   the count of active admins, the platform's counts of accounts by role
+//!   and status, and the audit entry are one transaction;
 //! - the last active admin is never demoted, suspended or banned: the count
 //!   of active admins (`keys::admin_count`) only goes down under the
 //!   condition that it is above one, so two admins demoting each other at
@@ -26,6 +27,7 @@ use crate::keys;
 use crate::ports::StoreError;
 use crate::ports::table::{Cond, Index, Item, PK, Query, SK, TxOp, Update, query_all};
 use crate::social::search;
+use crate::stats;
 
 /// What to change; `None` leaves it.
 #[derive(Clone, Debug, Default)]
@@ -108,6 +110,20 @@ pub async fn apply(
             ops.push(TxOp::Update { key: keys::admin_count(), update: Update::new().add(ACTIVE, admin_delta), cond });
         }
         ops.extend(search::index_ops(Some(&before), Some(&after)));
+        // The platform's counts of accounts by role and by status move with it.
+        let mut moves: Vec<(String, i64)> = Vec::new();
+        if before.role != after.role {
+            moves.push((stats::counter(stats::USERS_ROLE, before.role.as_str()), -1));
+            moves.push((stats::counter(stats::USERS_ROLE, after.role.as_str()), 1));
+        }
+        if before.status != after.status {
+            moves.push((stats::counter(stats::USERS_STATUS, before.status.as_str()), -1));
+            moves.push((stats::counter(stats::USERS_STATUS, after.status.as_str()), 1));
+        }
+        if !moves.is_empty() {
+            let deltas: Vec<(&str, i64)> = moves.iter().map(|(name, by)| (name.as_str(), *by)).collect();
+            stats::append(ctx, &mut ops, &deltas);
+        }
         if action.is_some() {
             ops.push(audit::op(ctx, entry)?);
         }

@@ -82,6 +82,10 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
     }
     ops.extend(extra);
     ops.extend(crate::social::search::index_ops(None, Some(&user)));
+    // The platform's counts (after everything else: the indexes above are read below).
+    let status = crate::stats::counter(crate::stats::USERS_STATUS, user.status.as_str());
+    let role = crate::stats::counter(crate::stats::USERS_ROLE, user.role.as_str());
+    crate::stats::append(ctx, &mut ops, &[(&status, 1), (&role, 1)]);
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(user),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {

@@ -21,6 +21,7 @@ use crate::ports::table::{
     Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
 use crate::social;
+use crate::stats;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -344,12 +345,14 @@ const TERMS: &str = "terms";
 /// The items a new scenario writes, in one transaction: itself (never
 /// overwriting), its history entry and its search terms, and one more on its
 /// owner's scenario count.
-fn new_scenario_ops(scenario: &Scenario) -> ApiResult<Vec<TxOp>> {
+fn new_scenario_ops(ctx: &AppContext, scenario: &Scenario) -> ApiResult<Vec<TxOp>> {
     Ok(vec![
         TxOp::Put { item: scenario.to_item()?, cond: Some(Cond::NotExists) },
         TxOp::Put { item: scenario.entry_item()?, cond: None },
         TxOp::Put { item: scenario.terms_item()?, cond: None },
         social::stats::add(&scenario.owner(), social::stats::Counter::Scenarios, 1),
+        // The platform's counts, last (callers read the indexes above).
+        stats::add_op(ctx, &[(stats::SCENARIOS_CREATED, 1), (stats::SCENARIOS_LIVE, 1)]),
     ])
 }
 
@@ -366,8 +369,14 @@ pub async fn save(ctx: &AppContext, scenario: &Scenario) -> ApiResult<()> {
 /// transaction (402 when the balance cannot pay; nothing is saved then).
 pub async fn save_paid(ctx: &AppContext, scenario: &Scenario, charge: Option<&Charge>) -> ApiResult<()> {
     let charges: Vec<Charge> = charge.into_iter().cloned().collect();
-    match credits::transact_charged(ctx, &scenario.owner(), &charges, new_scenario_ops(scenario)?, RefKind::Scenario)
-        .await
+    match credits::transact_charged(
+        ctx,
+        &scenario.owner(),
+        &charges,
+        new_scenario_ops(ctx, scenario)?,
+        RefKind::Scenario,
+    )
+    .await
     {
         Ok(()) => {
             social::stats::after_change(ctx, &scenario.owner()).await;
@@ -398,7 +407,7 @@ pub async fn save_child_paid(ctx: &AppContext, child: &Scenario, charge: Option<
         Cond::AttrNotExists(NODE_COUNT.into()),
         Cond::Lt(NODE_COUNT.into(), Value::from(MAX_TREE_NODES as u64 - 1)),
     ]);
-    let mut ops = new_scenario_ops(child)?;
+    let mut ops = new_scenario_ops(ctx, child)?;
     ops.push(TxOp::Update {
         key: root.clone(),
         update: Update::new().add(NODE_COUNT, 1),
@@ -580,6 +589,7 @@ pub async fn edit(
         let moved = counted(&next) - counted(&current);
         if moved != 0 {
             ops.push(social::stats::add(owner_id, social::stats::Counter::Scenarios, moved));
+            stats::append(ctx, &mut ops, &[(stats::SCENARIOS_LIVE, moved)]);
         }
         match ctx.table.transact(ops).await {
             Ok(()) => {
@@ -756,12 +766,14 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<usiz
     Ok(purged)
 }
 
-/// Removes a scenario for good (when `cond` holds on it): itself, its
+/// Removes a scenario for good (when it exists and `cond` holds on it): itself, its
 /// history entry, its terms and `extra` (its purge marker), in one
 /// transaction, then its share links (a share dies with its scenario);
 /// `false` when `cond` did not hold.
 pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, extra: Vec<TxOp>) -> ApiResult<bool> {
     let (owner, id) = (scenario.owner(), scenario.scenario_id());
+    // Only while it exists: a purge that raced another one counts it out once.
+    let cond = Some(cond.unwrap_or(Cond::Exists));
     let mut ops = vec![
         TxOp::Delete { key: keys::scenario(&owner, &id), cond },
         TxOp::Delete { key: keys::scenario_summary(&owner, &id), cond: None },
@@ -771,6 +783,7 @@ pub async fn purge(ctx: &AppContext, scenario: &Scenario, cond: Option<Cond>, ex
     ops.extend(social::feed::remove_op(scenario));
     if !scenario.is_deleted() {
         ops.push(social::stats::add(&owner, social::stats::Counter::Scenarios, -1));
+        stats::append(ctx, &mut ops, &[(stats::SCENARIOS_LIVE, -1)]);
     }
     match ctx.table.transact(ops).await {
         Ok(()) => {}

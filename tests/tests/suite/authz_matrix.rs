@@ -12,9 +12,9 @@
 //! The owner owns every resource a row names (`$private`, `$public`, `$job`,
 //! ...); to everyone else it is a stranger's, and the API answers 404 for
 //! what a caller may not see (403 only where they may see but not change it:
-//! continuing or regenerating someone else's public scenario). Moderators and
-//! admins get what another user gets (besides the admin routes, which are
-//! theirs), except on posts and comments: they see
+//! continuing or regenerating someone else's public scenario). Outside the
+//! admin routes (403 below their level, the owner included), moderators and
+//! admins get what another user gets, except on posts and comments: they see
 //! every one (a private or hidden one too) and may delete any, but edit none.
 //!
 //! Only the token varies across a row. A request that ends the caller's
@@ -159,8 +159,8 @@ enum Session {
 ///
 /// The request's path and `body` may hold `$name`s, filled in for each cell by
 /// [`World::fill`]: the owner's `$private` and `$public` scenarios and
-/// `$job`; `$new-private`, `$new-public`, `$new-deleted` and `$new-job`, made
-/// for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
+/// `$job`; `$new-private`, `$new-public`, `$new-deleted`, `$new-job` and
+/// `$new-failed-job`, made for the one cell; `$unique`, `$password`, `$new-password`, and the bystander's
 /// `$bystander` email and fresh `$refresh-token`, `$reset-token`,
 /// `$verify-token`; `$provider`, the fake sign-in provider, and `$id-token`,
 /// an ID token it signed; `$private-share`, the private scenario's share
@@ -406,6 +406,12 @@ const MATRIX: &[Row] = &[
     row("admin-reports-update",     [E401, E403, E403, E404, E404], "PATCH /api/admin/reports/$absent")
         .body(r#"{"action": "dismiss"}"#),
     row("admin-audit",              [E401, E403, E403, E403, OK  ], "GET /api/admin/audit"),
+
+    // operations: admins only, on anyone's jobs (the owner's own included)
+    row("admin-stats",              [E401, E403, E403, E403, OK  ], "GET /api/admin/stats"),
+    row("admin-jobs-list",          [E401, E403, E403, E403, OK  ], "GET /api/admin/jobs?status=failed"),
+    row("admin-jobs-retry",         [E401, E403, E403, E403, OK  ], "POST /api/admin/jobs/$new-failed-job/retry"),
+    row("admin-jobs-cancel",        [E401, E403, E403, E403, OK  ], "POST /api/admin/jobs/$new-job/cancel"),
 ];
 
 // ---------------------------------------------------------------------------
@@ -826,6 +832,13 @@ impl World {
                 let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))
                     .await
                     .expect("queue an idle job");
+                job.id
+            }
+            "new-failed-job" => {
+                let job = records::enqueue(&self.server.ctx, IDLE_JOB_KIND, &owner.id, json!({}))
+                    .await
+                    .expect("queue an idle job");
+                records::fail(&self.server.ctx, &job.id, "failed for the matrix").await.expect("fail it");
                 job.id
             }
             "refresh-token" => {

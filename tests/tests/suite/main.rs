@@ -17,6 +17,7 @@ mod jobs;
 mod media;
 mod oidc;
 mod openapi;
+mod operations;
 mod pipeline;
 mod platform_http;
 mod profiles;

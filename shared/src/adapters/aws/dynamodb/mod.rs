@@ -316,16 +316,27 @@ impl ItemTable for DynamoTable {
         if ops.is_empty() || ops.len() > MAX_TX_OPS {
             return Err(StoreError::Invalid(format!("a transaction takes 1..={MAX_TX_OPS} operations")));
         }
-        for attempt in 0..=EXPIRED_RETRIES {
+        let mut conflicts = 0u32;
+        let mut attempt = 0;
+        while attempt <= EXPIRED_RETRIES {
             let now = self.now();
             let items = ops.iter().map(|op| self.tx_item(op, now)).collect::<StoreResult<Vec<_>>>()?;
             let err = match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => return Ok(()),
+                Err(err) if only_conflicts(&err) && conflicts < CONFLICT_RETRIES => {
+                    // Another transaction held one of the items (a shared
+                    // counter shard): nothing was applied; send it again.
+                    conflicts += 1;
+                    let pause = 10u64 << conflicts;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause + rand::random::<u64>() % pause)).await;
+                    continue;
+                }
                 Err(err) => tx_error(&err),
             };
+            attempt += 1;
             // An update may have failed only because an expired item was in its way.
             if let StoreError::TransactionCanceled { failed } = &err
-                && attempt < EXPIRED_RETRIES
+                && attempt <= EXPIRED_RETRIES
             {
                 let mut purged = false;
                 for index in failed {
@@ -402,6 +413,24 @@ where
     R: std::fmt::Debug,
 {
     if is_condition_failed(err) { StoreError::ConditionFailed } else { sdk_error(SERVICE, err) }
+}
+
+/// Times a transaction cancelled only by conflicts with other transactions
+/// (nothing applied, no condition failed) is sent again before the caller
+/// sees it as cancelled.
+const CONFLICT_RETRIES: u32 = 4;
+
+/// Whether `err` is a cancellation by transaction conflicts alone.
+fn only_conflicts<R: std::fmt::Debug>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+        return false;
+    };
+    let mut codes: Vec<String> =
+        cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect();
+    if codes.is_empty() {
+        codes = reasons_in_message(cancel.message().unwrap_or_default());
+    }
+    codes.iter().any(|c| c == "TransactionConflict") && codes.iter().all(|c| c == "TransactionConflict" || c == "None")
 }
 
 /// TransactionCanceledException → the indexes whose condition failed.
