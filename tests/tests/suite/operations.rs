@@ -297,7 +297,9 @@ async fn operations(server: &TestServer) {
     let unpaid = paid_idle_job(server, &broke, &idle).await;
     records::fail(&server.ctx, &unpaid, "the renderer broke").await.unwrap();
     let left = balance(server, &broke.token).await;
-    credits::admin_grant(&server.ctx, &UserId::from_trusted(&broke.id), -left, "test: spent it all").await.unwrap();
+    credits::admin_grant(&server.ctx, &UserId::from_trusted(&broke.id), -left, "test: spent it all", Vec::new())
+        .await
+        .unwrap();
     let refused = admin_post(server, &admin, &format!("/api/admin/jobs/{unpaid}/retry")).await;
     assert_eq!(refused.status, 402, "{refused:?}");
     assert_eq!(listed(server, &admin, "failed", &idle, &unpaid).await["error"], "the renderer broke");
