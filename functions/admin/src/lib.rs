@@ -76,7 +76,7 @@ pub const REPORTS: Route = row(Route::get("admin-reports-list", "/api/admin/repo
                 "open (default), resolved or dismissed",
                 Param::OneOf(&["open", "resolved", "dismissed"]),
             ),
-            QueryDoc::new("reason", "only cases reported for this reason", Param::Text { min: 1, max: 40 }),
+            QueryDoc::new("reason", "only cases reported for this reason", Param::OneOf(reports_list::REASONS)),
             QueryDoc::new(
                 "targetType",
                 "only this kind of target",

@@ -22,6 +22,19 @@ pub struct Queue {
 
 const TARGET_TYPES: [&str; 5] = ["scenario", "share", "post", "comment", "user"];
 
+/// The reasons a report may give (`GET /api/reporting/options`).
+pub const REASONS: &[&str] = &[
+    "inappropriate_content",
+    "spam",
+    "harassment",
+    "violence",
+    "hate_speech",
+    "adult_content",
+    "misinformation",
+    "copyright_violation",
+    "other",
+];
+
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let paging = PageRequest::from_request(&req)?;
     if paging.cursor.is_some() {
@@ -38,8 +51,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         return Err(ApiError::validation("targetType", "must be scenario, share, post, comment or user"));
     }
     let reason = req.query_param("reason");
-    if reason.is_some_and(|r| r.len() > 40) {
-        return Err(ApiError::validation("reason", "is not a report reason"));
+    if reason.is_some_and(|r| !REASONS.contains(&r)) {
+        return Err(ApiError::validation("reason", format!("must be one of {}", REASONS.join(", "))));
     }
     let cases: Vec<Case> = reports::by_status(&ctx, status)
         .await?

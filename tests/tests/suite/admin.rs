@@ -448,3 +448,10 @@ fn a_suspension_ends_at_its_time() {
     user.status = AccountStatus::Banned;
     assert_eq!(user.status_at(5000), AccountStatus::Banned, "a ban does not end");
 }
+
+/// The queue's `reason` filter takes exactly the reasons a report may give.
+#[test]
+fn the_queue_filters_by_the_reasons_reports_give() {
+    let given: Vec<&str> = whatif_sharing::reports::Reason::ALL.iter().map(|r| r.value()).collect();
+    assert_eq!(whatif_admin::reports_list::REASONS, given.as_slice());
+}
