@@ -172,6 +172,33 @@ pub fn emulator_endpoint(var: &str) -> Option<String> {
     }
 }
 
+/// Gives an account a role the way `whatif-local promote-admin` does (the
+/// same audited change, with the counts it moves), through the running
+/// server's store (the command opens the store itself, which the server
+/// holds). The role applies from the account's next request.
+pub async fn promote(server: &TestServer, user_id: &str, role: whatif_shared::auth::Role) {
+    use whatif_shared::accounts::roles::{self, Change};
+    let change = Change { role: Some(role), status: None };
+    let id = whatif_shared::UserId::from_trusted(user_id);
+    let actor = whatif_shared::audit::Actor::system();
+    roles::apply(&server.ctx, &actor, &id, &change, Some("user.role"), Some("test"), None).await.expect("a role");
+}
+
+/// Waits (up to 30 s, polling every 100 ms) until `check` holds.
+pub async fn wait_until<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: never happened in 30 s");
+}
+
 /// A name no earlier run used (the emulators keep their tables, mail and
 /// queues across runs): the process id and the time.
 pub fn unique_suffix() -> String {

@@ -13,20 +13,13 @@ pub mod users_list;
 pub mod users_update;
 
 use whatif_shared::auth::AuthLevel;
+use whatif_shared::handler;
 use whatif_shared::routes::{self, Access, Param, QueryDoc, Route, RouteDoc};
 use whatif_shared::service::Service;
-use whatif_shared::{handler, keys};
 
 const READ: &[Access] = &[Access::TableRead];
 /// Moderation may remove a scenario for good, its exported and media files with it.
-const MODERATE: &[Access] = &[
-    Access::TableRead,
-    Access::TableWrite,
-    Access::BlobRead(keys::EXPORTS),
-    Access::BlobWrite(keys::EXPORTS),
-    Access::BlobRead(keys::MEDIA),
-    Access::BlobWrite(keys::MEDIA),
-];
+const MODERATE: &[Access] = whatif_shared::scenarios::store::PURGE_ACCESS;
 const WRITE: &[Access] = &[Access::TableRead, Access::TableWrite];
 
 const fn row(route: Route) -> Route {

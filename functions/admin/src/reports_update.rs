@@ -14,8 +14,6 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use whatif_shared::accounts::roles::{self, Change};
 use whatif_shared::accounts::store as accounts;
 use whatif_shared::accounts::user::AccountStatus;
@@ -31,7 +29,7 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId, keys};
 
 use crate::reports::{self, Case, Resolution, Status};
 use crate::targets;
-use crate::users_update::not_yourself;
+use crate::users_update::{not_yourself, suspension_end};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -151,16 +149,6 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     done.resolution = Some(resolution);
     done.target = Some(targets::current(&ctx, &case.target_type, &case.target_id, &owner).await?);
     Ok(Reply::ok(json!({"report": done})).message("Report resolved"))
-}
-
-fn suspension_end(ctx: &AppContext, raw: &str) -> ApiResult<i64> {
-    let bad = || ApiError::validation("suspendedUntil", "must be an RFC 3339 time in the next 10 years");
-    let at = OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| bad())?;
-    let now = ctx.clock.now();
-    if at <= now || at > now + time::Duration::days(3653) {
-        return Err(bad());
-    }
-    Ok(at.unix_timestamp())
 }
 
 /// Moves the case out of the open queue, with its resolution and the audit

@@ -81,7 +81,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         return Err(ApiError::validation("credits", "must not be 0"));
     }
     let status = match (body.status, body.suspended_until.as_deref()) {
-        (Some(SetStatus::Suspended), Some(raw)) => Some((AccountStatus::Suspended, Some(until(&ctx, raw)?))),
+        (Some(SetStatus::Suspended), Some(raw)) => Some((AccountStatus::Suspended, Some(suspension_end(&ctx, raw)?))),
         (Some(SetStatus::Suspended), None) => {
             return Err(ApiError::validation("suspendedUntil", "is required to suspend"));
         }
@@ -123,8 +123,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     Ok(Reply::ok(UpdateAnswer { user: AdminUser::of(&user, now), balance }).message("Account updated"))
 }
 
-/// A suspension's end: RFC 3339, in the future, within 10 years.
-fn until(ctx: &AppContext, raw: &str) -> ApiResult<i64> {
+/// A suspension's end: RFC 3339, in the future, within 10 years (epoch seconds).
+pub fn suspension_end(ctx: &AppContext, raw: &str) -> ApiResult<i64> {
     let bad = || ApiError::validation("suspendedUntil", "must be an RFC 3339 time in the next 10 years");
     let at = OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| bad())?;
     let now = ctx.clock.now();

@@ -6,8 +6,6 @@ use std::sync::Arc;
 
 use serde_json::json;
 use whatif_shared::context::AppContext;
-use whatif_shared::keys;
-use whatif_shared::routes::Access;
 use whatif_shared::scenarios::store as scenario_store;
 use whatif_shared::service::{DataOwner, ExportFile};
 use whatif_shared::{ApiResult, UserId};
@@ -17,14 +15,7 @@ pub const OWNERS: &[DataOwner] = &[DataOwner {
     export: |c, u| Box::pin(export_scenarios(c, u)),
     delete: |c, u| Box::pin(delete_scenarios(c, u)),
     // A scenario's purge removes its media too (`media/`).
-    access: &[
-        Access::TableRead,
-        Access::TableWrite,
-        Access::BlobRead(keys::EXPORTS),
-        Access::BlobWrite(keys::EXPORTS),
-        Access::BlobRead(keys::MEDIA),
-        Access::BlobWrite(keys::MEDIA),
-    ],
+    access: whatif_shared::scenarios::store::PURGE_ACCESS,
 }];
 
 /// Every scenario, deleted ones included (with their `deletedAt`), as the API serves them.

@@ -171,14 +171,7 @@ pub const PURGE: Worker = Worker {
     memory_mb: 256,
     timeout_seconds: 300,
     ephemeral_storage_mb: 512,
-    access: &[
-        Access::TableRead,
-        Access::TableWrite,
-        Access::BlobRead(keys::EXPORTS),
-        Access::BlobWrite(keys::EXPORTS),
-        Access::BlobRead(keys::MEDIA),
-        Access::BlobWrite(keys::MEDIA),
-    ],
+    access: whatif_shared::scenarios::store::PURGE_ACCESS,
     ffmpeg: false,
     description: "Purges scenarios deleted over 30 days ago",
     run: WorkerRun::Scheduled(|ctx| {

@@ -20,6 +20,7 @@ use crate::ports::StoreError;
 use crate::ports::table::{
     Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update,
 };
+use crate::routes::Access;
 use crate::social;
 use crate::stats;
 use serde::{Deserialize, Serialize};
@@ -765,6 +766,17 @@ pub async fn purge_all_of(ctx: &AppContext, owner_id: &UserId) -> ApiResult<usiz
     }
     Ok(purged)
 }
+
+/// What a purge touches ([`purge`]): the table, and the scenario's exported
+/// and media files. The access of every function that purges.
+pub const PURGE_ACCESS: &[Access] = &[
+    Access::TableRead,
+    Access::TableWrite,
+    Access::BlobRead(keys::EXPORTS),
+    Access::BlobWrite(keys::EXPORTS),
+    Access::BlobRead(keys::MEDIA),
+    Access::BlobWrite(keys::MEDIA),
+];
 
 /// Removes a scenario for good (when it exists and `cond` holds on it): itself, its
 /// history entry, its terms and `extra` (its purge marker), in one

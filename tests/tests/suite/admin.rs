@@ -5,17 +5,12 @@
 //! active admin kept under a race, the report queue and each action observed
 //! from the outside, and an audit entry for every action and security event.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
-use whatif_shared::UserId;
-use whatif_shared::accounts::roles::{self, Change};
-use whatif_shared::audit::Actor;
 use whatif_shared::auth::Role;
 use whatif_shared::ratelimit::RateLimits;
 use whatif_tests::api::{self, Answer, PASSWORD, get, patch, post};
-use whatif_tests::{TestServer, emulator_endpoint, unique_suffix};
+use whatif_tests::{TestServer, emulator_endpoint, unique_suffix, wait_until};
 
 const LIMITS: &str = "auth=1000/15m,general=100000/15m,generate=100000/1h,write-social=100000/15m";
 
@@ -37,14 +32,6 @@ async fn person(server: &TestServer, tag: &str) -> Person {
         id: answer.data()["user"]["id"].as_str().unwrap().into(),
         email,
     }
-}
-
-/// Gives an account a role, as `whatif-local promote-admin` does.
-async fn make(server: &TestServer, who: &Person, role: Role) {
-    let change = Change { role: Some(role), status: None };
-    roles::apply(&server.ctx, &Actor::system(), &UserId::from_trusted(&who.id), &change, Some("user.role"), None, None)
-        .await
-        .expect("a role");
 }
 
 async fn admin_patch(server: &TestServer, admin: &Person, user: &str, body: Value) -> Answer {
@@ -106,7 +93,7 @@ async fn admin_life(server: &TestServer) {
     let author = person(server, "author").await;
     let reporter = person(server, "reporter").await;
     let witness = person(server, "witness").await;
-    make(server, &admin, Role::Admin).await;
+    whatif_tests::promote(server, &admin.id, Role::Admin).await;
 
     // Roles: a moderator is made by an admin's PATCH; users and moderators
     // are refused the admin routes, users the moderators' queue too.
@@ -184,7 +171,7 @@ async fn admin_life(server: &TestServer) {
 
     // The last active admin: two admins demoting each other at once cannot both win.
     let second = person(server, "second-admin").await;
-    make(server, &second, Role::Admin).await;
+    whatif_tests::promote(server, &second.id, Role::Admin).await;
     let (one, two) = futures::join!(
         admin_patch(server, &admin, &second.id, json!({"role": "user"})),
         admin_patch(server, &second, &admin.id, json!({"role": "user"})),
@@ -245,7 +232,7 @@ async fn admin_life(server: &TestServer) {
     // Hidden, it cannot even be reported again: to the reporter it is not there.
     let body = json!({"targetType": "scenario", "targetId": hidden, "reason": "violence"});
     assert_eq!(post(server, "/api/report", Some(&reporter.token), body).await.status, 404);
-    wait_for(|| async { !moderation_notes(server, &reporter).await.is_empty() }).await;
+    wait_until("the reporter is told", || async { !moderation_notes(server, &reporter).await.is_empty() }).await;
     assert!(moderation_notes(server, &author).await.iter().any(|n| n.contains("hidden")));
 
     // remove: the scenario is gone for good, its owner too sees 404.
@@ -379,7 +366,7 @@ async fn admin_life(server: &TestServer) {
     let closing =
         api::send(server, Method::DELETE, "/api/users/delete-account", Some(&reporter.token), Some(body), &[]).await;
     assert_eq!(closing.status, 202, "{closing:?}");
-    wait_for(|| async {
+    wait_until("the account is deleted", || async {
         post(server, "/api/auth/login", None, json!({"email": reporter.email, "password": PASSWORD})).await.status
             == 401
     })
@@ -397,21 +384,6 @@ async fn witness_token(server: &TestServer, who: &Person) -> String {
     let login = post(server, "/api/auth/login", None, json!({"email": who.email, "password": PASSWORD})).await;
     assert_eq!(login.status, 200, "{login:?}");
     login.data()["accessToken"].as_str().unwrap().to_string()
-}
-
-/// Waits (up to 30 s) until `check` holds.
-async fn wait_for<F, Fut>(check: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never happened in 30 s");
 }
 
 #[tokio::test]

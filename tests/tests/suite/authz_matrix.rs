@@ -46,12 +46,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use whatif_shared::UserId;
 use whatif_shared::auth::{AuthLevel, Role};
 use whatif_shared::jobs::records;
-use whatif_shared::keys;
 use whatif_shared::oidc::{OidcProviders, PROVIDERS_VAR};
-use whatif_shared::ports::table::{Cond, TxOp, Update};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_tests::TestServer;
 use whatif_tests::api::{self, Answer, PASSWORD};
@@ -679,7 +676,7 @@ impl World {
         assert_eq!(answer.status, 201, "register {email}: {answer:?}");
         let id = answer.data()["user"]["id"].as_str().expect("a user id").to_string();
         if role != Role::User {
-            promote(&self.server, &id, role).await;
+            whatif_tests::promote(&self.server, &id, role).await;
         }
         // Tokens carry the role: a new sign-in gets one with the new role.
         let token = self.sign_in(&email).await;
@@ -876,27 +873,6 @@ impl World {
         }
         secrets
     }
-}
-
-/// Makes an account a moderator or an admin: what `whatif-local promote-admin`
-/// does (local/src/admin.rs), for any role, written through the running
-/// server's store (the command opens the store itself, which the server holds).
-async fn promote(server: &TestServer, user_id: &str, role: Role) {
-    let role = json!(role);
-    let id = UserId::from_trusted(user_id);
-    server
-        .ctx
-        .table
-        .transact(vec![
-            TxOp::Update {
-                key: keys::user_profile(&id),
-                update: Update::new().set("role", role.clone()).add("version", 1),
-                cond: Some(Cond::Exists),
-            },
-            TxOp::Update { key: keys::account_status(&id), update: Update::new().set("role", role), cond: None },
-        ])
-        .await
-        .expect("promote the account");
 }
 
 // ---------------------------------------------------------------------------

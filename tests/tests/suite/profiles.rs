@@ -14,7 +14,7 @@ use whatif_shared::UserId;
 use whatif_shared::ratelimit::RateLimits;
 use whatif_shared::social::notify::{self, Kind, Notice};
 use whatif_tests::api::{self, Answer, get, post, sign_up};
-use whatif_tests::{TestServer, emulator_endpoint, unique_suffix};
+use whatif_tests::{TestServer, emulator_endpoint, unique_suffix, wait_until};
 
 const LIMITS: &str = "auth=1000/15m,general=100000/15m,generate=100000/1h,write-social=100000/15m";
 
@@ -282,12 +282,15 @@ async fn profiles_life(server: &TestServer) {
         api::send(server, Method::DELETE, "/api/users/delete-account", Some(&leaver.token), Some(body.clone()), &[])
             .await;
     assert_eq!(closing.status, 202, "{closing:?}");
-    wait_for(|| async { profile(server, &star_name).await.data()["profile"]["stats"]["followers"] == 29 }).await;
+    wait_until("the follower's deletion counts", || async {
+        profile(server, &star_name).await.data()["profile"]["stats"]["followers"] == 29
+    })
+    .await;
     let closing =
         api::send(server, Method::DELETE, "/api/users/delete-account", Some(&star.token), Some(body), &[]).await;
     assert_eq!(closing.status, 202, "{closing:?}");
     let follower = &crowd[1];
-    wait_for(|| async {
+    wait_until("the star's deletion counts", || async {
         get(server, &format!("/api/profiles/{}/follows?type=following", follower.id), None).await.data()["pagination"]
             ["total"]
             == 0
@@ -298,21 +301,6 @@ async fn profiles_life(server: &TestServer) {
 
 fn ulid_nobody() -> String {
     "01ARZ3NDEKTSV4RRFFQ69G5FAV".to_string()
-}
-
-/// Waits (up to 30 s) until `check` holds.
-async fn wait_for<F, Fut>(check: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never happened in 30 s");
 }
 
 #[tokio::test]

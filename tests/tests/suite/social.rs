@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use whatif_shared::UserId;
 use whatif_shared::auth::Role;
 use whatif_shared::keys;
-use whatif_shared::ports::table::{Cond, Index, Query, TxOp, Update, query_all};
+use whatif_shared::ports::table::{Index, Query, query_all};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_shared::social::{comments, posts, stats};
 use whatif_tests::api::{self, Answer, PASSWORD, get, post};
@@ -62,21 +62,7 @@ async fn account(server: &TestServer, tag: &str) -> Account {
 /// admin, signed in again (tokens carry the role).
 async fn moderator(server: &TestServer) -> Account {
     let mut moderator = account(server, "moderator").await;
-    let id = moderator.user();
-    let role = json!(Role::Moderator);
-    server
-        .ctx
-        .table
-        .transact(vec![
-            TxOp::Update {
-                key: keys::user_profile(&id),
-                update: Update::new().set("role", role.clone()).add("version", 1),
-                cond: Some(Cond::Exists),
-            },
-            TxOp::Update { key: keys::account_status(&id), update: Update::new().set("role", role), cond: None },
-        ])
-        .await
-        .expect("promote");
+    whatif_tests::promote(server, &moderator.id, Role::Moderator).await;
     let login = post(server, "/api/auth/login", None, json!({"email": moderator.email, "password": PASSWORD})).await;
     assert_eq!(login.status, 200, "{login:?}");
     moderator.token = login.data()["accessToken"].as_str().unwrap().to_string();
