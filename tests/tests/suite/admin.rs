@@ -226,6 +226,9 @@ async fn admin_life(server: &TestServer) {
         200,
         "its owner still sees it"
     );
+    let reviewed = get(server, &format!("/api/scenarios/{hidden}"), Some(&moderator.token)).await;
+    assert_eq!(reviewed.status, 200, "so do moderators: {reviewed:?}");
+    assert_eq!(reviewed.data()["scenario"]["isHidden"], true);
     assert!(case_of(server, &moderator, &hidden).await.is_null(), "both reports resolved by the one action");
     let resolved = get(server, "/api/admin/reports?status=resolved&limit=100", Some(&moderator.token)).await;
     assert!(resolved.body.to_string().contains(&hidden));
