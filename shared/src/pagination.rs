@@ -77,6 +77,35 @@ pub fn decode_cursor(raw: &str) -> ApiResult<Item> {
     serde_json::from_slice::<Item>(&bytes).map_err(|_| bad())
 }
 
+/// One page of `items`, which are in order of a position that strictly
+/// falls (newest first): after the cursor's `after` position when there is
+/// one, else at `paging`'s offset. Returns the page, its `pagination` (the
+/// total is every item) and the next cursor (the page's last position).
+pub fn page_in_memory<'a, T>(
+    items: &'a [T],
+    paging: &PageRequest,
+    position: impl Fn(&T) -> String,
+) -> ApiResult<(&'a [T], Pagination, Option<String>)> {
+    let start = match &paging.cursor {
+        Some(cursor) => {
+            let after = cursor
+                .get("after")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| ApiError::validation("cursor", "is not a cursor this API gave out"))?;
+            items.iter().position(|i| position(i).as_str() < after).unwrap_or(items.len())
+        }
+        None => paging.offset().min(items.len()),
+    };
+    let end = (start + paging.limit as usize).min(items.len());
+    let next = (end < items.len() && end > start).then(|| {
+        let mut at = Item::new();
+        at.insert("after".into(), position(&items[end - 1]).into());
+        encode_cursor(&at)
+    });
+    let page = if paging.cursor.is_some() { 1 + (start / paging.limit as usize) as u32 } else { paging.page };
+    Ok((&items[start..end], Pagination::new(page, paging.limit, items.len() as u64), next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

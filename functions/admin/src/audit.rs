@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use whatif_shared::audit::Entry;
 use whatif_shared::clock::rfc3339;
 use whatif_shared::context::AppContext;
-use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
+use whatif_shared::pagination::{PageRequest, Pagination, page_in_memory};
 use whatif_shared::ports::table::{Index, Item, Query, query_all};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, keys};
 
@@ -99,19 +98,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         .collect();
     entries.sort_by(|a, b| b.id.cmp(&a.id));
     entries.truncate(MAX_ENTRIES);
-    let start = match &paging.cursor {
-        Some(cursor) => {
-            let after = cursor.get("after").and_then(|v| v.as_str()).ok_or_else(bad_cursor)?;
-            entries.iter().position(|e| e.id.as_str() < after).unwrap_or(entries.len())
-        }
-        None => paging.offset().min(entries.len()),
-    };
-    let end = (start + paging.limit as usize).min(entries.len());
-    let next_cursor = (end < entries.len() && end > start)
-        .then(|| encode_cursor(&Item::from_iter([("after".to_string(), json!(entries[end - 1].id))])));
-    let page = if paging.cursor.is_some() { 1 + (start / paging.limit as usize) as u32 } else { paging.page };
-    let pagination = Pagination::new(page, paging.limit, entries.len() as u64);
-    Ok(Reply::ok(AuditLog { entries: entries[start..end].to_vec(), pagination, next_cursor }))
+    let (page, pagination, next_cursor) = page_in_memory(&entries, &paging, |e| e.id.clone())?;
+    Ok(Reply::ok(AuditLog { entries: page.to_vec(), pagination, next_cursor }))
 }
 
 /// The months (`yyyy-mm`) from `from` to `to`, newest first.
@@ -129,10 +117,6 @@ fn months_between(from: OffsetDateTime, to: OffsetDateTime) -> Vec<String> {
         }
     }
     months
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::validation("cursor", "is not a cursor this API gave out")
 }
 
 #[cfg(test)]

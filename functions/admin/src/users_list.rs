@@ -44,11 +44,7 @@ pub struct AdminUser {
 
 impl AdminUser {
     pub fn of(user: &User, now: i64) -> Self {
-        let name = user.display_name.clone().or_else(|| {
-            let full: Vec<&str> =
-                [user.first_name.as_deref(), user.last_name.as_deref()].into_iter().flatten().collect();
-            (!full.is_empty()).then(|| full.join(" "))
-        });
+        let name = user.full_name();
         let status = user.status_at(now);
         AdminUser {
             id: user.id.clone(),

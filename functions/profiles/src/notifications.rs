@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use whatif_shared::context::AppContext;
-use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
+use whatif_shared::pagination::{PageRequest, Pagination, page_in_memory};
 use whatif_shared::ports::table::{Index, Item, Query, SK, SortKey, query_all};
 use whatif_shared::social::authors::{self, Author};
 use whatif_shared::social::notify::Kind;
@@ -61,22 +61,10 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let items = all_of(&ctx, &me).await?;
     let unread_count = items.iter().filter(|i| is_unread(i)).count() as u64;
     let listed: Vec<&Item> = items.iter().filter(|i| !unread_only || is_unread(i)).collect();
-    let start = match &paging.cursor {
-        Some(cursor) => {
-            let after = cursor.get("after").and_then(Value::as_str).ok_or_else(bad_cursor)?;
-            listed.iter().position(|i| sort_key(i) < after).unwrap_or(listed.len())
-        }
-        None => paging.offset().min(listed.len()),
-    };
-    let end = (start + paging.limit as usize).min(listed.len());
-    let page_items = &listed[start..end];
-    let next_cursor = (end < listed.len() && end > start)
-        .then(|| encode_cursor(&Item::from_iter([("after".to_string(), json!(sort_key(listed[end - 1])))])));
+    let (page_items, pagination, next_cursor) = page_in_memory(&listed, &paging, |item| sort_key(item).to_string())?;
     let actors: Vec<UserId> = page_items.iter().filter_map(|i| text(i, "actorId")).map(UserId::from_trusted).collect();
     let cards = authors::cards(&ctx, &actors).await?;
     let notifications = page_items.iter().filter_map(|item| read(item, &cards)).collect();
-    let page = if paging.cursor.is_some() { 1 + (start / paging.limit as usize) as u32 } else { paging.page };
-    let pagination = Pagination::new(page, paging.limit, listed.len() as u64);
     Ok(Reply::ok(NotificationList { notifications, unread_count, pagination, next_cursor }))
 }
 
@@ -122,8 +110,4 @@ fn read(item: &Item, cards: &std::collections::HashMap<String, Author>) -> Optio
         created_at: text(item, "createdAt").unwrap_or_default().to_string(),
         updated_at: text(item, "updatedAt").unwrap_or_default().to_string(),
     })
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::validation("cursor", "is not a cursor this API gave out")
 }

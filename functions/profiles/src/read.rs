@@ -40,6 +40,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let me = req.user()?.id();
     let body: ReadBody = req.json()?;
     let unread = notifications::unread_of(&ctx, &me).await?;
+    let unread_before = unread.len() as u64;
     let chosen: Vec<Item> = match (&body.ids, body.all) {
         (Some(ids), None | Some(false)) => {
             if ids.is_empty() || ids.len() > 100 {
@@ -64,7 +65,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     for chunk in chosen.chunks(50) {
         marked += mark(&ctx, &me, chunk).await?;
     }
-    let unread_count = notifications::unread_of(&ctx, &me).await?.len() as u64;
+    let unread_count = unread_before.saturating_sub(marked);
     Ok(Reply::ok(ReadAnswer { marked, unread_count }))
 }
 

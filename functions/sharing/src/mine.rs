@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Value, json};
 use whatif_shared::context::AppContext;
-use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
-use whatif_shared::ports::table::{Index, Item, Query, query_all};
+use whatif_shared::pagination::{PageRequest, Pagination, page_in_memory};
+use whatif_shared::ports::table::{Index, Query, query_all};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, ScenarioId, UserId, keys};
 
 use crate::share::{OwnerShare, Share};
@@ -38,28 +37,10 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         shares.retain(|s| *id == s.scenario_id);
     }
     // Newest first; the id breaks ties of one instant.
-    let position = |s: &Share| format!("{}#{}", s.created_at, s.share_url);
-    let start = match &paging.cursor {
-        Some(cursor) => {
-            let after = cursor.get("after").and_then(Value::as_str).ok_or_else(bad_cursor)?;
-            shares.iter().position(|s| position(s).as_str() < after).unwrap_or(shares.len())
-        }
-        None => paging.offset().min(shares.len()),
-    };
-    let end = (start + paging.limit as usize).min(shares.len());
-    let next_cursor = (end < shares.len() && end > start).then(|| {
-        let mut at = Item::new();
-        at.insert("after".into(), json!(position(&shares[end - 1])));
-        encode_cursor(&at)
-    });
-    let page = if paging.cursor.is_some() { 1 + (start / paging.limit as usize) as u32 } else { paging.page };
-    let pagination = Pagination::new(page, paging.limit, shares.len() as u64);
-    let shares = shares[start..end].iter().map(|s| s.owner_view(&ctx)).collect();
+    let (page, pagination, next_cursor) =
+        page_in_memory(&shares, &paging, |s| format!("{}#{}", s.created_at, s.share_url))?;
+    let shares = page.iter().map(|s| s.owner_view(&ctx)).collect();
     Ok(Reply::ok(MyShares { shares, pagination, next_cursor }))
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::validation("cursor", "is not a cursor this API gave out")
 }
 
 /// Every share of `owner`, newest first (GSI1), at most [`MAX_SHARES`].

@@ -122,13 +122,18 @@ impl User {
     }
 
     fn shown_name(&self) -> Option<String> {
+        self.full_name().or_else(|| self.username.clone())
+    }
+
+    /// The display name, else first and last name (none when neither is set).
+    pub fn full_name(&self) -> Option<String> {
         self.display_name.clone().or_else(|| {
             let full = [self.first_name.as_deref(), self.last_name.as_deref()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
-            if full.is_empty() { self.username.clone() } else { Some(full) }
+            (!full.is_empty()).then_some(full)
         })
     }
 

@@ -66,8 +66,7 @@ pub async fn follow(ctx: &AppContext, follower: &UserId, followee: &UserId) -> A
     ];
     let changed = transact(ctx, ops).await?;
     if changed == Changed::Yes {
-        stats::after_change(ctx, followee).await;
-        stats::after_change(ctx, follower).await;
+        futures::join!(stats::after_change(ctx, followee), stats::after_change(ctx, follower));
     }
     Ok(changed)
 }
@@ -81,8 +80,7 @@ pub async fn unfollow(ctx: &AppContext, follower: &UserId, followee: &UserId) ->
     ];
     let changed = transact(ctx, ops).await?;
     if changed == Changed::Yes {
-        stats::after_change(ctx, followee).await;
-        stats::after_change(ctx, follower).await;
+        futures::join!(stats::after_change(ctx, followee), stats::after_change(ctx, follower));
     }
     Ok(changed)
 }

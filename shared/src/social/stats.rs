@@ -172,9 +172,8 @@ pub async fn after_change(ctx: &AppContext, user: &UserId) {
 
 async fn refresh(ctx: &AppContext, user: &UserId) -> ApiResult<()> {
     let stats = get(ctx, user).await?;
-    let rows = Board::ALL.map(|board| write_row(ctx, user, board, &stats));
-    futures::future::try_join_all(rows).await?;
-    achievements::check(ctx, user, &stats).await?;
+    let rows = futures::future::try_join_all(Board::ALL.map(|board| write_row(ctx, user, board, &stats)));
+    futures::try_join!(rows, achievements::check(ctx, user, &stats))?;
     Ok(())
 }
 
