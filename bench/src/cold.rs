@@ -304,12 +304,8 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
             .map_err(|e| format!("bucket on {moto}: {e}"))?;
         // As a deployment's first `whatif-local keys rotate --aws` does: the signing keys.
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let secrets = AwsSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&emulator_config(moto)),
-            "whatif/".to_string(),
-            Duration::from_secs(300),
-            clock.clone(),
-        );
+        let secrets =
+            AwsSecrets::new(aws_sdk_secretsmanager::Client::new(&emulator_config(moto)), "whatif/".to_string());
         let keys_table = DynamoTable::new(table, NAME.to_string(), clock.clone());
         signing::ensure(&secrets, &keys_table, &*clock).await.map_err(|e| format!("signing keys: {}", e.message))?;
         let sqs = aws_sdk_sqs::Client::new(&emulator_config(moto));

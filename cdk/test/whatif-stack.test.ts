@@ -353,7 +353,7 @@ test('alarms: API 5xx rate, throttles, DLQ depth, and one per worker (queue or s
     access: [{ kind: 'tableRead' }],
     // What `whatif-local cdk --write` would write for that access.
     policy: [
-      { sid: 'PipelineRead', actions: ['dynamodb:GetItem'], resources: [{ kind: 'table' }] },
+      { sid: 'PipelineRead', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [{ kind: 'table' }] },
       {
         sid: 'TableRead',
         actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],

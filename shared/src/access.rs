@@ -7,8 +7,8 @@
 //!
 //! | port | call | needs |
 //! |---|---|---|
-//! | table | `get` | nothing (every function reads single items: `PipelineRead`) |
-//! | table | `batch_get`, `query` | `TableRead` |
+//! | table | `get`, `batch_get` | nothing (every function reads items by key: `PipelineRead`) |
+//! | table | `query` | `TableRead` |
 //! | table | `put`, `update`, `delete` | `TableWrite`, or a partition key starting `RL#`/`IDEM#` (`PipelineLimits`) |
 //! | table | `transact` | every operation allowed as above; a condition check needs `TableWrite` |
 //! | blobs | `get`, `head`, `presign_get`, `list` | `BlobRead(p)` with the key (listed prefix) under `p` |
@@ -158,8 +158,6 @@ impl ItemTable for CheckedTable {
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        let target = keys.first().map(key_target).unwrap_or_else(|| "no keys".into());
-        self.grant.need(Access::TableRead, "BatchGetItem", &target)?;
         self.inner.batch_get(keys).await
     }
 
@@ -442,12 +440,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn single_gets_are_always_allowed_but_reads_of_many_need_table_read() {
+    async fn reads_by_key_are_always_allowed_but_queries_need_table_read() {
         let a = adapters();
         a.table.put(item("USER#1"), None).await.expect("seed");
         let t = table(&a, &[]);
         assert!(t.get(&Key::new("USER#1", "S")).await.expect("get").is_some());
-        assert_denied(t.batch_get(&[Key::new("USER#1", "S")]).await, "TableRead for BatchGetItem");
+        assert_eq!(t.batch_get(&[Key::new("USER#1", "S")]).await.expect("batch").len(), 1);
         assert_denied(t.query(&Query::partition(crate::ports::Index::Primary, "USER#1")).await, "TableRead for Query");
 
         let r = table(&a, &[Access::TableRead]);

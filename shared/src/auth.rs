@@ -1,10 +1,8 @@
 //! Who is calling: the principal a bearer token proves, and the levels a
 //! route can ask for.
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiResult;
 use crate::ids::UserId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
@@ -85,11 +83,4 @@ impl AuthLevel {
             AuthLevel::Admin => Some(Role::Admin),
         }
     }
-}
-
-/// Turns a bearer token into a principal, or says why not (401 for a bad or
-/// expired token, 403 for a banned or deleted account).
-#[async_trait]
-pub trait Authenticator: Send + Sync {
-    async fn authenticate(&self, token: &str) -> ApiResult<Principal>;
 }

@@ -70,6 +70,9 @@ pub struct Config {
     /// blob store (`WHATIF_EXPORT_INLINE_MAX_BYTES`, default 1 MiB).
     pub export_inline_max_bytes: usize,
     pub log_json: bool,
+    /// Answer every request with its cost (`X-Whatif-Cost`, see
+    /// `crate::metering`): for the benchmark and the tests, off by default.
+    pub cost_header: bool,
     /// OpenID Connect providers for `POST /api/auth/oauth/{provider}`.
     pub oidc: crate::oidc::OidcProviders,
     /// Credit prices, allowances, packs, Stripe (`config/billing.rs`).
@@ -216,6 +219,7 @@ impl Config {
             }
             None => true,
         };
+        let cost_header = flag(env, "WHATIF_COST_HEADER", false)?;
         let oidc = crate::oidc::OidcProviders::from_env(env).map_err(|reason| {
             let var = if reason.contains("WHATIF_OIDC_GOOGLE_CLIENT_IDS") {
                 "WHATIF_OIDC_GOOGLE_CLIENT_IDS"
@@ -242,6 +246,7 @@ impl Config {
             job_visibility_secs,
             export_inline_max_bytes,
             log_json,
+            cost_header,
         })
     }
 

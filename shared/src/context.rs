@@ -9,9 +9,9 @@ use crate::access::{CheckedBlobs, CheckedMailer, CheckedQueue, CheckedSecrets, C
 use crate::accounts::signing::Signer;
 use crate::adapters::aws;
 use crate::adapters::local::{EspeakSpeech, FileSecrets, LocalBlobs, LocalQueue, LocalStore, LocalTable, OutboxMailer};
-use crate::auth::Authenticator;
 use crate::clock::{Clock, IdGen, SystemClock, UlidGen};
 use crate::config::{AwsResources, Backend, Config};
+use crate::metering::{CachedSecrets, Metered};
 use crate::ports::{BlobStore, ItemTable, JobQueue, Mailer, SecretStore, SpeechSynthesizer, StoreError};
 use crate::routes::Access;
 use crate::tokens::TokenVerifier;
@@ -27,7 +27,8 @@ pub struct AppContext {
     pub speech: Arc<dyn SpeechSynthesizer>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGen>,
-    pub auth: Arc<dyn Authenticator>,
+    /// Verifies access tokens and admits their callers.
+    pub auth: Arc<TokenVerifier>,
     /// Signs access tokens; loads the private key set on first use, so only
     /// the functions that issue tokens (and may read the secret) touch it.
     pub signer: Arc<Signer>,
@@ -84,6 +85,14 @@ impl From<StoreError> for StartError {
     }
 }
 
+/// How long a secret read is kept, in AWS and on the embedded backend alike.
+const SECRETS_KEPT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `secrets` with what they read kept for [`SECRETS_KEPT`].
+fn cached(secrets: Arc<dyn SecretStore>, clock: &Arc<dyn Clock>) -> Arc<dyn SecretStore> {
+    Arc::new(CachedSecrets::new(secrets, SECRETS_KEPT, clock.clone()))
+}
+
 /// The secret that signs the embedded blob store's URLs.
 const LOCAL_BLOB_KEY: &str = "local-blob-url-key";
 
@@ -113,7 +122,10 @@ impl AppContext {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StartError(format!("cannot create the data folder {}: {e}", data_dir.display())))?;
         let env: HashMap<String, String> = std::env::vars().collect();
-        let secrets = Arc::new(FileSecrets::new(data_dir.join("secrets"), &env)?);
+        let secrets = cached(
+            Arc::new(Metered::<dyn SecretStore>::new(Arc::new(FileSecrets::new(data_dir.join("secrets"), &env)?))),
+            &clock,
+        );
         let blob_key = match secrets.get(LOCAL_BLOB_KEY).await? {
             Some(key) => key,
             None => {
@@ -123,20 +135,26 @@ impl AppContext {
             }
         };
         let store = LocalStore::open(&data_dir.join("whatif.redb"))?;
-        let table: Arc<dyn ItemTable> = Arc::new(LocalTable::new(store.clone(), clock.clone()));
-        let blobs = Arc::new(LocalBlobs::new(
+        let table: Arc<dyn ItemTable> =
+            Arc::new(Metered::<dyn ItemTable>::new(Arc::new(LocalTable::new(store.clone(), clock.clone()))));
+        let local_blobs = Arc::new(LocalBlobs::new(
             &data_dir.join("blobs"),
             &config.public_url,
             blob_key.into_bytes(),
             clock.clone(),
         )?);
-        let queue = Arc::new(LocalQueue::new(store.clone(), clock.clone(), ids.clone(), config.queue_max_receives));
-        let mailer = Arc::new(OutboxMailer::new(
+        let queue: Arc<dyn JobQueue> = Arc::new(Metered::<dyn JobQueue>::new(Arc::new(LocalQueue::new(
+            store.clone(),
+            clock.clone(),
+            ids.clone(),
+            config.queue_max_receives,
+        ))));
+        let mailer: Arc<dyn Mailer> = Arc::new(Metered::<dyn Mailer>::new(Arc::new(OutboxMailer::new(
             data_dir.join("outbox"),
             "noreply@whatif.local".into(),
             clock.clone(),
             ids.clone(),
-        )?);
+        )?)));
         // The access-token signing keys: made on the first start, kept in the data folder.
         crate::accounts::signing::ensure(&*secrets, &*table, &*clock)
             .await
@@ -146,11 +164,11 @@ impl AppContext {
         Ok(Arc::new(Self {
             config,
             table,
-            blobs: blobs.clone(),
+            blobs: Arc::new(Metered::<dyn BlobStore>::new(local_blobs.clone())),
             secrets,
             queue,
             mailer,
-            speech: Arc::new(EspeakSpeech::new()),
+            speech: Arc::new(Metered::<dyn SpeechSynthesizer>::new(Arc::new(EspeakSpeech::new()))),
             clock,
             ids,
             auth,
@@ -158,7 +176,7 @@ impl AppContext {
             oidc: Default::default(),
             extensions: Default::default(),
             scope: Scope::default(),
-            local_blobs: Some(blobs),
+            local_blobs: Some(local_blobs),
             local_store: Some(store),
         }))
     }
@@ -166,19 +184,31 @@ impl AppContext {
     /// Builds the SDK clients; this makes no network call (cold start stays small).
     async fn aws(config: Config, res: &AwsResources, clock: Arc<dyn Clock>, ids: Arc<dyn IdGen>) -> Arc<Self> {
         let sdk = aws_config::load_from_env().await;
-        let table: Arc<dyn ItemTable> =
-            Arc::new(aws::DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), res.table.clone(), clock.clone()));
-        let blobs =
-            Arc::new(aws::S3Blobs::new(aws::s3_client(&sdk, res.s3_path_style), res.bucket.clone(), clock.clone()));
-        let secrets = Arc::new(aws::AwsSecrets::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            res.secrets_prefix.clone(),
-            std::time::Duration::from_secs(300),
+        let table: Arc<dyn ItemTable> = Arc::new(Metered::<dyn ItemTable>::new(Arc::new(aws::DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            res.table.clone(),
             clock.clone(),
-        ));
-        let queue =
-            Arc::new(aws::SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), res.queue_url.clone(), res.dlq_url.clone()));
-        let mailer = Arc::new(aws::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), res.mail_from.clone()));
+        ))));
+        let s3 = aws::s3_client(&sdk, res.s3_path_style);
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(Metered::<dyn BlobStore>::new(Arc::new(aws::S3Blobs::new(s3, res.bucket.clone(), clock.clone()))));
+        let secrets_manager = aws_sdk_secretsmanager::Client::new(&sdk);
+        let secrets = cached(
+            Arc::new(Metered::<dyn SecretStore>::new(Arc::new(aws::AwsSecrets::new(
+                secrets_manager,
+                res.secrets_prefix.clone(),
+            )))),
+            &clock,
+        );
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let queue: Arc<dyn JobQueue> = Arc::new(Metered::<dyn JobQueue>::new(Arc::new(aws::SqsQueue::new(
+            sqs,
+            res.queue_url.clone(),
+            res.dlq_url.clone(),
+        ))));
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let mailer: Arc<dyn Mailer> =
+            Arc::new(Metered::<dyn Mailer>::new(Arc::new(aws::SesMailer::new(ses, res.mail_from.clone()))));
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
         let signer = Arc::new(Signer::new(secrets.clone(), table.clone()));
         Arc::new(Self {
@@ -188,7 +218,9 @@ impl AppContext {
             secrets,
             queue,
             mailer,
-            speech: Arc::new(aws::PollySpeech::new(aws_sdk_polly::Client::new(&sdk))),
+            speech: Arc::new(Metered::<dyn SpeechSynthesizer>::new(Arc::new(aws::PollySpeech::new(
+                aws_sdk_polly::Client::new(&sdk),
+            )))),
             clock,
             ids,
             auth,

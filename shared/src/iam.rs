@@ -81,8 +81,10 @@ fn statement(
 /// group per capability in `access`.
 pub fn statements(access: &[Access]) -> Vec<Statement> {
     let mut out = vec![
-        // Token status, JWKS, replays: every function reads single items.
-        statement("PipelineRead", &["dynamodb:GetItem"], vec![Resource::Table], None),
+        // Token status, JWKS, replays: every function reads single items, by
+        // key (the status read goes out with a read route's first read as one
+        // BatchGetItem: `crate::metering`).
+        statement("PipelineRead", &["dynamodb:GetItem", "dynamodb:BatchGetItem"], vec![Resource::Table], None),
         // Rate-limit windows and idempotency records, and nothing else.
         statement(
             "PipelineLimits",

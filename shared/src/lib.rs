@@ -20,6 +20,7 @@ pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod logging;
+pub mod metering;
 pub mod metrics;
 pub mod oidc;
 pub mod openapi;

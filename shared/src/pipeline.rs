@@ -17,12 +17,15 @@ use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, RequestExt};
 use tracing::Instrument;
 
+use crate::auth::Principal;
 use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiRequest, Reply};
 use crate::idempotency::{self, Begin};
-use crate::ratelimit::{self, Decision, Window};
+use crate::metering::{self, Gate, Meter};
+use crate::ratelimit::{self, Decision, RateClass, Window};
 use crate::routes::Route;
+use crate::tokens::Claims;
 
 /// An API Gateway event as the request `lambda_http` makes of it, after
 /// [`normalise_event`] (which the Lambda entry applies before `lambda_http`
@@ -109,16 +112,28 @@ pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Re
     let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
     async move {
         let mut rate = None;
-        let result = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate))
-            .catch_unwind()
+        let meter = Arc::new(Meter::default());
+        let work = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate)).catch_unwind();
+        let result = metering::metered(meter.clone(), work)
             .await
             .unwrap_or_else(|_| Err(ApiError::internal(format!("handler of {} panicked", route.function))));
-        let response = finish(ctx, result, &request_id, origin.as_deref(), rate);
+        let mut response = finish(ctx, result, &request_id, origin.as_deref(), rate);
+        let cost = meter.cost();
+        if ctx.config.cost_header {
+            set(response.headers_mut(), HeaderName::from_static(metering::COST_HEADER), &cost.to_string());
+        }
         tracing::info!(
             method = %route.method,
             route = route.path,
             status = response.status().as_u16(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            table_reads = cost.reads,
+            table_writes = cost.writes,
+            table_transactions = cost.transactions,
+            table_round_trips = cost.round_trips,
+            blob_calls = cost.blobs,
+            queue_calls = cost.queue,
+            secret_calls = cost.secrets,
             "request"
         );
         response
@@ -161,24 +176,30 @@ async fn run(
         source_ip,
         principal: None,
     };
-    authenticate(ctx, route, &mut api).await?;
+    let token = bearer(route, &api)?;
+    // The token's signature and claims: no call once the keys are loaded.
+    let claims = match &token {
+        Some(token) => Some(ctx.auth.verify(token).await?),
+        None => None,
+    };
+    // A read runs alongside its checks, unless the token says the caller is
+    // below the route's level (the status read may say otherwise: checked first).
+    let below_level = claims.as_ref().is_some_and(|c| permitted(route, &c.principal()).is_err());
+    if route.checks_alongside() && !below_level {
+        return alongside(ctx, route, api, claims, rate).await;
+    }
+    if let Some(claims) = &claims {
+        let principal = ctx.auth.admit(claims).await?;
+        permitted(route, &principal)?;
+        api.principal = Some(principal);
+    }
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
-    let window = route.rate.map(|class| {
-        (class, Window::of(&*ctx.clock, &ctx.config.rate_limits, class, api.principal.as_ref(), &subject))
-    });
+    let window = window(ctx, route, &api, &subject);
     if let Some((class, window)) = &window {
         // A class that counts failures only is read here and counted after the handler.
-        let decision =
-            if class.counts_failures_only() { window.peek(&*ctx.table).await } else { window.hit(&*ctx.table).await };
-        match decision {
-            Ok(decision) => {
-                *rate = Some(decision);
-                if !decision.allowed {
-                    return Err(ApiError::rate_limited(decision.retry_after));
-                }
-            }
-            // Fail open: the store being down must not make every route 429.
-            Err(e) => tracing::error!(error = %e, "rate limiter unavailable"),
+        *rate = count(ctx, window, !class.counts_failures_only()).await;
+        if let Some(decision) = rate.filter(|d| !d.allowed) {
+            return Err(ApiError::rate_limited(decision.retry_after));
         }
     }
     let idem_key = api.header(idempotency::HEADER).map(str::to_string);
@@ -199,11 +220,9 @@ async fn run(
         && let Err(err) = &result
         && err.status.is_client_error()
         && err.status != StatusCode::TOO_MANY_REQUESTS
+        && let Some(decision) = count(ctx, window, true).await
     {
-        match window.hit(&*ctx.table).await {
-            Ok(decision) => *rate = Some(decision),
-            Err(e) => tracing::error!(error = %e, "rate limiter unavailable"),
-        }
+        *rate = Some(decision);
     }
     if let Some(claim) = claim {
         // Only what ran is kept for replays: a refusal (a bad body, a conflict,
@@ -219,10 +238,78 @@ async fn run(
     result
 }
 
-async fn authenticate(ctx: &AppContext, route: &Route, req: &mut ApiRequest) -> ApiResult<()> {
+/// A read route ([`Route::checks_alongside`]): the account status read, the
+/// rate-limit count and the handler at once, the handler running as the
+/// token says. The handler's changes wait for the checks
+/// ([`metering::gated`]), and the status read goes out with the handler's
+/// first single-item read as one call ([`metering::batch`]). The answer is
+/// the checks' refusal when they refuse (the handler's is dropped), and the
+/// handler runs again, after them, when the status changed who the caller is
+/// (a new role or plan since the token was issued).
+async fn alongside(
+    ctx: &Arc<AppContext>,
+    route: &Route,
+    mut api: ApiRequest,
+    claims: Option<Claims>,
+    rate: &mut Option<Decision>,
+) -> ApiResult<Reply> {
+    let guess = claims.as_ref().map(Claims::principal);
+    api.principal = guess.clone();
+    let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
+    let window = window(ctx, route, &api, &subject);
+    let again = claims.is_some().then(|| api.clone());
+    let (keeper, gate) = Gate::new();
+    if claims.is_some() {
+        metering::batch();
+    }
+    let checks = async {
+        let status = async {
+            match &claims {
+                Some(claims) => ctx.auth.admit(claims).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let counted = async {
+            match &window {
+                Some((_, window)) => count(ctx, window, true).await,
+                None => None,
+            }
+        };
+        let (status, decision) = futures::join!(status, counted);
+        // Changes go through once the checks pass, for the caller the handler runs as.
+        let allowed = decision.is_none_or(|d| d.allowed);
+        keeper.decide(allowed && status.as_ref().is_ok_and(|p| *p == guess));
+        (status, decision)
+    };
+    let handler = metering::gated(gate, (route.handler.run)(ctx.clone(), api));
+    let flush = async {
+        // Once the status read and the handler have each had their first turn.
+        tokio::task::yield_now().await;
+        metering::flush().await;
+    };
+    let ((status, decision), result, ()) = futures::join!(checks, handler, flush);
+    *rate = decision;
+    let principal = status?;
+    if let Some(decision) = decision.filter(|d| !d.allowed) {
+        return Err(ApiError::rate_limited(decision.retry_after));
+    }
+    if principal == guess {
+        return result;
+    }
+    // The account's role or plan is not what the token says: as it is now.
+    let (Some(mut api), Some(principal)) = (again, principal) else { return result };
+    permitted(route, &principal)?;
+    api.principal = Some(principal);
+    (route.handler.run)(ctx.clone(), api).await
+}
+
+/// The bearer token a route reads: none for a route without auth (a token
+/// is ignored there), 401 for a malformed `Authorization` header or for a
+/// route that needs a caller and got none.
+fn bearer(route: &Route, req: &ApiRequest) -> ApiResult<Option<String>> {
     use crate::auth::AuthLevel;
     if route.auth == AuthLevel::None {
-        return Ok(());
+        return Ok(None);
     }
     let token = match req.header("authorization") {
         None => None,
@@ -233,20 +320,33 @@ async fn authenticate(ctx: &AppContext, route: &Route, req: &mut ApiRequest) -> 
             _ => return Err(ApiError::unauthorized("Use Authorization: Bearer <accessToken>")),
         },
     };
-    match (token, route.auth.min_role()) {
-        (None, None) => Ok(()),
-        (None, Some(_)) => Err(ApiError::unauthorized("Sign in first")),
-        (Some(token), min_role) => {
-            let principal = ctx.auth.authenticate(&token).await?;
-            if let Some(min) = min_role
-                && principal.role < min
-            {
-                return Err(ApiError::forbidden("You are not allowed to do this"));
-            }
-            req.principal = Some(principal);
-            Ok(())
-        }
+    if token.is_none() && route.auth.min_role().is_some() {
+        return Err(ApiError::unauthorized("Sign in first"));
     }
+    Ok(token)
+}
+
+/// 403 when `principal` is below the route's level.
+fn permitted(route: &Route, principal: &Principal) -> ApiResult<()> {
+    match route.auth.min_role() {
+        Some(min) if principal.role < min => Err(ApiError::forbidden("You are not allowed to do this")),
+        _ => Ok(()),
+    }
+}
+
+/// The caller's rate-limit window for this route (None: not limited).
+fn window(ctx: &AppContext, route: &Route, api: &ApiRequest, subject: &str) -> Option<(RateClass, Window)> {
+    route
+        .rate
+        .map(|class| (class, Window::of(&*ctx.clock, &ctx.config.rate_limits, class, api.principal.as_ref(), subject)))
+}
+
+/// Counts one request in `window` (`hit`), or reads it without counting.
+/// None when the store failed: the limiter fails open, so the store being
+/// down does not make every route 429.
+async fn count(ctx: &AppContext, window: &Window, hit: bool) -> Option<Decision> {
+    let decision = if hit { window.hit(&*ctx.table).await } else { window.peek(&*ctx.table).await };
+    decision.inspect_err(|e| tracing::error!(error = %e, "rate limiter unavailable")).ok()
 }
 
 fn gateway_context(req: &lambda_http::Request) -> (Option<String>, Option<IpAddr>) {

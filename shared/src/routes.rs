@@ -326,6 +326,17 @@ impl Route {
         }
     }
 
+    /// Whether the handler runs alongside the request's checks (the rate
+    /// limit and the account status) instead of after them: a `GET` that
+    /// spends nothing (no rate class beyond `general`), so all it does before
+    /// the checks pass is read. Its changes (a view counted, a job queued)
+    /// still wait for the checks (`crate::metering`), and its answer is
+    /// dropped when they refuse. A `GET` that spends (a model call: `generate`)
+    /// runs after them, as every other method does.
+    pub fn checks_alongside(&self) -> bool {
+        self.method == Method::GET && !self.idempotent && matches!(self.rate, None | Some(RateClass::General))
+    }
+
     /// API Gateway's route key, e.g. `GET /api/jobs/{jobId}`.
     pub fn route_key(&self) -> String {
         format!("{} {}", self.method, self.path)

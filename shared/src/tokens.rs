@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -17,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
-use crate::auth::{Authenticator, Plan, Principal, Role};
+use crate::auth::{Plan, Principal, Role};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
@@ -142,11 +141,19 @@ impl TokenVerifier {
     }
 }
 
-#[async_trait]
-impl Authenticator for TokenVerifier {
-    async fn authenticate(&self, token: &str) -> ApiResult<Principal> {
+impl TokenVerifier {
+    /// The caller of a token: its signature and claims ([`Self::verify`]),
+    /// then its account's status ([`Self::admit`]). 401 for a bad, expired or
+    /// revoked token, 403 for a suspended or banned account.
+    pub async fn authenticate(&self, token: &str) -> ApiResult<Principal> {
         let claims = self.verify(token).await?;
-        // One small read: the account's status and the time before which its tokens are revoked.
+        self.admit(&claims).await
+    }
+
+    /// The caller of verified `claims`, once their account's status allows
+    /// it: one small read, the account's status, role and plan now, and the
+    /// time before which its tokens are revoked.
+    pub async fn admit(&self, claims: &Claims) -> ApiResult<Principal> {
         let status = self.table.get(&keys::account_status(&UserId::from_trusted(&claims.sub))).await?;
         let Some(status) = status else { return Err(ApiError::unauthorized("The account no longer exists")) };
         let suspension_over = status
@@ -169,7 +176,16 @@ impl Authenticator for TokenVerifier {
         }
         let role = status.get("role").cloned().and_then(|r| serde_json::from_value(r).ok()).unwrap_or(claims.role);
         let plan = status.get("plan").cloned().and_then(|p| serde_json::from_value(p).ok()).unwrap_or(claims.plan);
-        Ok(Principal { user_id: claims.sub, role, plan, session: claims.sid })
+        Ok(Principal { user_id: claims.sub.clone(), role, plan, session: claims.sid.clone() })
+    }
+}
+
+impl Claims {
+    /// The caller as the token says, before its account's status is read
+    /// (which may have changed the role or plan since): what a read route's
+    /// handler runs as alongside that read.
+    pub fn principal(&self) -> Principal {
+        Principal { user_id: self.sub.clone(), role: self.role, plan: self.plan, session: self.sid.clone() }
     }
 }
 

@@ -13,6 +13,7 @@ use whatif_shared::adapters::aws::{
 };
 use whatif_shared::clock::{Clock, FixedClock, SystemClock};
 use whatif_shared::conformance;
+use whatif_shared::metering::CachedSecrets;
 use whatif_shared::ports::{BlobStore, JobQueue};
 use whatif_tests::emulator_endpoint;
 
@@ -86,9 +87,10 @@ async fn blob_store_on_moto_s3() {
 async fn secret_store_on_moto_secrets_manager() {
     let Some(url) = emulator_endpoint("WHATIF_TEST_MOTO_URL") else { return };
     let client = aws_sdk_secretsmanager::Client::new(&emulator_config(&url));
-    let secrets =
-        AwsSecrets::new(client, "whatif-conformance/".to_string(), Duration::from_secs(60), Arc::new(SystemClock));
-    conformance::secret_store(Arc::new(secrets)).await;
+    // As the context holds it: what was read kept for a while, a put refreshing it.
+    let secrets = AwsSecrets::new(client, "whatif-conformance/".to_string());
+    let cached = CachedSecrets::new(Arc::new(secrets), Duration::from_secs(60), Arc::new(SystemClock));
+    conformance::secret_store(Arc::new(cached)).await;
 }
 
 #[tokio::test]

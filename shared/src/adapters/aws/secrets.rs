@@ -1,17 +1,11 @@
-//! Secrets on Secrets Manager (`SecretStore`): the secret id is `prefix + name`;
-//! values are cached for `cache_ttl` (by the injected clock), and a put
-//! refreshes the cache. Misses are not cached.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+//! Secrets on Secrets Manager (`SecretStore`): the secret id is `prefix + name`.
+//! Every get is a call; the context keeps what was read for a while
+//! (`crate::metering::CachedSecrets`).
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
-use time::OffsetDateTime;
 
 use super::{error_code, sdk_error};
-use crate::clock::Clock;
 use crate::ports::secrets::{SecretStore, validate_name};
 use crate::ports::{StoreError, StoreResult};
 
@@ -20,29 +14,11 @@ const SERVICE: &str = "secretsmanager";
 pub struct AwsSecrets {
     client: Client,
     prefix: String,
-    cache_ttl: Duration,
-    clock: Arc<dyn Clock>,
-    cache: Mutex<HashMap<String, (String, OffsetDateTime)>>,
 }
 
 impl AwsSecrets {
-    pub fn new(client: Client, prefix: String, cache_ttl: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self { client, prefix, cache_ttl, clock, cache: Mutex::new(HashMap::new()) }
-    }
-
-    fn cached(&self, name: &str) -> Option<String> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let (value, until) = cache.get(name)?;
-        (self.clock.now() < *until).then(|| value.clone())
-    }
-
-    fn remember(&self, name: &str, value: &str) {
-        if self.cache_ttl.is_zero() {
-            return;
-        }
-        let until = self.clock.now() + self.cache_ttl;
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(name.to_string(), (value.to_string(), until));
+    pub fn new(client: Client, prefix: String) -> Self {
+        Self { client, prefix }
     }
 
     fn id(&self, name: &str) -> String {
@@ -54,9 +30,6 @@ impl AwsSecrets {
 impl SecretStore for AwsSecrets {
     async fn get(&self, name: &str) -> StoreResult<Option<String>> {
         validate_name(name)?;
-        if let Some(value) = self.cached(name) {
-            return Ok(Some(value));
-        }
         let out = match self.client.get_secret_value().secret_id(self.id(name)).send().await {
             Ok(out) => out,
             Err(err) if error_code(&err) == Some("ResourceNotFoundException") => return Ok(None),
@@ -68,7 +41,6 @@ impl SecretStore for AwsSecrets {
                 .map_err(|_| StoreError::Invalid(format!("{SERVICE}: secret {name} is not UTF-8")))?,
             (None, None) => return Ok(None),
         };
-        self.remember(name, &value);
         Ok(Some(value))
     }
 
@@ -97,7 +69,6 @@ impl SecretStore for AwsSecrets {
             }
             Err(err) => return Err(sdk_error(SERVICE, &err)),
         }
-        self.remember(name, value);
         Ok(())
     }
 }
