@@ -6,6 +6,7 @@ pub mod fake_http;
 pub mod fake_model;
 pub mod fake_polly;
 pub mod fake_stripe;
+pub mod matrix;
 
 use std::net::SocketAddr;
 use std::path::Path;

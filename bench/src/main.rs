@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|social|load|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -16,6 +16,7 @@
 //!                      the old layout: one binary per route), side by side
 //!   --functions A,B    cold starts of these functions only (default: every route)
 //!   --no-pin           do not pin cold-start children to one CPU
+//!   --write            costs: write the table into docs/performance.md
 //! ```
 //!
 //! Cold starts run the one release binary every function deploys, as each
@@ -24,6 +25,7 @@
 //! `-p whatif-local` for the rps comparison with `wrk`).
 
 mod cold;
+mod costs;
 mod engine;
 mod history;
 mod load;
@@ -66,6 +68,8 @@ pub struct Options {
     /// `load` kills the spawned server with SIGKILL after the load instead
     /// of stopping it, before it checks every write again.
     pub crash: bool,
+    /// `costs` writes its table into docs/performance.md.
+    pub write: bool,
 }
 
 /// One line of the summary table.
@@ -152,7 +156,7 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|social|load|all] [--emulators] [--samples N] \
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|all] [--emulators] [--write] [--samples N] \
      [--iterations N] [--duration SECS] [--connections N] [--clients N] [--server-bin PATH] [--crash] \
      [--bin-dir DIR] [--compare-dir DIR] [--functions A,B] [--no-pin]"
 }
@@ -175,6 +179,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         clients: 200,
         server_bin: None,
         crash: false,
+        write: false,
     };
     let mut command = "all".to_string();
     let mut args = std::env::args().skip(1);
@@ -187,6 +192,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
             "--emulators" => options.emulators = true,
             "--no-pin" => options.pin = false,
             "--crash" => options.crash = true,
+            "--write" => options.write = true,
             "--clients" => options.clients = number("--clients", value("--clients")?)?,
             "--server-bin" => options.server_bin = Some(PathBuf::from(value("--server-bin")?)),
             "--samples" => options.samples = number("--samples", value("--samples")?)?,
@@ -204,7 +210,9 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         }
     }
     let commands = match command.as_str() {
-        "all" => vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing", "social", "load"],
+        "all" => {
+            vec!["cold", "warm", "login", "engine", "history", "rps", "store", "sharing", "social", "load", "costs"]
+        }
         "cold" => vec!["cold"],
         "warm" => vec!["warm"],
         "login" => vec!["login"],
@@ -215,6 +223,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         "sharing" => vec!["sharing"],
         "social" => vec!["social"],
         "load" => vec!["load"],
+        "costs" => vec!["costs"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
     Ok((commands, options))
@@ -245,6 +254,7 @@ async fn main() -> ExitCode {
             "sharing" => sharing::run(&options).await,
             "social" => social::run(&options).await,
             "load" => load::run(&options).await,
+            "costs" => costs::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {

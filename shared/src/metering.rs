@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +48,7 @@ use crate::ports::{
 tokio::task_local! {
     static METER: Arc<Meter>;
     static GATE: Gate;
+    static CHAIN: Chain;
 }
 
 /// The calls one request made, by port.
@@ -177,13 +179,13 @@ pub const COST_HEADER: &str = "x-whatif-cost";
 #[derive(Default)]
 pub struct Meter {
     tally: Mutex<Tally>,
+    /// The chain of the request's calls outside any [`branch`].
+    root: Chain,
 }
 
 #[derive(Default)]
 struct Tally {
     cost: Cost,
-    /// The longest chain of table calls that have returned.
-    settled: u32,
     /// Single-item reads waiting to go out together (see [`batch`]).
     batch: Option<Batch>,
 }
@@ -191,7 +193,32 @@ struct Tally {
 struct Batch {
     /// The table the reads go to (the first read's).
     table: Option<Arc<dyn ItemTable>>,
-    waiting: Vec<(Key, oneshot::Sender<StoreResult<Option<Item>>>)>,
+    waiting: Vec<(Key, Chain, Answer)>,
+}
+
+/// Where a batched read's item goes.
+type Answer = oneshot::Sender<StoreResult<Option<Item>>>;
+
+/// How many table calls one after another a strand of the request has
+/// waited for so far. A call made on it is one more; a [`branch`] starts a
+/// strand of its own (work that runs alongside), which its parent waits
+/// for when it ends.
+#[derive(Clone, Default)]
+struct Chain(Arc<AtomicU32>);
+
+impl Chain {
+    fn depth(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn reach(&self, depth: u32) {
+        self.0.fetch_max(depth, Ordering::Relaxed);
+    }
+}
+
+/// The strand the current code runs on (the request's root outside any branch).
+fn chain(meter: &Meter) -> Chain {
+    CHAIN.try_with(Chain::clone).unwrap_or_else(|_| meter.root.clone())
 }
 
 #[derive(Clone, Copy)]
@@ -214,9 +241,9 @@ impl Meter {
         self.tally.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts a call starting now; a table call's depth is one more than the
-    /// longest chain that has returned.
-    fn begin(&self, call: Call) -> u32 {
+    /// Counts a call made at `depth` (for a table call: its place in the
+    /// chain of calls one after another).
+    fn count(&self, call: Call, depth: u32) {
         let mut tally = self.lock();
         let slot = match call {
             Call::Read => &mut tally.cost.reads,
@@ -227,19 +254,9 @@ impl Meter {
             Call::Secret => &mut tally.cost.secrets,
         };
         *slot += 1;
-        match call {
-            Call::Read | Call::Write | Call::Transaction => {
-                let depth = tally.settled + 1;
-                tally.cost.round_trips = tally.cost.round_trips.max(depth);
-                depth
-            }
-            _ => 0,
+        if matches!(call, Call::Read | Call::Write | Call::Transaction) {
+            tally.cost.round_trips = tally.cost.round_trips.max(depth);
         }
-    }
-
-    fn end(&self, depth: u32) {
-        let mut tally = self.lock();
-        tally.settled = tally.settled.max(depth);
     }
 }
 
@@ -248,30 +265,70 @@ pub async fn metered<F: Future>(meter: Arc<Meter>, work: F) -> F::Output {
     METER.scope(meter, work).await
 }
 
-/// A call in flight, counted on the current request's meter (if any); a
-/// table call's chain ends when it is dropped.
-struct InFlight(Option<(Arc<Meter>, u32)>);
+/// Runs `work` alongside what else the request does: its calls make a
+/// chain of their own, and the code after it has waited for the longer of
+/// the two.
+pub async fn branch<F: Future>(work: F) -> F::Output {
+    let Ok(parent) = METER.try_with(|meter| chain(meter)) else { return work.await };
+    let strand = Chain(Arc::new(AtomicU32::new(parent.depth())));
+    let out = CHAIN.scope(strand.clone(), work).await;
+    parent.reach(strand.depth());
+    out
+}
+
+/// A call in flight, counted on the current request's meter (if any): a
+/// table call is one more on its strand once it returns (it is dropped).
+struct InFlight(Option<(Chain, u32)>);
 
 impl InFlight {
     fn begin(call: Call) -> Self {
-        InFlight(METER.try_with(|meter| (meter.clone(), meter.begin(call))).ok())
+        let table = matches!(call, Call::Read | Call::Write | Call::Transaction);
+        InFlight(
+            METER
+                .try_with(|meter| {
+                    let strand = chain(meter);
+                    let depth = if table { strand.depth() + 1 } else { 0 };
+                    meter.count(call, depth);
+                    (strand, depth)
+                })
+                .ok(),
+        )
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        if let Some((meter, depth)) = &self.0 {
-            meter.end(*depth);
+        if let Some((strand, depth)) = &self.0 {
+            strand.reach(*depth);
         }
     }
 }
 
-/// Whether the request's checks let its changes through: `None` while they run.
+/// Makes `work`, a call of `kind`, counted on the current request's meter.
+/// A call that is done the first time it is polled (the embedded adapters'
+/// reads) still returns on a later turn, as a call over the network does, so
+/// calls started together are side by side on either backend.
+async fn call<F: Future>(kind: Call, work: F) -> F::Output {
+    let _call = InFlight::begin(kind);
+    let mut work = std::pin::pin!(work);
+    match futures::poll!(work.as_mut()) {
+        std::task::Poll::Ready(out) => {
+            if METER.try_with(|_| ()).is_ok() {
+                tokio::task::yield_now().await;
+            }
+            out
+        }
+        std::task::Poll::Pending => work.await,
+    }
+}
+
+/// Whether the request's checks let its changes through (`None` while they
+/// run), and how many table calls one after another they took.
 #[derive(Clone)]
-pub struct Gate(watch::Receiver<Option<bool>>);
+pub struct Gate(watch::Receiver<Option<(bool, u32)>>);
 
 /// Opens or shuts a [`Gate`]; dropped undecided, it shuts it.
-pub struct GateKeeper(watch::Sender<Option<bool>>);
+pub struct GateKeeper(watch::Sender<Option<(bool, u32)>>);
 
 impl Gate {
     pub fn new() -> (GateKeeper, Gate) {
@@ -281,9 +338,11 @@ impl Gate {
 }
 
 impl GateKeeper {
-    /// Lets the held changes through (`true`) or refuses them.
+    /// Lets the held changes through (`true`) or refuses them. Called where
+    /// the checks ran: a change let through comes after them.
     pub fn decide(self, pass: bool) {
-        let _ = self.0.send(Some(pass));
+        let depth = METER.try_with(|meter| chain(meter).depth()).unwrap_or(0);
+        let _ = self.0.send(Some((pass, depth)));
     }
 }
 
@@ -292,7 +351,7 @@ impl Drop for GateKeeper {
         self.0.send_if_modified(|v| {
             let undecided = v.is_none();
             if undecided {
-                *v = Some(false);
+                *v = Some((false, 0));
             }
             undecided
         });
@@ -311,7 +370,10 @@ const REFUSED: &str = "the request was refused by its checks";
 async fn pass() -> StoreResult<()> {
     let Ok(mut gate) = GATE.try_with(|g| g.0.clone()) else { return Ok(()) };
     match gate.wait_for(Option::is_some).await.map(|v| *v) {
-        Ok(Some(true)) => Ok(()),
+        Ok(Some((true, checks))) => {
+            let _ = METER.try_with(|meter| chain(meter).reach(checks));
+            Ok(())
+        }
         _ => Err(StoreError::Unavailable(REFUSED.into())),
     }
 }
@@ -333,32 +395,21 @@ pub async fn flush() {
     let Ok(meter) = METER.try_with(Arc::clone) else { return };
     let Some(Batch { table, waiting }) = meter.lock().batch.take() else { return };
     let Some(table) = table else { return };
-    if let [(key, _)] = waiting.as_slice() {
-        let _call = InFlight::begin(Call::Read);
-        let result = table.get(key).await;
-        if let Some((_, tx)) = waiting.into_iter().next() {
-            let _ = tx.send(result);
-        }
-        return;
-    }
-    let mut keys: Vec<Key> = waiting.iter().map(|(k, _)| k.clone()).collect();
+    // The batch goes out after what each of its reads waited for.
+    let depth = waiting.iter().map(|(_, strand, _)| strand.depth()).max().unwrap_or(0) + 1;
+    meter.count(Call::Read, depth);
+    let mut keys: Vec<Key> = waiting.iter().map(|(k, _, _)| k.clone()).collect();
     keys.sort();
     keys.dedup();
-    let _call = InFlight::begin(Call::Read);
-    match table.batch_get(&keys).await {
-        Ok(items) => {
-            let mut found: HashMap<Key, Item> =
-                items.into_iter().filter_map(|item| Some((Key::of(&item)?, item))).collect();
-            for (key, tx) in waiting {
-                let _ = tx.send(Ok(found.get(&key).cloned()));
-            }
-            found.clear();
-        }
-        Err(e) => {
-            for (_, tx) in waiting {
-                let _ = tx.send(Err(e.clone()));
-            }
-        }
+    let found = match keys.as_slice() {
+        [key] => table.get(key).await.map(|item| item.into_iter().collect::<Vec<_>>()),
+        _ => table.batch_get(&keys).await,
+    };
+    let found: StoreResult<HashMap<Key, Item>> =
+        found.map(|items| items.into_iter().filter_map(|item| Some((Key::of(&item)?, item))).collect());
+    for (key, strand, tx) in waiting {
+        strand.reach(depth);
+        let _ = tx.send(found.as_ref().map(|items| items.get(&key).cloned()).map_err(Clone::clone));
     }
 }
 
@@ -371,7 +422,7 @@ fn join_batch(table: &Arc<dyn ItemTable>, key: &Key) -> Option<oneshot::Receiver
             let batch = tally.batch.as_mut()?;
             let (tx, rx) = oneshot::channel();
             batch.table.get_or_insert_with(|| table.clone());
-            batch.waiting.push((key.clone(), tx));
+            batch.waiting.push((key.clone(), chain(meter), tx));
             Some(rx)
         })
         .ok()
@@ -396,47 +447,39 @@ impl ItemTable for Metered<dyn ItemTable> {
         if let Some(batched) = join_batch(&self.inner, key) {
             return batched.await.unwrap_or_else(|_| Err(StoreError::Unavailable("a batched read was lost".into())));
         }
-        let _call = InFlight::begin(Call::Read);
-        self.inner.get(key).await
+        call(Call::Read, self.inner.get(key)).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        let _call = InFlight::begin(Call::Read);
-        self.inner.batch_get(keys).await
+        call(Call::Read, self.inner.batch_get(keys)).await
     }
 
     async fn put(&self, item: Item, cond: Option<crate::ports::Cond>) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Write);
-        self.inner.put(item, cond).await
+        call(Call::Write, self.inner.put(item, cond)).await
     }
 
     async fn update(&self, key: &Key, update: Update, cond: Option<crate::ports::Cond>) -> StoreResult<Item> {
         pass().await?;
-        let _call = InFlight::begin(Call::Write);
-        self.inner.update(key, update, cond).await
+        call(Call::Write, self.inner.update(key, update, cond)).await
     }
 
     async fn delete(&self, key: &Key, cond: Option<crate::ports::Cond>) -> StoreResult<Option<Item>> {
         pass().await?;
-        let _call = InFlight::begin(Call::Write);
-        self.inner.delete(key, cond).await
+        call(Call::Write, self.inner.delete(key, cond)).await
     }
 
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
-        let _call = InFlight::begin(Call::Read);
-        self.inner.query(query).await
+        call(Call::Read, self.inner.query(query)).await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Transaction);
-        self.inner.transact(ops).await
+        call(Call::Transaction, self.inner.transact(ops)).await
     }
 
     async fn check(&self) -> StoreResult<()> {
-        let _call = InFlight::begin(Call::Read);
-        self.inner.check().await
+        call(Call::Read, self.inner.check()).await
     }
 }
 
@@ -444,35 +487,29 @@ impl ItemTable for Metered<dyn ItemTable> {
 impl BlobStore for Metered<dyn BlobStore> {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.put(key, body, content_type).await
+        call(Call::Blob, self.inner.put(key, body, content_type)).await
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<(Bytes, BlobMeta)>> {
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.get(key).await
+        call(Call::Blob, self.inner.get(key)).await
     }
 
     async fn head(&self, key: &str) -> StoreResult<Option<BlobMeta>> {
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.head(key).await
+        call(Call::Blob, self.inner.head(key)).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.delete(key).await
+        call(Call::Blob, self.inner.delete(key)).await
     }
 
     async fn list(&self, prefix: &str) -> StoreResult<Vec<String>> {
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.list(prefix).await
+        call(Call::Blob, self.inner.list(prefix)).await
     }
 
     async fn delete_all(&self, prefix: &str) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.delete_all(prefix).await
+        call(Call::Blob, self.inner.delete_all(prefix)).await
     }
 
     /// Signed here, no call.
@@ -492,22 +529,19 @@ impl BlobStore for Metered<dyn BlobStore> {
     }
 
     async fn check(&self) -> StoreResult<()> {
-        let _call = InFlight::begin(Call::Blob);
-        self.inner.check().await
+        call(Call::Blob, self.inner.check()).await
     }
 }
 
 #[async_trait]
 impl SecretStore for Metered<dyn SecretStore> {
     async fn get(&self, name: &str) -> StoreResult<Option<String>> {
-        let _call = InFlight::begin(Call::Secret);
-        self.inner.get(name).await
+        call(Call::Secret, self.inner.get(name)).await
     }
 
     async fn put(&self, name: &str, value: &str) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Secret);
-        self.inner.put(name, value).await
+        call(Call::Secret, self.inner.put(name, value)).await
     }
 }
 
@@ -515,36 +549,30 @@ impl SecretStore for Metered<dyn SecretStore> {
 impl JobQueue for Metered<dyn JobQueue> {
     async fn send(&self, body: &str, delay: Duration) -> StoreResult<String> {
         pass().await?;
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.send(body, delay).await
+        call(Call::Queue, self.inner.send(body, delay)).await
     }
 
     async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Delivery>> {
         pass().await?;
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.receive(max, visibility, wait).await
+        call(Call::Queue, self.inner.receive(max, visibility, wait)).await
     }
 
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.delete(receipt).await
+        call(Call::Queue, self.inner.delete(receipt)).await
     }
 
     async fn extend(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
         pass().await?;
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.extend(receipt, visibility).await
+        call(Call::Queue, self.inner.extend(receipt, visibility)).await
     }
 
     async fn dead_letters(&self, max: u32) -> StoreResult<Vec<Delivery>> {
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.dead_letters(max).await
+        call(Call::Queue, self.inner.dead_letters(max)).await
     }
 
     async fn check(&self) -> StoreResult<()> {
-        let _call = InFlight::begin(Call::Queue);
-        self.inner.check().await
+        call(Call::Queue, self.inner.check()).await
     }
 }
 

@@ -262,26 +262,26 @@ async fn alongside(
     if claims.is_some() {
         metering::batch();
     }
-    let checks = async {
-        let status = async {
+    let checks = metering::branch(async {
+        let status = metering::branch(async {
             match &claims {
                 Some(claims) => ctx.auth.admit(claims).await.map(Some),
                 None => Ok(None),
             }
-        };
-        let counted = async {
+        });
+        let counted = metering::branch(async {
             match &window {
                 Some((_, window)) => count(ctx, window, true).await,
                 None => None,
             }
-        };
+        });
         let (status, decision) = futures::join!(status, counted);
         // Changes go through once the checks pass, for the caller the handler runs as.
         let allowed = decision.is_none_or(|d| d.allowed);
         keeper.decide(allowed && status.as_ref().is_ok_and(|p| *p == guess));
         (status, decision)
-    };
-    let handler = metering::gated(gate, (route.handler.run)(ctx.clone(), api));
+    });
+    let handler = metering::branch(metering::gated(gate, (route.handler.run)(ctx.clone(), api)));
     let flush = async {
         // Once the status read and the handler have each had their first turn.
         tokio::task::yield_now().await;
