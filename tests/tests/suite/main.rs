@@ -22,6 +22,7 @@ mod pipeline;
 mod platform_http;
 mod profiles;
 mod properties;
+mod read_checks;
 mod s3_access_denied;
 mod sharing;
 mod social;
