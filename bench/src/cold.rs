@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use whatif_shared::accounts::signing;
 use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_secretsmanager, aws_sdk_sqs};
@@ -18,7 +19,12 @@ use whatif_shared::adapters::aws::{
     emulator_config, s3_client,
 };
 use whatif_shared::clock::{Clock, SystemClock};
+use whatif_shared::config::Config;
+use whatif_shared::context::AppContext;
+use whatif_shared::keys;
+use whatif_shared::ports::Key;
 use whatif_shared::routes::Route;
+use whatif_shared::{ScenarioId, UserId};
 
 use crate::runtime_api::{self, Call, RuntimeApi};
 use crate::{Options, Row, Stats};
@@ -31,6 +37,8 @@ const NAME: &str = "whatif-bench";
 
 struct Backend {
     name: &'static str,
+    /// The AWS adapters on the emulators (else the embedded backend).
+    aws: bool,
     env: Vec<(String, String)>,
     /// Holds the data folder and the children's logs; removed on drop.
     dir: tempfile::TempDir,
@@ -113,7 +121,8 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                 runs.push((format!("{} (own binary)", route.function), old));
             }
             for (label, bin) in runs {
-                match measure(&bin, route, &event, backend, pin, options.samples).await {
+                let run = Run { bin: &bin, route, log: route.function, env: &[] };
+                match measure(&run, &event, backend, pin, options.samples).await {
                     Ok(Measured { init, first, peak_rss_kb, status }) => {
                         let rss =
                             peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
@@ -143,25 +152,188 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                 }
             }
         }
+        if routes.iter().any(|r| r.function == "history-get") {
+            if let Err(e) = side_by_side(&bin, backend, pin, options, &mut rows).await {
+                println!("   history-get as its owner: FAILED: {e}");
+                rows.push(Row::new(format!("cold: history-get, owner ({})", backend.name), "failed", "", Some(false)));
+            }
+        }
     }
     Ok(rows)
 }
 
+/// The yardstick: a minimal Rust Lambda that makes one `GetItem`.
+const YARDSTICK_BIN: &str = "whatif-yardstick";
+/// `history-get`'s first answer, as a multiple of the yardstick's.
+const FIRST_RATIO: f64 = 1.2;
+/// `history-get`'s init, as a multiple of the yardstick's.
+const INIT_RATIO: f64 = 1.1;
+/// `history-get`'s peak resident set on the AWS adapters.
+const RSS_BUDGET_MB: f64 = 12.0;
+
+/// `history-get` as its signed-in owner reading their scenario (the status
+/// read, the rate-limit count and the read itself), and on the AWS backend
+/// the yardstick reading the same item, side by side in one run.
+async fn side_by_side(
+    bin: &Path,
+    backend: &Backend,
+    pin: Option<usize>,
+    options: &Options,
+    rows: &mut Vec<Row>,
+) -> Result<(), String> {
+    let route = crate::route("history-get")?;
+    let (event, key) = owner_read(backend, &options.workspace).await?;
+    let line = |label: &str, m: &Measured| {
+        let rss = m.peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
+        println!(
+            "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
+            label, m.init.min, m.init.median, m.init.p95, m.first.min, m.first.median, m.first.p95, rss, m.status
+        );
+    };
+    let run = Run { bin, route, log: "history-get-owner", env: &[] };
+    let read = measure(&run, &event, backend, pin, options.samples).await?;
+    if read.status != 200 {
+        return Err(format!("the owner's read answered {}", read.status));
+    }
+    line("history-get (owner)", &read);
+    let rss_mb = read.peak_rss_kb.map(|r| r.median / 1024.0);
+    rows.push(Row::new(
+        format!("cold: history-get, signed-in owner ({})", backend.name),
+        format!(
+            "init {:.1} ms, first response {:.1} ms (p95 {:.1}), {} MB",
+            read.init.median,
+            read.first.median,
+            read.first.p95,
+            rss_mb.map_or("?".into(), |r| format!("{r:.1}"))
+        ),
+        "",
+        None,
+    ));
+    if !backend.aws {
+        return Ok(());
+    }
+    let yardstick = options.bin_dir.join(YARDSTICK_BIN);
+    if !yardstick.is_file() {
+        return Err(format!(
+            "no yardstick at {}: build it with cargo build --release -p whatif-bench --bin {YARDSTICK_BIN}",
+            yardstick.display()
+        ));
+    }
+    let env = [("YARDSTICK_PK".to_string(), key.pk.clone()), ("YARDSTICK_SK".to_string(), key.sk.clone())];
+    let run = Run { bin: &yardstick, route, log: "yardstick", env: &env };
+    let stick = measure(&run, &event, backend, pin, options.samples).await?;
+    if stick.status != 200 {
+        return Err(format!("the yardstick answered {}", stick.status));
+    }
+    line("yardstick (one GetItem)", &stick);
+    let first = read.first.median / stick.first.median;
+    let init = read.init.median / stick.init.median;
+    println!("   history-get ÷ yardstick: first response {first:.2}×, init {init:.2}×");
+    rows.push(Row::new(
+        "cold: history-get (owner) ÷ one-GetItem yardstick, first response (AWS on emulators)",
+        format!("{first:.2}× ({:.1} ms vs {:.1} ms)", read.first.median, stick.first.median),
+        "≤ 1.2×",
+        Some(first <= FIRST_RATIO),
+    ));
+    rows.push(Row::new(
+        "cold: history-get (owner) ÷ one-GetItem yardstick, init (AWS on emulators)",
+        format!("{init:.2}× ({:.1} ms vs {:.1} ms)", read.init.median, stick.init.median),
+        "≤ 1.1×",
+        Some(init <= INIT_RATIO),
+    ));
+    let stick_rss = stick.peak_rss_kb.map(|r| r.median / 1024.0);
+    rows.push(Row::new(
+        "cold: history-get (owner) peak RSS (AWS on emulators)",
+        format!(
+            "{} MB (yardstick {} MB)",
+            rss_mb.map_or("?".into(), |r| format!("{r:.1}")),
+            stick_rss.map_or("?".into(), |r| format!("{r:.1}"))
+        ),
+        "≤ 12 MB",
+        Some(rss_mb.is_some_and(|r| r <= RSS_BUDGET_MB)),
+    ));
+    Ok(())
+}
+
+/// A new account with one scenario on `backend`, made through the routes
+/// in-process: `history-get`'s event for its owner reading it (bearer token
+/// and path), and the scenario's table key.
+async fn owner_read(backend: &Backend, workspace: &Path) -> Result<(Bytes, Key), String> {
+    // The backend's context, built from its environment as a function's is.
+    // SAFETY: set before any other thread reads the environment; the
+    // variables are the backend's own and are removed below.
+    let aws_env: Vec<&(String, String)> = if backend.aws { backend.env.iter().collect() } else { Vec::new() };
+    for (name, value) in &aws_env {
+        unsafe { std::env::set_var(name, value) };
+    }
+    if backend.aws {
+        unsafe { std::env::set_var("AWS_REGION", "us-east-1") };
+    }
+    let config = Config::from_env(&backend.env.iter().cloned().collect());
+    let ctx = match config {
+        Ok(config) => AppContext::connect(config).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    for (name, _) in &aws_env {
+        unsafe { std::env::remove_var(name) };
+    }
+    if backend.aws {
+        unsafe { std::env::remove_var("AWS_REGION") };
+    }
+    let ctx = ctx?;
+    let email = format!("cold-owner-{}-{}@example.com", std::process::id(), ctx.ids.ulid());
+    let body = json!({"email": email, "password": "a cold start 42"}).to_string();
+    let (status, answer) = crate::call(&ctx, crate::route("auth-register")?, workspace, &body, None).await?;
+    if status != 201 {
+        return Err(format!("register answered {status}: {answer}"));
+    }
+    let token = answer["data"]["accessToken"].as_str().ok_or("no access token")?.to_string();
+    let owner = answer["data"]["user"]["id"].as_str().ok_or("no user id")?.to_string();
+    let body = json!({"topic": "What if the tide stopped for a day?", "options": {"length": "short"}}).to_string();
+    let (status, answer) =
+        crate::call(&ctx, crate::route("generation-generate")?, workspace, &body, Some(&token)).await?;
+    if status != 200 {
+        return Err(format!("generate answered {status}: {answer}"));
+    }
+    let id = answer["data"]["scenario"]["id"].as_str().ok_or("no scenario id")?.to_string();
+    ctx.flush();
+    // The embedded store is one process's at a time: closed before the functions start.
+    drop(ctx);
+    let route = crate::route("history-get")?;
+    let mut event: serde_json::Value = serde_json::from_slice(&runtime_api::event(workspace, route))
+        .map_err(|e| format!("events/history-get.json does not parse: {e}"))?;
+    let path = format!("/api/scenarios/{id}");
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["pathParameters"]["id"] = json!(id);
+    event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    let key = keys::scenario(&UserId::from_trusted(owner), &ScenarioId::from_trusted(id));
+    Ok((Bytes::from(event.to_string()), key))
+}
+
+/// What one cold start spawns: `bin` as `route`'s function (its
+/// `_HANDLER`), with `env` beside the backend's, logging to `<log>.log`.
+struct Run<'a> {
+    bin: &'a Path,
+    route: &'a Route,
+    log: &'a str,
+    env: &'a [(String, String)],
+}
+
 /// Init, first-response and peak-RSS statistics of `samples` cold starts.
 async fn measure(
-    bin: &Path,
-    route: &Route,
+    run: &Run<'_>,
     event: &Bytes,
     backend: &Backend,
     pin: Option<usize>,
     samples: usize,
 ) -> Result<Measured, String> {
-    let log = backend.dir.path().join(format!("{}.log", route.function));
+    let log = backend.dir.path().join(format!("{}.log", run.log));
     // The first start warms the page cache (and creates the embedded store).
-    start_once(bin, route, event, backend, pin, &log).await?;
+    start_once(run, event, backend, pin, &log).await?;
     let (mut init, mut first, mut rss, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
     for _ in 0..samples {
-        let sample = start_once(bin, route, event, backend, pin, &log).await?;
+        let sample = start_once(run, event, backend, pin, &log).await?;
         init.push(sample.init_ms);
         first.push(sample.first_ms);
         rss.extend(sample.peak_rss_kb);
@@ -178,13 +350,13 @@ async fn measure(
 
 /// One cold start: spawn, serve one event, read the peak RSS, kill.
 async fn start_once(
-    bin: &Path,
-    route: &Route,
+    run: &Run<'_>,
     event: &Bytes,
     backend: &Backend,
     pin: Option<usize>,
     log: &Path,
 ) -> Result<Sample, String> {
+    let (bin, route) = (run.bin, run.route);
     let (api, mut calls) =
         RuntimeApi::start(route.function, event.clone()).await.map_err(|e| format!("runtime API: {e}"))?;
     let log_file = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
@@ -194,6 +366,7 @@ async fn start_once(
         .env_clear()
         .envs(lambda_env(route, api.addr, bin))
         .envs(backend.env.iter().map(|(k, v)| (k, v)))
+        .envs(run.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(stderr);
@@ -278,7 +451,7 @@ fn embedded() -> Result<Backend, String> {
         ("WHATIF_BACKEND".to_string(), "embedded".to_string()),
         ("WHATIF_DATA_DIR".to_string(), dir.path().join("data").display().to_string()),
     ];
-    Ok(Backend { name: "embedded", env, dir })
+    Ok(Backend { name: "embedded", aws: false, env, dir })
 }
 
 /// The emulator endpoints: from the environment, required with `--emulators`.
@@ -336,7 +509,7 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
     env.push(("WHATIF_QUEUE_URL".into(), queue_url));
     env.push(("WHATIF_DLQ_URL".into(), dlq_url));
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
-    Ok(Backend { name: "AWS on emulators", env, dir })
+    Ok(Backend { name: "AWS on emulators", aws: true, env, dir })
 }
 
 /// The CPU to pin children to (the last one), when `taskset` works here.
