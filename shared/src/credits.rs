@@ -210,10 +210,11 @@ pub async fn account(ctx: &AppContext, user: &UserId) -> ApiResult<Account> {
     let now = ctx.clock.now();
     let period = period_of(now);
     for attempt in 0..8u32 {
-        let item = ctx.table.get(&keys::credits(user)).await?;
+        // The balance and the plan at once.
+        let balance = async { ctx.table.get(&keys::credits(user)).await.map_err(ApiError::from) };
+        let (item, plan) = futures::try_join!(balance, plan_of(ctx, user))?;
         let seen_period = item.as_ref().and_then(|i| i.get(PERIOD)).and_then(Value::as_str).map(str::to_string);
         let seen_balance = item.as_ref().and_then(|i| i.get(BALANCE)).and_then(Value::as_i64);
-        let plan = plan_of(ctx, user).await?;
         let allowance = ctx.config.billing.allowance(plan);
         if seen_period.as_deref() == Some(period.as_str()) {
             return Ok(Account {

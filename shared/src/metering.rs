@@ -193,7 +193,9 @@ struct Tally {
 struct Batch {
     /// The table the reads go to (the first read's).
     table: Option<Arc<dyn ItemTable>>,
-    waiting: Vec<(Key, Chain, Answer)>,
+    /// Each read: its key, its strand and how deep that strand was when it
+    /// was asked for, and where its item goes.
+    waiting: Vec<(Key, Chain, u32, Answer)>,
 }
 
 /// Where a batched read's item goes.
@@ -281,13 +283,14 @@ pub async fn branch<F: Future>(work: F) -> F::Output {
 struct InFlight(Option<(Chain, u32)>);
 
 impl InFlight {
-    fn begin(call: Call) -> Self {
+    /// A call that waited for calls as deep as `after` (None: for what its strand has waited for so far).
+    fn begin(call: Call, after: Option<u32>) -> Self {
         let table = matches!(call, Call::Read | Call::Write | Call::Transaction);
         InFlight(
             METER
                 .try_with(|meter| {
                     let strand = chain(meter);
-                    let depth = if table { strand.depth() + 1 } else { 0 };
+                    let depth = if table { after.unwrap_or_else(|| strand.depth()) + 1 } else { 0 };
                     meter.count(call, depth);
                     (strand, depth)
                 })
@@ -309,7 +312,12 @@ impl Drop for InFlight {
 /// reads) still returns on a later turn, as a call over the network does, so
 /// calls started together are side by side on either backend.
 async fn call<F: Future>(kind: Call, work: F) -> F::Output {
-    let _call = InFlight::begin(kind);
+    call_after(None, kind, work).await
+}
+
+/// [`call`], for a call that waited for calls as deep as `after` (a change that waited for the checks).
+async fn call_after<F: Future>(after: Option<u32>, kind: Call, work: F) -> F::Output {
+    let _call = InFlight::begin(kind, after);
     let mut work = std::pin::pin!(work);
     match futures::poll!(work.as_mut()) {
         std::task::Poll::Ready(out) => {
@@ -367,13 +375,13 @@ pub async fn gated<F: Future>(gate: Gate, work: F) -> F::Output {
 const REFUSED: &str = "the request was refused by its checks";
 
 /// Waits, inside [`gated`], until the checks pass; an error if they refuse.
-async fn pass() -> StoreResult<()> {
-    let Ok(mut gate) = GATE.try_with(|g| g.0.clone()) else { return Ok(()) };
+/// What the change then waited for: the deeper of its strand when it was
+/// asked for and the checks (None outside a gate: nothing more than its strand).
+async fn pass() -> StoreResult<Option<u32>> {
+    let Ok(mut gate) = GATE.try_with(|g| g.0.clone()) else { return Ok(None) };
+    let asked_at = METER.try_with(|meter| chain(meter).depth()).unwrap_or(0);
     match gate.wait_for(Option::is_some).await.map(|v| *v) {
-        Ok(Some((true, checks))) => {
-            let _ = METER.try_with(|meter| chain(meter).reach(checks));
-            Ok(())
-        }
+        Ok(Some((true, checks))) => Ok(Some(asked_at.max(checks))),
         _ => Err(StoreError::Unavailable(REFUSED.into())),
     }
 }
@@ -396,9 +404,9 @@ pub async fn flush() {
     let Some(Batch { table, waiting }) = meter.lock().batch.take() else { return };
     let Some(table) = table else { return };
     // The batch goes out after what each of its reads waited for.
-    let depth = waiting.iter().map(|(_, strand, _)| strand.depth()).max().unwrap_or(0) + 1;
+    let depth = waiting.iter().map(|(_, _, asked_at, _)| *asked_at).max().unwrap_or(0) + 1;
     meter.count(Call::Read, depth);
-    let mut keys: Vec<Key> = waiting.iter().map(|(k, _, _)| k.clone()).collect();
+    let mut keys: Vec<Key> = waiting.iter().map(|(k, _, _, _)| k.clone()).collect();
     keys.sort();
     keys.dedup();
     let found = match keys.as_slice() {
@@ -407,7 +415,7 @@ pub async fn flush() {
     };
     let found: StoreResult<HashMap<Key, Item>> =
         found.map(|items| items.into_iter().filter_map(|item| Some((Key::of(&item)?, item))).collect());
-    for (key, strand, tx) in waiting {
+    for (key, strand, _, tx) in waiting {
         strand.reach(depth);
         let _ = tx.send(found.as_ref().map(|items| items.get(&key).cloned()).map_err(Clone::clone));
     }
@@ -422,7 +430,9 @@ fn join_batch(table: &Arc<dyn ItemTable>, key: &Key) -> Option<oneshot::Receiver
             let batch = tally.batch.as_mut()?;
             let (tx, rx) = oneshot::channel();
             batch.table.get_or_insert_with(|| table.clone());
-            batch.waiting.push((key.clone(), chain(meter), tx));
+            let strand = chain(meter);
+            let asked_at = strand.depth();
+            batch.waiting.push((key.clone(), strand, asked_at, tx));
             Some(rx)
         })
         .ok()
@@ -455,18 +465,18 @@ impl ItemTable for Metered<dyn ItemTable> {
     }
 
     async fn put(&self, item: Item, cond: Option<crate::ports::Cond>) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Write, self.inner.put(item, cond)).await
+        let after = pass().await?;
+        call_after(after, Call::Write, self.inner.put(item, cond)).await
     }
 
     async fn update(&self, key: &Key, update: Update, cond: Option<crate::ports::Cond>) -> StoreResult<Item> {
-        pass().await?;
-        call(Call::Write, self.inner.update(key, update, cond)).await
+        let after = pass().await?;
+        call_after(after, Call::Write, self.inner.update(key, update, cond)).await
     }
 
     async fn delete(&self, key: &Key, cond: Option<crate::ports::Cond>) -> StoreResult<Option<Item>> {
-        pass().await?;
-        call(Call::Write, self.inner.delete(key, cond)).await
+        let after = pass().await?;
+        call_after(after, Call::Write, self.inner.delete(key, cond)).await
     }
 
     async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
@@ -474,8 +484,8 @@ impl ItemTable for Metered<dyn ItemTable> {
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Transaction, self.inner.transact(ops)).await
+        let after = pass().await?;
+        call_after(after, Call::Transaction, self.inner.transact(ops)).await
     }
 
     async fn check(&self) -> StoreResult<()> {
@@ -486,8 +496,8 @@ impl ItemTable for Metered<dyn ItemTable> {
 #[async_trait]
 impl BlobStore for Metered<dyn BlobStore> {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Blob, self.inner.put(key, body, content_type)).await
+        let after = pass().await?;
+        call_after(after, Call::Blob, self.inner.put(key, body, content_type)).await
     }
 
     async fn get(&self, key: &str) -> StoreResult<Option<(Bytes, BlobMeta)>> {
@@ -499,8 +509,8 @@ impl BlobStore for Metered<dyn BlobStore> {
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Blob, self.inner.delete(key)).await
+        let after = pass().await?;
+        call_after(after, Call::Blob, self.inner.delete(key)).await
     }
 
     async fn list(&self, prefix: &str) -> StoreResult<Vec<String>> {
@@ -508,8 +518,8 @@ impl BlobStore for Metered<dyn BlobStore> {
     }
 
     async fn delete_all(&self, prefix: &str) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Blob, self.inner.delete_all(prefix)).await
+        let after = pass().await?;
+        call_after(after, Call::Blob, self.inner.delete_all(prefix)).await
     }
 
     /// Signed here, no call.
@@ -540,31 +550,31 @@ impl SecretStore for Metered<dyn SecretStore> {
     }
 
     async fn put(&self, name: &str, value: &str) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Secret, self.inner.put(name, value)).await
+        let after = pass().await?;
+        call_after(after, Call::Secret, self.inner.put(name, value)).await
     }
 }
 
 #[async_trait]
 impl JobQueue for Metered<dyn JobQueue> {
     async fn send(&self, body: &str, delay: Duration) -> StoreResult<String> {
-        pass().await?;
-        call(Call::Queue, self.inner.send(body, delay)).await
+        let after = pass().await?;
+        call_after(after, Call::Queue, self.inner.send(body, delay)).await
     }
 
     async fn receive(&self, max: u32, visibility: Duration, wait: Duration) -> StoreResult<Vec<Delivery>> {
-        pass().await?;
-        call(Call::Queue, self.inner.receive(max, visibility, wait)).await
+        let after = pass().await?;
+        call_after(after, Call::Queue, self.inner.receive(max, visibility, wait)).await
     }
 
     async fn delete(&self, receipt: &str) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Queue, self.inner.delete(receipt)).await
+        let after = pass().await?;
+        call_after(after, Call::Queue, self.inner.delete(receipt)).await
     }
 
     async fn extend(&self, receipt: &str, visibility: Duration) -> StoreResult<()> {
-        pass().await?;
-        call(Call::Queue, self.inner.extend(receipt, visibility)).await
+        let after = pass().await?;
+        call_after(after, Call::Queue, self.inner.extend(receipt, visibility)).await
     }
 
     async fn dead_letters(&self, max: u32) -> StoreResult<Vec<Delivery>> {

@@ -156,8 +156,8 @@ pub async fn usage(ctx: &AppContext, days: u32) -> ApiResult<Vec<Usage>> {
         (0..i64::from(days.max(1))).rev().map(|back| day_of(today - Duration::days(back))).collect();
     let keys: Vec<Key> = wanted.iter().map(|d| keys::stats_day(d)).collect();
     let mut by_day: BTreeMap<String, BTreeMap<String, (i64, i64)>> = BTreeMap::new();
-    for chunk in keys.chunks(100) {
-        for item in ctx.table.batch_get(chunk).await? {
+    {
+        for item in crate::ports::table::get_all(ctx.table.as_ref(), &keys).await? {
             let Some(day) = item.get(PK).and_then(Value::as_str).and_then(|pk| pk.strip_prefix("STATSDAY#")) else {
                 continue;
             };

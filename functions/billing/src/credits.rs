@@ -42,6 +42,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         ),
         None => None,
     };
+    // The account first: a new month's first read grants the allowance, which the ledger then shows.
     let account = credits::account(&ctx, &user).await?;
     let (ledger, last) = credits::ledger(&ctx, &user, paging.limit as usize, after.as_deref()).await?;
     let next_cursor = last.map(|sk| {

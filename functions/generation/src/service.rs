@@ -364,10 +364,15 @@ async fn paid_by(
 pub async fn tree(ctx: &AppContext, caller: Option<&str>, id: &str) -> ApiResult<Tree> {
     // The caller's id is a verified token's; `id` a ULID the route parsed.
     let caller = caller.map(UserId::from_trusted);
-    let node = store::get_visible(ctx, caller.as_ref(), &ScenarioId::from_trusted(id)).await?;
+    let asked = ScenarioId::from_trusted(id);
+    // Most trees are asked for by their root: its tree is read beside it (and
+    // dropped unless the node is visible), and read again only for a node that is not.
+    let (node, nodes) =
+        futures::try_join!(store::get_visible(ctx, caller.as_ref(), &asked), store::tree_nodes(ctx, &asked))?;
+    let nodes =
+        if node.root().as_str() == asked.as_str() { nodes } else { store::tree_nodes(ctx, &node.root()).await? };
     let owner = node.is_owned_by(caller.as_ref());
-    let mut nodes: Vec<Scenario> =
-        store::tree_nodes(ctx, &node.root()).await?.into_iter().filter(|n| owner || n.is_public).collect();
+    let mut nodes: Vec<Scenario> = nodes.into_iter().filter(|n| owner || n.is_public).collect();
     // The index is eventually consistent on DynamoDB: a node just written may be missing.
     if !nodes.iter().any(|n| n.id == node.id) {
         nodes.push(node.clone());

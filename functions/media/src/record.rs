@@ -124,6 +124,18 @@ pub async fn get_owned(ctx: &AppContext, owner: &UserId, id: &str, kind: MediaKi
         .ok_or_else(|| ApiError::not_found(if kind == MediaKind::Video { "Video" } else { "Audio" }))
 }
 
+/// The caller's media `id` of `kind` and its state, read at once (a job has
+/// its media's id); 404 as [`get_owned`].
+pub async fn get_owned_with_state(
+    ctx: &AppContext,
+    owner: &UserId,
+    id: &str,
+    kind: MediaKind,
+) -> ApiResult<(Media, State)> {
+    let (media, job) = futures::try_join!(get_owned(ctx, owner, id, kind), records::get(ctx, id))?;
+    Ok((media, state_of(ctx, job)))
+}
+
 /// Records the finished files; fails (condition) when the item is gone,
 /// so a media deleted while it rendered does not come back.
 pub async fn set_files(
@@ -171,7 +183,22 @@ pub struct State {
 
 /// The state of `media` (its job record; a missing one reads as failed).
 pub async fn state(ctx: &AppContext, media: &Media) -> ApiResult<State> {
-    Ok(match records::get(ctx, &media.id).await? {
+    Ok(state_of(ctx, records::get(ctx, &media.id).await?))
+}
+
+/// The states of `media`, in its order: their job records read at once.
+pub async fn states(ctx: &AppContext, media: &[Media]) -> ApiResult<Vec<State>> {
+    let keys: Vec<whatif_shared::ports::Key> = media.iter().map(|m| keys::job(&m.id)).collect();
+    let mut jobs = std::collections::HashMap::new();
+    for item in whatif_shared::ports::table::get_all(ctx.table.as_ref(), &keys).await? {
+        let job = records::record_of(&item)?;
+        jobs.insert(job.id.clone(), job);
+    }
+    Ok(media.iter().map(|m| state_of(ctx, jobs.remove(&m.id))).collect())
+}
+
+fn state_of(ctx: &AppContext, job: Option<JobRecord>) -> State {
+    match job {
         Some(JobRecord { status, progress, error, updated_at, .. }) => State { status, progress, error, updated_at },
         None => State {
             status: JobStatus::Failed,
@@ -179,5 +206,5 @@ pub async fn state(ctx: &AppContext, media: &Media) -> ApiResult<State> {
             error: Some("Its job record is gone".into()),
             updated_at: rfc3339(ctx.clock.now()),
         },
-    })
+    }
 }

@@ -40,8 +40,7 @@ pub struct AudioAnswer {
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("audioId")?.to_string();
-    let media = record::get_owned(&ctx, &req.user()?.id(), &id, MediaKind::Audio).await?;
-    let state = record::state(&ctx, &media).await?;
+    let (media, state) = record::get_owned_with_state(&ctx, &req.user()?.id(), &id, MediaKind::Audio).await?;
     let (mut url, mut expires_at) = (None, None);
     if state.status == JobStatus::Succeeded
         && let Some(key) = media.file("audio")

@@ -37,8 +37,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         Some("subtitles") => true,
         Some(_) => return Err(ApiError::validation("file", "must be video or subtitles")),
     };
-    let media = record::get_owned(&ctx, &req.user()?.id(), &id, MediaKind::Video).await?;
-    let state = record::state(&ctx, &media).await?;
+    let (media, state) = record::get_owned_with_state(&ctx, &req.user()?.id(), &id, MediaKind::Video).await?;
     let (Some(video), Some(subtitles)) = (media.file("video"), media.file("subtitles")) else {
         return Err(not_ready(state.status));
     };

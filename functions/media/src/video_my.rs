@@ -26,10 +26,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let total = videos.len();
     let start = paging.offset().min(total);
     let end = (start + paging.limit as usize).min(total);
-    let mut page = Vec::with_capacity(end - start);
-    for media in videos.drain(start..end) {
-        let state = record::state(&ctx, &media).await?;
-        page.push(VideoAnswer::new(media, state));
-    }
+    let media: Vec<_> = videos.drain(start..end).collect();
+    let states = record::states(&ctx, &media).await?;
+    let page: Vec<VideoAnswer> = media.into_iter().zip(states).map(|(m, s)| VideoAnswer::new(m, s)).collect();
     Ok(Reply::ok(MyVideos { videos: page, pagination: Pagination::new(paging.page, paging.limit, total as u64) }))
 }

@@ -55,7 +55,6 @@ impl VideoAnswer {
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let id = req.path_ulid("videoId")?.to_string();
-    let media = record::get_owned(&ctx, &req.user()?.id(), &id, MediaKind::Video).await?;
-    let state = record::state(&ctx, &media).await?;
+    let (media, state) = record::get_owned_with_state(&ctx, &req.user()?.id(), &id, MediaKind::Video).await?;
     Ok(Reply::ok(VideoAnswer::new(media, state)))
 }

@@ -9,7 +9,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use whatif_shared::context::AppContext;
 use whatif_shared::social::achievements::{self, Earned};
-use whatif_shared::social::stats;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -21,8 +20,7 @@ pub struct AchievementsAnswer {
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let me = req.user()?.id();
-    let counters = stats::get(&ctx, &me).await?;
-    let achievements = achievements::of(&ctx, &me, &counters).await?;
+    let achievements = achievements::of(&ctx, &me).await?;
     let earned = achievements.iter().filter(|a| a.earned_at.is_some()).count();
     Ok(Reply::ok(AchievementsAnswer { total: achievements.len(), earned, achievements }))
 }

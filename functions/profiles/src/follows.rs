@@ -48,14 +48,18 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         Some(_) => return Err(ApiError::validation("type", "must be followers or following")),
     };
     let paging = PageRequest::from_request(&req)?;
-    visible::public_account(&ctx, &user).await?;
-    let counts = stats::get(&ctx, &user).await?;
-    let (query, sort_attr, other, total) = if followers {
-        (Query::partition(Index::Gsi2, keys::followers_of(&user)), GSI2_SK, "followerId", counts.followers)
+    let (query, sort_attr, other) = if followers {
+        (Query::partition(Index::Gsi2, keys::followers_of(&user)), GSI2_SK, "followerId")
     } else {
-        (Query::partition(Index::Gsi1, keys::following_of(&user)), GSI1_SK, "followeeId", counts.following)
+        (Query::partition(Index::Gsi1, keys::following_of(&user)), GSI1_SK, "followeeId")
     };
-    let (items, next_cursor, page) = page_of(&ctx, query, sort_attr, &paging).await?;
+    // Whether the account shows, its counts and the page, at once (the page is dropped if it does not show).
+    let (_, counts, (items, next_cursor, page)) = futures::try_join!(
+        visible::public_account(&ctx, &user),
+        stats::get(&ctx, &user),
+        page_of(&ctx, query, sort_attr, &paging)
+    )?;
+    let total = if followers { counts.followers } else { counts.following };
     let ids: Vec<UserId> =
         items.iter().filter_map(|i| i.get(other).and_then(Value::as_str)).map(UserId::from_trusted).collect();
     let cards = authors::cards(&ctx, &ids).await?;

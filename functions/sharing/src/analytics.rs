@@ -68,8 +68,13 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     let query = Query::partition(Index::Primary, keys::share_stats_partition(&owner))
         .sk(SortKey::Between(from.to_string(), to.to_string()));
+    // The days' counts and the owner's shares, at once.
+    let (days, shares) = futures::try_join!(
+        async { Ok(query_all(ctx.table.as_ref(), query, MAX_DAYS as usize).await?) },
+        mine::all_of(&ctx, &owner)
+    )?;
     let mut counted: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
-    for item in query_all(ctx.table.as_ref(), query, MAX_DAYS as usize).await? {
+    for item in days {
         if let Some(date) = item.get("date").and_then(Value::as_str).map(str::to_string) {
             counted.insert(date, item);
         }
@@ -91,7 +96,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         daily.push(Day { shares: number(item, SHARES), views: number(item, VIEWS), records, date });
     }
     let now = ctx.clock.now();
-    let active_shares = mine::all_of(&ctx, &owner).await?.iter().filter(|s| s.is_live(now)).count() as u64;
+    let active_shares = shares.iter().filter(|s| s.is_live(now)).count() as u64;
     let analytics = Analytics {
         date_from: from.to_string(),
         date_to: to.to_string(),

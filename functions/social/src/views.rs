@@ -126,10 +126,7 @@ pub async fn cards_and_likes(
     if let Some(viewer) = viewer {
         keys.extend(liked.iter().map(|(target, id)| keys::like(target.name(), id, viewer)));
     }
-    let mut items: Vec<Item> = Vec::new();
-    for chunk in keys.chunks(100) {
-        items.extend(ctx.table.batch_get(chunk).await?);
-    }
+    let items: Vec<Item> = whatif_shared::ports::table::get_all(ctx.table.as_ref(), &keys).await?;
     let mut cards: HashMap<String, Author> =
         unique.iter().map(|id| (id.to_string(), Author::anonymous(id.as_str()))).collect();
     let mut users = Vec::new();

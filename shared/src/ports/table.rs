@@ -217,6 +217,20 @@ pub trait ItemTable: Send + Sync {
     async fn check(&self) -> StoreResult<()>;
 }
 
+/// The most keys of one `batch_get` (DynamoDB's `BatchGetItem` limit).
+pub const MAX_BATCH_GET: usize = 100;
+
+/// The items that exist among `keys` (any number; each key read once), in
+/// no particular order: one `batch_get` per [`MAX_BATCH_GET`] keys, all at
+/// once, so any number of keys costs one round trip.
+pub async fn get_all(table: &dyn ItemTable, keys: &[Key]) -> StoreResult<Vec<Item>> {
+    let mut unique = keys.to_vec();
+    unique.sort();
+    unique.dedup();
+    let reads = unique.chunks(MAX_BATCH_GET).map(|chunk| table.batch_get(chunk));
+    Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
 /// Every item `query` finds, page after page, at most `cap` (a query that
 /// must see a whole partition: an owner's shares, a day range).
 pub async fn query_all(table: &dyn ItemTable, mut query: Query, cap: usize) -> StoreResult<Vec<Item>> {

@@ -664,11 +664,9 @@ pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day
     marker.insert(crate::ports::table::TTL.into(), expires.unix_timestamp().into());
     let mut ops = vec![TxOp::Put { item: marker, cond: Some(Cond::NotExists) }];
     ops.extend(add_to_counter(&owner, &id, Counter::Views));
+    ops.extend(social::feed::view_op(scenario));
     match ctx.table.transact(ops).await {
-        Ok(()) => {
-            social::feed::count_view(ctx, scenario).await;
-            Ok(true)
-        }
+        Ok(()) => Ok(true),
         Err(StoreError::TransactionCanceled { .. }) => Ok(false),
         Err(e) => Err(e.into()),
     }
@@ -690,12 +688,10 @@ pub async fn history(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<Histo
 /// The owner's scenarios `ids` that exist and are not deleted, in the order of `ids`.
 pub async fn get_many(ctx: &AppContext, owner_id: &UserId, ids: &[ScenarioId]) -> ApiResult<Vec<Scenario>> {
     let mut found = std::collections::HashMap::new();
-    for chunk in ids.chunks(100) {
-        let keys: Vec<_> = chunk.iter().map(|id| keys::scenario(owner_id, id)).collect();
-        for item in ctx.table.batch_get(&keys).await? {
-            let scenario = Scenario::from_item(item)?;
-            found.insert(scenario.id.clone(), scenario);
-        }
+    let keys: Vec<_> = ids.iter().map(|id| keys::scenario(owner_id, id)).collect();
+    for item in crate::ports::table::get_all(ctx.table.as_ref(), &keys).await? {
+        let scenario = Scenario::from_item(item)?;
+        found.insert(scenario.id.clone(), scenario);
     }
     Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).filter(|s| !s.is_deleted()).collect())
 }

@@ -187,9 +187,17 @@ async fn earned_at(ctx: &AppContext, user: &UserId) -> ApiResult<Vec<(Achievemen
 /// Every achievement, earned ones (with when) first in the order earned,
 /// then the others with the account's progress. Awards first what the
 /// counters have reached, so one missed after an error is earned now.
-pub async fn of(ctx: &AppContext, user: &UserId, stats: &SocialStats) -> ApiResult<Vec<Earned>> {
-    check(ctx, user, stats).await?;
-    let mut have = earned_at(ctx, user).await?;
+pub async fn of(ctx: &AppContext, user: &UserId) -> ApiResult<Vec<Earned>> {
+    // The counters and what was earned, read at once.
+    let (stats, mut have) = futures::try_join!(super::stats::get(ctx, user), earned_at(ctx, user))?;
+    let stats = &stats;
+    // What the counters reached but no award says (a write that failed after its action).
+    for achievement in Achievement::ALL {
+        let reached = achievement.threshold().is_some_and(|(counter, n)| count(stats, counter) >= n);
+        if reached && !have.iter().any(|(a, _)| *a == achievement) && award(ctx, user, achievement).await? {
+            have.push((achievement, rfc3339(ctx.clock.now())));
+        }
+    }
     have.sort_by(|a, b| a.1.cmp(&b.1));
     let mut out: Vec<Earned> = have
         .iter()

@@ -58,21 +58,22 @@ pub async fn card(ctx: &AppContext, user: &User) -> ApiResult<Author> {
 }
 
 /// The cards of `ids` (each once), by id; an account that is gone shows as
-/// [`Author::anonymous`]. One batch read per 100 accounts.
+/// [`Author::anonymous`]. One round trip of batch reads.
 pub async fn cards(ctx: &AppContext, ids: &[UserId]) -> ApiResult<HashMap<String, Author>> {
     let mut unique: Vec<&UserId> = ids.iter().collect();
     unique.sort();
     unique.dedup();
     let mut out: HashMap<String, Author> =
         unique.iter().map(|id| (id.to_string(), Author::anonymous(id.as_str()))).collect();
-    for chunk in unique.chunks(100) {
-        let keys: Vec<Key> = chunk.iter().map(|id| keys::user_profile(id)).collect();
-        let users: Vec<User> =
-            ctx.table.batch_get(&keys).await?.into_iter().filter_map(|i| User::from_item(i).ok()).collect();
-        let made = futures::future::try_join_all(users.iter().map(|u| card(ctx, u))).await?;
-        for author in made {
-            out.insert(author.id.clone(), author);
-        }
+    let keys: Vec<Key> = unique.iter().map(|id| keys::user_profile(id)).collect();
+    let users: Vec<User> = crate::ports::table::get_all(ctx.table.as_ref(), &keys)
+        .await?
+        .into_iter()
+        .filter_map(|i| User::from_item(i).ok())
+        .collect();
+    let made = futures::future::try_join_all(users.iter().map(|u| card(ctx, u))).await?;
+    for author in made {
+        out.insert(author.id.clone(), author);
     }
     Ok(out)
 }

@@ -9,11 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::context::AppContext;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::keys;
-use crate::ports::StoreError;
 use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, PK, SK, TxOp, Update};
 use crate::scenarios::store::Scenario;
 use crate::scenarios::types::PromptType;
@@ -100,17 +98,15 @@ pub fn remove_op(scenario: &Scenario) -> Option<TxOp> {
     is_listed(scenario).then(|| TxOp::Delete { key: keys::public_scenario(&scenario.scenario_id()), cond: None })
 }
 
-/// Counts a view on a listed scenario's entry too (the feeds rank by it).
-/// Best effort: the view itself is counted on the scenario already.
-pub async fn count_view(ctx: &AppContext, scenario: &Scenario) {
-    if !is_listed(scenario) {
-        return;
-    }
-    let key = keys::public_scenario(&scenario.scenario_id());
-    match ctx.table.update(&key, Update::new().add("viewCount", 1), Some(Cond::Exists)).await {
-        Ok(_) | Err(StoreError::ConditionFailed) => {}
-        Err(e) => tracing::warn!(scenario_id = %scenario.id, error = %e, "could not count a view on the feed entry"),
-    }
+/// The view counted on a listed scenario's entry too (the feeds rank by
+/// it), in the transaction that counts it on the scenario: nothing for a
+/// scenario that is not listed (an entry gone meanwhile cancels the view).
+pub fn view_op(scenario: &Scenario) -> Option<TxOp> {
+    is_listed(scenario).then(|| TxOp::Update {
+        key: keys::public_scenario(&scenario.scenario_id()),
+        update: Update::new().add("viewCount", 1),
+        cond: Some(Cond::Exists),
+    })
 }
 
 /// The owner of an entry, for the owner's activity.

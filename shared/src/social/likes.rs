@@ -174,13 +174,10 @@ pub fn liked_among(items: &[Item], user: &UserId, target: Target) -> HashSet<Str
         .collect()
 }
 
-/// Which of `ids` `user` has liked: batch gets of the markers (100 a call).
+/// Which of `ids` `user` has liked: batch gets of the markers, at once.
 pub async fn liked(ctx: &AppContext, user: &UserId, target: Target, ids: &[String]) -> ApiResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for chunk in marker_keys(user, target, ids).chunks(100) {
-        out.extend(liked_among(&ctx.table.batch_get(chunk).await?, user, target));
-    }
-    Ok(out)
+    let markers = crate::ports::table::get_all(ctx.table.as_ref(), &marker_keys(user, target, ids)).await?;
+    Ok(liked_among(&markers, user, target))
 }
 
 /// Removes every like of a target that is gone (its deletion): each marker

@@ -128,13 +128,11 @@ pub async fn get(ctx: &AppContext, user: &UserId) -> ApiResult<SocialStats> {
 /// The counters of each of `users`, by id (zeros for those with none).
 pub async fn get_many(ctx: &AppContext, users: &[UserId]) -> ApiResult<HashMap<String, SocialStats>> {
     let mut out: HashMap<String, SocialStats> = users.iter().map(|u| (u.to_string(), SocialStats::default())).collect();
-    for chunk in users.chunks(100) {
-        let keys: Vec<Key> = chunk.iter().map(keys::social_stats).collect();
-        for item in ctx.table.batch_get(&keys).await? {
-            let Some(pk) = item.get(PK).and_then(Value::as_str) else { continue };
-            let id = pk.trim_start_matches("USER#").to_string();
-            out.insert(id, SocialStats::from_item(Some(item)));
-        }
+    let keys: Vec<Key> = users.iter().map(keys::social_stats).collect();
+    for item in crate::ports::table::get_all(ctx.table.as_ref(), &keys).await? {
+        let Some(pk) = item.get(PK).and_then(Value::as_str) else { continue };
+        let id = pk.trim_start_matches("USER#").to_string();
+        out.insert(id, SocialStats::from_item(Some(item)));
     }
     Ok(out)
 }
