@@ -152,11 +152,11 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                 }
             }
         }
-        if routes.iter().any(|r| r.function == "history-get") {
-            if let Err(e) = side_by_side(&bin, backend, pin, options, &mut rows).await {
-                println!("   history-get as its owner: FAILED: {e}");
-                rows.push(Row::new(format!("cold: history-get, owner ({})", backend.name), "failed", "", Some(false)));
-            }
+        if routes.iter().any(|r| r.function == "history-get")
+            && let Err(e) = side_by_side(&bin, backend, pin, options, &mut rows).await
+        {
+            println!("   history-get as its owner: FAILED: {e}");
+            rows.push(Row::new(format!("cold: history-get, owner ({})", backend.name), "failed", "", Some(false)));
         }
     }
     Ok(rows)
