@@ -189,10 +189,15 @@ impl AppContext {
             res.table.clone(),
             clock.clone(),
         ))));
-        let s3 = aws::s3_client(&sdk, res.s3_path_style);
+        // Every client but the table's is made on first use (most functions reach the table alone).
+        let path_style = res.s3_path_style;
+        let s3 = aws::Lazy::new({
+            let sdk = sdk.clone();
+            move || aws::s3_client(&sdk, path_style)
+        });
         let blobs: Arc<dyn BlobStore> =
             Arc::new(Metered::<dyn BlobStore>::new(Arc::new(aws::S3Blobs::new(s3, res.bucket.clone(), clock.clone()))));
-        let secrets_manager = aws_sdk_secretsmanager::Client::new(&sdk);
+        let secrets_manager = aws::Lazy::of(&sdk, aws_sdk_secretsmanager::Client::new);
         let secrets = cached(
             Arc::new(Metered::<dyn SecretStore>::new(Arc::new(aws::AwsSecrets::new(
                 secrets_manager,
@@ -200,13 +205,13 @@ impl AppContext {
             )))),
             &clock,
         );
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let sqs = aws::Lazy::of(&sdk, aws_sdk_sqs::Client::new);
         let queue: Arc<dyn JobQueue> = Arc::new(Metered::<dyn JobQueue>::new(Arc::new(aws::SqsQueue::new(
             sqs,
             res.queue_url.clone(),
             res.dlq_url.clone(),
         ))));
-        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let ses = aws::Lazy::of(&sdk, aws_sdk_sesv2::Client::new);
         let mailer: Arc<dyn Mailer> =
             Arc::new(Metered::<dyn Mailer>::new(Arc::new(aws::SesMailer::new(ses, res.mail_from.clone()))));
         let auth = Arc::new(TokenVerifier::new(table.clone(), clock.clone()));
@@ -218,9 +223,10 @@ impl AppContext {
             secrets,
             queue,
             mailer,
-            speech: Arc::new(Metered::<dyn SpeechSynthesizer>::new(Arc::new(aws::PollySpeech::new(
-                aws_sdk_polly::Client::new(&sdk),
-            )))),
+            speech: Arc::new(Metered::<dyn SpeechSynthesizer>::new(Arc::new(aws::PollySpeech::new(aws::Lazy::of(
+                &sdk,
+                aws_sdk_polly::Client::new,
+            ))))),
             clock,
             ids,
             auth,

@@ -91,6 +91,18 @@ pub fn session_form(config: &BillingConfig, pack: &Pack, account_id: &str) -> Ve
     form
 }
 
+/// The HTTP client of every call to Stripe: made once per process (its
+/// connections kept), the timeout set per call from the configuration.
+fn client() -> Result<&'static reqwest::Client, &'static String> {
+    static CLIENT: std::sync::LazyLock<Result<reqwest::Client, String>> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .user_agent(concat!("whatif-billing/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("the Stripe HTTP client: {e}"))
+    });
+    CLIENT.as_ref()
+}
+
 /// Creates a Checkout Session through Stripe's API. `idempotency_key` makes
 /// a retry return the session the first call made.
 pub async fn create_session(
@@ -102,14 +114,11 @@ pub async fn create_session(
 ) -> ApiResult<Session> {
     let unavailable = || ApiError::unavailable("The payment provider is unavailable; try again in a minute");
     let body = serde_urlencoded::to_string(session_form(config, pack, account_id)).map_err(ApiError::internal)?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.stripe_timeout_ms))
-        .user_agent(concat!("whatif-billing/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(ApiError::internal)?;
+    let client = client().map_err(|e| ApiError::internal(e.clone()))?;
     let url = format!("{}/v1/checkout/sessions", config.stripe_base_url);
     let response = client
         .post(&url)
+        .timeout(Duration::from_millis(config.stripe_timeout_ms))
         .bearer_auth(secret_key)
         .header("Idempotency-Key", idempotency_key)
         .header("Content-Type", "application/x-www-form-urlencoded")

@@ -49,6 +49,47 @@ pub fn emulator_config(endpoint_url: &str) -> SdkConfig {
 const MAX_MESSAGE_CHARS: usize = 200;
 
 /// The error code of a service error (None for transport failures).
+/// An SDK client made on its first use, so a function builds only the
+/// clients its calls reach (most read the table alone): less to do at
+/// init, less memory. One made already (tests, tools) is taken as it is.
+pub struct Lazy<C> {
+    client: std::sync::OnceLock<C>,
+    make: Option<Box<dyn Fn() -> C + Send + Sync>>,
+}
+
+impl<C> Lazy<C> {
+    pub fn new(make: impl Fn() -> C + Send + Sync + 'static) -> Self {
+        Self { client: std::sync::OnceLock::new(), make: Some(Box::new(make)) }
+    }
+
+    /// The client `make` builds from `sdk`, on first use.
+    pub fn of(sdk: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self
+    where
+        C: 'static,
+    {
+        let sdk = sdk.clone();
+        Self::new(move || make(&sdk))
+    }
+}
+
+impl<C> From<C> for Lazy<C> {
+    fn from(client: C) -> Self {
+        Self { client: std::sync::OnceLock::from(client), make: None }
+    }
+}
+
+impl<C> std::ops::Deref for Lazy<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        self.client.get_or_init(|| match &self.make {
+            Some(make) => make(),
+            // `From` sets the client, and only `new` leaves it to be made.
+            None => unreachable!("a lazy client without a maker is made already"),
+        })
+    }
+}
+
 pub(crate) fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     match err {
         SdkError::ServiceError(_) => err.code(),

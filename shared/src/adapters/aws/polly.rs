@@ -22,13 +22,13 @@ pub const POLLY_MAX_TEXT_CHARS: usize = 3000;
 pub const POLLY_MAX_TOTAL_CHARS: usize = 6000;
 
 pub struct PollySpeech {
-    client: Client,
+    client: super::Lazy<Client>,
     voices: tokio::sync::OnceCell<Vec<Voice>>,
 }
 
 impl PollySpeech {
-    pub fn new(client: Client) -> Self {
-        Self { client, voices: tokio::sync::OnceCell::new() }
+    pub fn new(client: impl Into<super::Lazy<Client>>) -> Self {
+        Self { client: client.into(), voices: tokio::sync::OnceCell::new() }
     }
 
     async fn all_voices(&self) -> Result<&Vec<Voice>, SpeechError> {

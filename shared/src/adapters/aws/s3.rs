@@ -62,14 +62,14 @@ pub async fn create_bucket_if_missing(client: &Client, bucket: &str) -> StoreRes
 }
 
 pub struct S3Blobs {
-    client: Client,
+    client: super::Lazy<Client>,
     bucket: String,
     clock: Arc<dyn Clock>,
 }
 
 impl S3Blobs {
-    pub fn new(client: Client, bucket: String, clock: Arc<dyn Clock>) -> Self {
-        Self { client, bucket, clock }
+    pub fn new(client: impl Into<super::Lazy<Client>>, bucket: String, clock: Arc<dyn Clock>) -> Self {
+        Self { client: client.into(), bucket, clock }
     }
 
     /// A presigning config starting now (by the clock) and lasting `ttl`.

@@ -12,13 +12,13 @@ use crate::ports::{StoreError, StoreResult};
 const SERVICE: &str = "secretsmanager";
 
 pub struct AwsSecrets {
-    client: Client,
+    client: super::Lazy<Client>,
     prefix: String,
 }
 
 impl AwsSecrets {
-    pub fn new(client: Client, prefix: String) -> Self {
-        Self { client, prefix }
+    pub fn new(client: impl Into<super::Lazy<Client>>, prefix: String) -> Self {
+        Self { client: client.into(), prefix }
     }
 
     fn id(&self, name: &str) -> String {

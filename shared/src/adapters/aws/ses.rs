@@ -12,13 +12,13 @@ const SERVICE: &str = "ses";
 const CHARSET: &str = "UTF-8";
 
 pub struct SesMailer {
-    client: Client,
+    client: super::Lazy<Client>,
     from: String,
 }
 
 impl SesMailer {
-    pub fn new(client: Client, from: String) -> Self {
-        Self { client, from }
+    pub fn new(client: impl Into<super::Lazy<Client>>, from: String) -> Self {
+        Self { client: client.into(), from }
     }
 }
 

@@ -21,14 +21,14 @@ const MAX_DELAY: Duration = Duration::from_secs(900);
 const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
 
 pub struct SqsQueue {
-    client: Client,
+    client: super::Lazy<Client>,
     queue_url: String,
     dlq_url: Option<String>,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, queue_url: String, dlq_url: Option<String>) -> Self {
-        Self { client, queue_url, dlq_url }
+    pub fn new(client: impl Into<super::Lazy<Client>>, queue_url: String, dlq_url: Option<String>) -> Self {
+        Self { client: client.into(), queue_url, dlq_url }
     }
 
     async fn receive_from(
