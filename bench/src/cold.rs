@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 use whatif_shared::accounts::signing;
-use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_secretsmanager, aws_sdk_sqs};
+use whatif_shared::adapters::aws::sdk::{aws_sdk_dynamodb, aws_sdk_secretsmanager, aws_sdk_sesv2, aws_sdk_sqs};
 use whatif_shared::adapters::aws::{
     AwsSecrets, DynamoTable, create_bucket_if_missing, create_queues_if_missing, create_table_if_missing,
     emulator_config, s3_client,
@@ -34,6 +34,8 @@ const INIT_BUDGET_MS: f64 = 20.0;
 /// How long one cold start may take before it counts as failed.
 const SAMPLE_TIMEOUT: Duration = Duration::from_secs(15);
 const NAME: &str = "whatif-bench";
+/// The sender the functions mail from on the emulators.
+const MAIL_FROM: &str = "noreply@whatif.example";
 
 struct Backend {
     name: &'static str,
@@ -255,31 +257,40 @@ async fn side_by_side(
     Ok(())
 }
 
+/// Variables set in this process's environment until dropped.
+struct Env(Vec<String>);
+
+impl Env {
+    fn set(vars: &[(String, String)]) -> Self {
+        let region = ("AWS_REGION".to_string(), "us-east-1".to_string());
+        let vars: Vec<&(String, String)> = vars.iter().chain((!vars.is_empty()).then_some(&region)).collect();
+        for (name, value) in &vars {
+            // SAFETY: the benchmark reads no variable from another thread
+            // meanwhile; these are the backend's own, removed on drop.
+            unsafe { std::env::set_var(name, value) };
+        }
+        Env(vars.into_iter().map(|(name, _)| name.clone()).collect())
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            // SAFETY: as in `Env::set`.
+            unsafe { std::env::remove_var(name) };
+        }
+    }
+}
+
 /// A new account with one scenario on `backend`, made through the routes
 /// in-process: `history-get`'s event for its owner reading it (bearer token
 /// and path), and the scenario's table key.
 async fn owner_read(backend: &Backend, workspace: &Path) -> Result<(Bytes, Key), String> {
-    // The backend's context, built from its environment as a function's is.
-    // SAFETY: set before any other thread reads the environment; the
-    // variables are the backend's own and are removed below.
-    let aws_env: Vec<&(String, String)> = if backend.aws { backend.env.iter().collect() } else { Vec::new() };
-    for (name, value) in &aws_env {
-        unsafe { std::env::set_var(name, value) };
-    }
-    if backend.aws {
-        unsafe { std::env::set_var("AWS_REGION", "us-east-1") };
-    }
-    let config = Config::from_env(&backend.env.iter().cloned().collect());
-    let ctx = match config {
-        Ok(config) => AppContext::connect(config).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    for (name, _) in &aws_env {
-        unsafe { std::env::remove_var(name) };
-    }
-    if backend.aws {
-        unsafe { std::env::remove_var("AWS_REGION") };
-    }
+    // The backend's context, built from its environment as a function's is
+    // (the SDK reads its endpoints and credentials from the process's, on first use).
+    let _env = Env::set(if backend.aws { &backend.env } else { &[] });
+    let config = Config::from_env(&backend.env.iter().cloned().collect()).map_err(|e| e.to_string())?;
+    let ctx = AppContext::connect(config).await.map_err(|e| e.to_string());
     let ctx = ctx?;
     let email = format!("cold-owner-{}-{}@example.com", std::process::id(), ctx.ids.ulid());
     let body = json!({"email": email, "password": "a cold start 42"}).to_string();
@@ -481,6 +492,13 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
             AwsSecrets::new(aws_sdk_secretsmanager::Client::new(&emulator_config(moto)), "whatif/".to_string());
         let keys_table = DynamoTable::new(table, NAME.to_string(), clock.clone());
         signing::ensure(&secrets, &keys_table, &*clock).await.map_err(|e| format!("signing keys: {}", e.message))?;
+        // moto, like the SES sandbox, refuses unverified senders (sign-up mails one).
+        let ses = aws_sdk_sesv2::Client::new(&emulator_config(moto));
+        if let Err(err) = ses.create_email_identity().email_identity(MAIL_FROM).send().await
+            && aws_sdk_sesv2::error::ProvideErrorMetadata::code(&err) != Some("AlreadyExistsException")
+        {
+            return Err(format!("verify the sender on {moto}: {err}"));
+        }
         let sqs = aws_sdk_sqs::Client::new(&emulator_config(moto));
         create_queues_if_missing(&sqs, &format!("{NAME}-jobs"), 5).await.map_err(|e| format!("queues on {moto}: {e}"))
     };
@@ -496,7 +514,7 @@ async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
         ("AWS_ENDPOINT_URL_SESV2", moto),
         ("WHATIF_TABLE_NAME", NAME),
         ("WHATIF_BUCKET_NAME", NAME),
-        ("WHATIF_MAIL_FROM", "noreply@whatif.example"),
+        ("WHATIF_MAIL_FROM", MAIL_FROM),
         ("WHATIF_S3_PATH_STYLE", "true"),
         // DynamoDB Local keeps one database per access key and region: the
         // functions must use the key the table was created with.

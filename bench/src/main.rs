@@ -241,6 +241,10 @@ async fn main() -> ExitCode {
     if cfg!(debug_assertions) {
         println!("WARNING: this is a debug build; figures only mean something with --release\n");
     }
+    // The in-process server's log, when asked for (what a failed setup step said).
+    if std::env::var_os("RUST_LOG").is_some() {
+        whatif_shared::logging::init(false);
+    }
     let mut rows = Vec::new();
     let mut failed = false;
     for command in commands {

@@ -176,18 +176,25 @@ async fn run(
         source_ip,
         principal: None,
     };
-    let token = bearer(route, &api)?;
     // The token's signature and claims: no call once the keys are loaded.
-    let claims = match &token {
-        Some(token) => Some(ctx.auth.verify(token).await?),
+    let token = match bearer(route, &api)? {
         None => None,
+        Some(token) => Some(match ctx.auth.verify_loaded(&token) {
+            Some(verified) => Token::Verified(verified?),
+            None => Token::Unverified { claims: ctx.auth.peek(&token)?, token },
+        }),
     };
     // A read runs alongside its checks, unless the token says the caller is
     // below the route's level (the status read may say otherwise: checked first).
-    let below_level = claims.as_ref().is_some_and(|c| permitted(route, &c.principal()).is_err());
+    let below_level = token.as_ref().is_some_and(|t| permitted(route, &t.claims().principal()).is_err());
     if route.checks_alongside() && !below_level {
-        return alongside(ctx, route, api, claims, rate).await;
+        return alongside(ctx, route, api, token, rate).await;
     }
+    let claims = match token {
+        None => None,
+        Some(Token::Verified(claims)) => Some(claims),
+        Some(Token::Unverified { token, .. }) => Some(ctx.auth.verify(&token).await?),
+    };
     if let Some(claims) = &claims {
         let principal = ctx.auth.admit(claims).await?;
         permitted(route, &principal)?;
@@ -250,10 +257,11 @@ async fn alongside(
     ctx: &Arc<AppContext>,
     route: &Route,
     mut api: ApiRequest,
-    claims: Option<Claims>,
+    token: Option<Token>,
     rate: &mut Option<Decision>,
 ) -> ApiResult<Reply> {
-    let guess = claims.as_ref().map(Claims::principal);
+    let claims = token.as_ref().map(Token::claims);
+    let guess = claims.map(Claims::principal);
     api.principal = guess.clone();
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
     let window = window(ctx, route, &api, &subject);
@@ -264,8 +272,15 @@ async fn alongside(
     }
     let checks = metering::branch(async {
         let status = metering::branch(async {
-            match &claims {
-                Some(claims) => ctx.auth.admit(claims).await.map(Some),
+            match &token {
+                Some(Token::Verified(claims)) => ctx.auth.admit(claims).await.map(Some),
+                // The keys are read with the status (one batch): nothing is
+                // answered or changed unless the signature then holds.
+                Some(Token::Unverified { token, claims }) => {
+                    let (verified, admitted) = futures::join!(ctx.auth.verify(token), ctx.auth.admit(claims));
+                    verified?;
+                    admitted.map(Some)
+                }
                 None => Ok(None),
             }
         });
@@ -276,6 +291,16 @@ async fn alongside(
             }
         });
         let (status, decision) = futures::join!(status, counted);
+        // A token that was not ours counted a request for the account it
+        // names: uncounted again.
+        if status.is_err()
+            && decision.is_some()
+            && matches!(token, Some(Token::Unverified { .. }))
+            && let Some((_, window)) = &window
+            && let Err(e) = window.give_back(&*ctx.table, 1).await
+        {
+            tracing::warn!(error = %e, "could not uncount a refused token's request");
+        }
         // Changes go through once the checks pass, for the caller the handler runs as.
         let allowed = decision.is_none_or(|d| d.allowed);
         keeper.decide(allowed && status.as_ref().is_ok_and(|p| *p == guess));
@@ -301,6 +326,22 @@ async fn alongside(
     permitted(route, &principal)?;
     api.principal = Some(principal);
     (route.handler.run)(ctx.clone(), api).await
+}
+
+/// A bearer token, its signature checked, or not yet (its keys are not
+/// loaded: the first request of a process).
+enum Token {
+    Verified(Claims),
+    Unverified { token: String, claims: Claims },
+}
+
+impl Token {
+    /// What the token says (checked or not).
+    fn claims(&self) -> &Claims {
+        match self {
+            Token::Verified(claims) | Token::Unverified { claims, .. } => claims,
+        }
+    }
 }
 
 /// The bearer token a route reads: none for a route without auth (a token

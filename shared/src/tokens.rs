@@ -111,12 +111,36 @@ impl TokenVerifier {
 
     /// Checks a token's signature and claims (not the account's status).
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        if header.alg != Algorithm::EdDSA {
-            return Err(invalid());
-        }
-        let kid = header.kid.ok_or_else(invalid)?;
-        let key = self.key(&kid).await?;
+        let key = self.key(&kid_of(token)?).await?;
+        self.verify_with(token, &key)
+    }
+
+    /// [`Self::verify`] without a call: None when the token's key is not
+    /// loaded yet (the first request of a process), so verifying it would
+    /// read the published keys.
+    pub fn verify_loaded(&self, token: &str) -> Option<ApiResult<Claims>> {
+        let kid = match kid_of(token) {
+            Ok(kid) => kid,
+            Err(e) => return Some(Err(e)),
+        };
+        let cache = self.cache.try_read().ok()?;
+        let cache = cache.as_ref().filter(|c| c.loaded.elapsed() < KEYS_FRESH_FOR)?;
+        let key = cache.keys.get(&kid)?;
+        Some(self.verify_with(token, key))
+    }
+
+    /// What a token says, before its signature is checked: what a read can
+    /// start with while the keys load ([`Self::verify`] must then pass
+    /// before anything of it is answered or changed). 401 for a token that
+    /// is no token of ours, or whose subject is no account id.
+    pub fn peek(&self, token: &str) -> ApiResult<Claims> {
+        kid_of(token)?;
+        let claims: Claims = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map_err(|_| invalid())?;
+        UserId::parse(&claims.sub).map_err(|_| invalid())?;
+        Ok(claims)
+    }
+
+    fn verify_with(&self, token: &str, key: &DecodingKey) -> ApiResult<Claims> {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -124,7 +148,7 @@ impl TokenVerifier {
         // Times are checked below against the injected clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|_| invalid())?.claims;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|_| invalid())?.claims;
         // Every access token belongs to a session (so signing out ends it) and
         // lives 15 minutes at most: a token without either was not made here.
         if claims.sid.as_deref().is_none_or(str::is_empty) || claims.exp - claims.iat > MAX_ACCESS_LIFETIME_SECS {
@@ -187,6 +211,15 @@ impl Claims {
     pub fn principal(&self) -> Principal {
         Principal { user_id: self.sub.clone(), role: self.role, plan: self.plan, session: self.sid.clone() }
     }
+}
+
+/// The `kid` of an EdDSA token's header (the one algorithm we sign with).
+fn kid_of(token: &str) -> ApiResult<String> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+    if header.alg != Algorithm::EdDSA {
+        return Err(invalid());
+    }
+    header.kid.ok_or_else(invalid)
 }
 
 fn invalid() -> ApiError {

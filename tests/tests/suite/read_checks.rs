@@ -128,3 +128,40 @@ async fn an_owner_reading_a_scenario_waits_for_one_table_round_trip() {
         Some("reads=1;writes=1;transactions=0;round-trips=1;blobs=0;queue=0;secrets=0")
     );
 }
+
+/// `token` with one character of its signature changed.
+fn tampered(token: &str) -> String {
+    let at = token.rfind('.').expect("a signature") + 10;
+    let mut bytes = token.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("ASCII")
+}
+
+#[tokio::test]
+async fn a_bad_signature_on_a_process_s_first_read_counts_nothing_for_the_account_it_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = server(&dir, 50).await;
+    // Signing up verifies no token: the keys are not loaded yet when the forged token comes.
+    let (token, _) = account(&server, "first-read").await;
+    let refused = api::get(&server, "/api/users/profile", Some(&tampered(&token))).await;
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(refused.code(), "TOKEN_INVALID");
+    assert!(refused.body.get("data").is_none());
+    let mine = api::get(&server, "/api/users/profile", Some(&token)).await;
+    assert_eq!(mine.status, 200, "{mine:?}");
+    assert_eq!(mine.header("x-ratelimit-remaining"), Some("49"), "only the account's own request counts");
+}
+
+#[tokio::test]
+async fn a_process_s_first_read_loads_the_keys_in_its_one_batch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = server(&dir, 50).await;
+    let (token, _) = account(&server, "cold-read").await;
+    let read = api::get(&server, "/api/users/profile", Some(&token)).await;
+    assert_eq!(read.status, 200, "{read:?}");
+    // The published keys, the status and the account in one BatchGetItem; the count beside it.
+    assert_eq!(
+        read.header("x-whatif-cost"),
+        Some("reads=1;writes=1;transactions=0;round-trips=1;blobs=0;queue=0;secrets=0")
+    );
+}
