@@ -2,17 +2,16 @@
 //! embedded store and (with `--emulators`) on DynamoDB Local:
 //!
 //! - the latest feed, a page of 20 for a signed-in reader, with the table
-//!   calls it made counted by a wrapper of the table port (budget: at most 2:
-//!   one query of the feed partition, one batch get for authors and likes);
+//!   calls it made counted as every request's are (`metering`; budget: at
+//!   most 2: one query of the feed partition, one batch get for authors and
+//!   likes);
 //! - the following feed of a reader who follows 500 accounts with 3 posts
 //!   each (one of them private): fan-out on read (budget: under 100 ms on
 //!   the embedded store).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use http::Method;
 use whatif_shared::UserId;
 use whatif_shared::adapters::aws::sdk::aws_sdk_dynamodb;
@@ -22,8 +21,9 @@ use whatif_shared::clock::rfc3339;
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::http::ApiRequest;
-use whatif_shared::ports::table::{Cond, Item, ItemTable, Key, Query, QueryPage, TxOp, Update};
-use whatif_shared::ports::{StoreError, StoreResult};
+use whatif_shared::metering::{self, Cost, Meter, Metered};
+use whatif_shared::ports::StoreError;
+use whatif_shared::ports::table::ItemTable;
 use whatif_shared::routes::Route;
 use whatif_shared::social::follows;
 use whatif_shared::social::posts::{Post, PostType, Visibility};
@@ -36,58 +36,6 @@ const SAMPLES: usize = 30;
 const FOLLOWING_BUDGET_MS: f64 = 100.0;
 const LATEST_BUDGET_CALLS: usize = 2;
 
-/// The table port, counting the calls that reach it.
-struct Counting {
-    inner: Arc<dyn ItemTable>,
-    queries: AtomicUsize,
-    gets: AtomicUsize,
-    batch_gets: AtomicUsize,
-}
-
-impl Counting {
-    fn reset(&self) {
-        for n in [&self.queries, &self.gets, &self.batch_gets] {
-            n.store(0, Ordering::SeqCst);
-        }
-    }
-
-    /// (queries, gets, batch gets) since the last reset.
-    fn counts(&self) -> (usize, usize, usize) {
-        (self.queries.load(Ordering::SeqCst), self.gets.load(Ordering::SeqCst), self.batch_gets.load(Ordering::SeqCst))
-    }
-}
-
-#[async_trait]
-impl ItemTable for Counting {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.batch_gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.batch_get(keys).await
-    }
-    async fn put(&self, item: Item, cond: Option<Cond>) -> StoreResult<()> {
-        self.inner.put(item, cond).await
-    }
-    async fn update(&self, key: &Key, update: Update, cond: Option<Cond>) -> StoreResult<Item> {
-        self.inner.update(key, update, cond).await
-    }
-    async fn delete(&self, key: &Key, cond: Option<Cond>) -> StoreResult<Option<Item>> {
-        self.inner.delete(key, cond).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<QueryPage> {
-        self.queries.fetch_add(1, Ordering::SeqCst);
-        self.inner.query(query).await
-    }
-    async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
-        self.inner.transact(ops).await
-    }
-    async fn check(&self) -> StoreResult<()> {
-        self.inner.check().await
-    }
-}
-
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
     let ctx = AppContext::connect(Config::embedded(dir.path().join("data"))).await.map_err(|e| e.to_string())?;
@@ -99,7 +47,8 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             let name = format!("whatif-bench-social-{}", std::process::id());
             let client = aws_sdk_dynamodb::Client::new(&emulator_config(&url));
             create_table_if_missing(&client, &name).await.map_err(|e| format!("table on {url}: {e}"))?;
-            let table: Arc<dyn ItemTable> = Arc::new(DynamoTable::new(client, name, ctx.clock.clone()));
+            let table: Arc<dyn ItemTable> =
+                Arc::new(Metered::<dyn ItemTable>::new(Arc::new(DynamoTable::new(client, name, ctx.clock.clone()))));
             rows.extend(measure("DynamoDB Local", ctx, Some(table), false).await?);
         }
         _ => println!(
@@ -115,14 +64,9 @@ async fn measure(
     table: Option<Arc<dyn ItemTable>>,
     budget: bool,
 ) -> Result<Vec<Row>, String> {
-    let context = Arc::get_mut(&mut ctx).ok_or("the context is shared")?;
-    let counting = Arc::new(Counting {
-        inner: table.unwrap_or_else(|| context.table.clone()),
-        queries: AtomicUsize::new(0),
-        gets: AtomicUsize::new(0),
-        batch_gets: AtomicUsize::new(0),
-    });
-    context.table = counting.clone();
+    if let Some(table) = table {
+        Arc::get_mut(&mut ctx).ok_or("the context is shared")?.table = table;
+    }
     println!("\n== social on {backend}: {FOLLOWED} followed accounts × {POSTS_EACH} posts, {SAMPLES} calls per feed");
     let started = Instant::now();
     let reader = seed(&ctx).await?;
@@ -135,12 +79,12 @@ async fn measure(
     let mut rows = Vec::new();
     for (label, route, query) in cases {
         let mut times = Vec::with_capacity(SAMPLES);
-        let mut calls = (0, 0, 0);
+        let mut cost = Cost::default();
         for i in 0..SAMPLES + 2 {
-            counting.reset();
+            let meter = Arc::new(Meter::new(false));
             let started = Instant::now();
-            let reply =
-                (route.handler.run)(ctx.clone(), request(route, query, &reader)).await.map_err(|e| e.message)?;
+            let handled = (route.handler.run)(ctx.clone(), request(route, query, &reader));
+            let reply = metering::metered(meter.clone(), handled).await.map_err(|e| e.message)?;
             let elapsed = started.elapsed();
             if reply.status != http::StatusCode::OK {
                 return Err(format!("{label}: {}", reply.status));
@@ -149,15 +93,14 @@ async fn measure(
             if body["data"]["items"].as_array().map_or(0, Vec::len) != 20 {
                 return Err(format!("{label}: the page does not hold 20 items: {body}"));
             }
-            calls = counting.counts();
+            cost = meter.cost();
             if i >= 2 {
                 times.push(ms(elapsed));
             }
         }
         let s = Stats::of(&mut times).ok_or("no samples")?;
-        let (queries, gets, batch_gets) = calls;
-        let total = queries + gets + batch_gets;
-        let described = format!("{total} ({queries} q, {batch_gets} batch, {gets} get)");
+        let total = cost.table_calls() as usize;
+        let described = format!("{total} ({} reads)", cost.reads);
         println!("   {label:<44} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {described:>22}", s.min, s.median, s.p95, s.max);
         let is_latest = query.contains("latest");
         let (limit, pass) = match (is_latest, budget) {

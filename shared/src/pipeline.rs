@@ -112,7 +112,7 @@ pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Re
     let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
     async move {
         let mut rate = None;
-        let meter = Arc::new(Meter::default());
+        let meter = Arc::new(Meter::new(ctx.config.cost_header));
         let work = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate)).catch_unwind();
         let result = metering::metered(meter.clone(), work)
             .await
@@ -307,10 +307,13 @@ async fn alongside(
         (status, decision)
     });
     let handler = metering::branch(metering::gated(gate, (route.handler.run)(ctx.clone(), api)));
+    let batching = claims.is_some();
     let flush = async {
-        // Once the status read and the handler have each had their first turn.
-        tokio::task::yield_now().await;
-        metering::flush().await;
+        if batching {
+            // Once the status read and the handler have each had their first turn.
+            tokio::task::yield_now().await;
+            metering::flush().await;
+        }
     };
     let ((status, decision), result, ()) = futures::join!(checks, handler, flush);
     *rate = decision;
