@@ -190,13 +190,8 @@ async fn run(
     if route.checks_alongside() && !below_level {
         return alongside(ctx, route, api, token, rate).await;
     }
-    let claims = match token {
-        None => None,
-        Some(Token::Verified(claims)) => Some(claims),
-        Some(Token::Unverified { token, .. }) => Some(ctx.auth.verify(&token).await?),
-    };
-    if let Some(claims) = &claims {
-        let principal = ctx.auth.admit(claims).await?;
+    if let Some(token) = &token {
+        let principal = token.admit(ctx).await?;
         permitted(route, &principal)?;
         api.principal = Some(principal);
     }
@@ -273,14 +268,7 @@ async fn alongside(
     let checks = metering::branch(async {
         let status = metering::branch(async {
             match &token {
-                Some(Token::Verified(claims)) => ctx.auth.admit(claims).await.map(Some),
-                // The keys are read with the status (one batch): nothing is
-                // answered or changed unless the signature then holds.
-                Some(Token::Unverified { token, claims }) => {
-                    let (verified, admitted) = futures::join!(ctx.auth.verify(token), ctx.auth.admit(claims));
-                    verified?;
-                    admitted.map(Some)
-                }
+                Some(token) => token.admit(ctx).await.map(Some),
                 None => Ok(None),
             }
         });
@@ -343,6 +331,21 @@ impl Token {
     fn claims(&self) -> &Claims {
         match self {
             Token::Verified(claims) | Token::Unverified { claims, .. } => claims,
+        }
+    }
+
+    /// The caller, once the account's status admits them. A token not
+    /// checked yet is checked while the status is read (the keys and the
+    /// status at once; in a read, one batch): the status counts only if the
+    /// signature holds.
+    async fn admit(&self, ctx: &AppContext) -> ApiResult<Principal> {
+        match self {
+            Token::Verified(claims) => ctx.auth.admit(claims).await,
+            Token::Unverified { token, claims } => {
+                let (verified, admitted) = futures::join!(ctx.auth.verify(token), ctx.auth.admit(claims));
+                verified?;
+                admitted
+            }
         }
     }
 }

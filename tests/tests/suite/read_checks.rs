@@ -165,3 +165,21 @@ async fn a_process_s_first_read_loads_the_keys_in_its_one_batch() {
         Some("reads=1;writes=1;transactions=0;round-trips=1;blobs=0;queue=0;secrets=0")
     );
 }
+
+/// A route that checks first (a spending `GET`: its checks, then its handler).
+#[tokio::test]
+async fn a_process_s_first_checked_request_reads_the_keys_beside_the_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = server(&dir, 50).await;
+    let (token, _) = account(&server, "cold-checked").await;
+    let cost = |answer: &api::Answer| -> whatif_shared::metering::Cost {
+        assert_eq!(answer.status, 200, "{answer:?}");
+        answer.header("x-whatif-cost").expect("a cost").parse().expect("a cost")
+    };
+    // A topic without its scenario: the checks alone touch the table.
+    let path = "/api/random?generate=false";
+    let first = cost(&api::get(&server, path, Some(&token)).await);
+    let again = cost(&api::get(&server, path, Some(&token)).await);
+    assert_eq!(first.reads, again.reads + 1, "the published keys are read once, by the first request");
+    assert_eq!(first.round_trips, again.round_trips, "and beside the status, not before it: {first} / {again}");
+}
