@@ -886,8 +886,8 @@ pub fn cost_table(cells: &[Cell]) -> String {
 /// column, caller).
 pub fn read_cost_table(doc: &str) -> HashMap<(String, String, Caller), Cost> {
     let mut out = HashMap::new();
-    let Some(section) = cost_section(doc) else { return out };
-    for line in section.lines().filter(|l| l.starts_with("| `")) {
+    let Some((start, end)) = cost_section(doc) else { return out };
+    for line in doc[start..end].lines().filter(|l| l.starts_with("| `")) {
         let columns: Vec<&str> = line.trim().trim_matches('|').split(" | ").map(str::trim).collect();
         if columns.len() != 2 + CALLERS.len() {
             continue;
@@ -903,17 +903,15 @@ pub fn read_cost_table(doc: &str) -> HashMap<(String, String, Caller), Cost> {
     out
 }
 
-/// The text between [`COSTS_BEGIN`] and [`COSTS_END`].
-fn cost_section(doc: &str) -> Option<&str> {
+/// Where the text between [`COSTS_BEGIN`] and [`COSTS_END`] starts and ends.
+fn cost_section(doc: &str) -> Option<(usize, usize)> {
     let start = doc.find(COSTS_BEGIN)? + COSTS_BEGIN.len();
-    let end = start + doc[start..].find(COSTS_END)?;
-    Some(&doc[start..end])
+    Some((start, start + doc[start..].find(COSTS_END)?))
 }
 
 /// `doc` with its table of costs replaced by `table` (None: it has no markers).
 pub fn with_cost_table(doc: &str, table: &str) -> Option<String> {
-    let start = doc.find(COSTS_BEGIN)? + COSTS_BEGIN.len();
-    let end = start + doc[start..].find(COSTS_END)?;
+    let (start, end) = cost_section(doc)?;
     Some(format!("{}\n{table}{}", &doc[..start], &doc[end..]))
 }
 

@@ -125,13 +125,9 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             for (label, bin) in runs {
                 let run = Run { bin: &bin, route, log: route.function, env: &[] };
                 match measure(&run, &event, backend, pin, options.samples).await {
-                    Ok(Measured { init, first, peak_rss_kb, status }) => {
-                        let rss =
-                            peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
-                        println!(
-                            "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
-                            label, init.min, init.median, init.p95, first.min, first.median, first.p95, rss, status
-                        );
+                    Ok(measured) => {
+                        measured.print(&label);
+                        let (Measured { init, first, status, .. }, rss) = (&measured, measured.rss());
                         rows.push(Row::new(
                         format!("cold: {label} ({})", backend.name),
                         format!(
@@ -185,20 +181,12 @@ async fn side_by_side(
 ) -> Result<(), String> {
     let route = crate::route("history-get")?;
     let (event, key) = owner_read(backend, &options.workspace).await?;
-    let line = |label: &str, m: &Measured| {
-        let rss = m.peak_rss_kb.map(|r| format!("{:.1}", r.median / 1024.0)).unwrap_or_else(|| "?".into());
-        println!(
-            "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
-            label, m.init.min, m.init.median, m.init.p95, m.first.min, m.first.median, m.first.p95, rss, m.status
-        );
-    };
     let run = Run { bin, route, log: "history-get-owner", env: &[] };
     let read = measure(&run, &event, backend, pin, options.samples).await?;
     if read.status != 200 {
         return Err(format!("the owner's read answered {}", read.status));
     }
-    line("history-get (owner)", &read);
-    let rss_mb = read.peak_rss_kb.map(|r| r.median / 1024.0);
+    read.print("history-get (owner)");
     rows.push(Row::new(
         format!("cold: history-get, signed-in owner ({})", backend.name),
         format!(
@@ -206,7 +194,7 @@ async fn side_by_side(
             read.init.median,
             read.first.median,
             read.first.p95,
-            rss_mb.map_or("?".into(), |r| format!("{r:.1}"))
+            read.rss()
         ),
         "",
         None,
@@ -227,7 +215,7 @@ async fn side_by_side(
     if stick.status != 200 {
         return Err(format!("the yardstick answered {}", stick.status));
     }
-    line("yardstick (one GetItem)", &stick);
+    stick.print("yardstick (one GetItem)");
     let first = read.first.median / stick.first.median;
     let init = read.init.median / stick.init.median;
     println!("   history-get ÷ yardstick: first response {first:.2}×, init {init:.2}×");
@@ -243,16 +231,11 @@ async fn side_by_side(
         "≤ 1.1×",
         Some(init <= INIT_RATIO),
     ));
-    let stick_rss = stick.peak_rss_kb.map(|r| r.median / 1024.0);
     rows.push(Row::new(
         "cold: history-get (owner) peak RSS (AWS on emulators)",
-        format!(
-            "{} MB (yardstick {} MB)",
-            rss_mb.map_or("?".into(), |r| format!("{r:.1}")),
-            stick_rss.map_or("?".into(), |r| format!("{r:.1}"))
-        ),
+        format!("{} MB (yardstick {} MB)", read.rss(), stick.rss()),
         "≤ 12 MB",
-        Some(rss_mb.is_some_and(|r| r <= RSS_BUDGET_MB)),
+        Some(read.rss_mb().is_some_and(|r| r <= RSS_BUDGET_MB)),
     ));
     Ok(())
 }
@@ -320,6 +303,35 @@ async fn owner_read(backend: &Backend, workspace: &Path) -> Result<(Bytes, Key),
     event["headers"]["authorization"] = json!(format!("Bearer {token}"));
     let key = keys::scenario(&UserId::from_trusted(owner), &ScenarioId::from_trusted(id));
     Ok((Bytes::from(event.to_string()), key))
+}
+
+impl Measured {
+    /// The median peak RSS, in MB.
+    fn rss_mb(&self) -> Option<f64> {
+        self.peak_rss_kb.map(|r| r.median / 1024.0)
+    }
+
+    /// [`Self::rss_mb`] for a table (`?` when unknown).
+    fn rss(&self) -> String {
+        self.rss_mb().map_or("?".into(), |r| format!("{r:.1}"))
+    }
+
+    /// One line of the printed table.
+    fn print(&self, label: &str) {
+        let (i, f) = (&self.init, &self.first);
+        println!(
+            "   {:<26} {:>8.2} {:>8.2} {:>8.2}   {:>8.2} {:>8.2} {:>8.2}   {:>10} {:>6}",
+            label,
+            i.min,
+            i.median,
+            i.p95,
+            f.min,
+            f.median,
+            f.p95,
+            self.rss(),
+            self.status
+        );
+    }
 }
 
 /// What one cold start spawns: `bin` as `route`'s function (its

@@ -255,14 +255,16 @@ async fn alongside(
     token: Option<Token>,
     rate: &mut Option<Decision>,
 ) -> ApiResult<Reply> {
-    let claims = token.as_ref().map(Token::claims);
-    let guess = claims.map(Claims::principal);
+    let guess = token.as_ref().map(|t| t.claims().principal());
     api.principal = guess.clone();
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
     let window = window(ctx, route, &api, &subject);
-    let again = claims.is_some().then(|| api.clone());
+    // A caller who signed in: the status read to batch, and the request kept
+    // for a second run should the status say otherwise than the token.
+    let signed_in = token.is_some();
+    let again = signed_in.then(|| api.clone());
     let (keeper, gate) = Gate::new();
-    if claims.is_some() {
+    if signed_in {
         metering::batch();
     }
     let checks = metering::branch(async {
@@ -295,9 +297,8 @@ async fn alongside(
         (status, decision)
     });
     let handler = metering::branch(metering::gated(gate, (route.handler.run)(ctx.clone(), api)));
-    let batching = claims.is_some();
     let flush = async {
-        if batching {
+        if signed_in {
             // Once the status read and the handler have each had their first turn.
             tokio::task::yield_now().await;
             metering::flush().await;

@@ -153,17 +153,29 @@ pub async fn award(ctx: &AppContext, user: &UserId, achievement: Achievement) ->
 
 /// Awards every achievement `stats` have reached that `user` has not earned yet.
 pub async fn check(ctx: &AppContext, user: &UserId, stats: &SocialStats) -> ApiResult<()> {
-    let reached: Vec<Achievement> = Achievement::ALL
-        .into_iter()
-        .filter(|a| a.threshold().is_some_and(|(counter, n)| count(stats, counter) >= n))
-        .collect();
-    if reached.is_empty() {
+    if reached(stats).next().is_none() {
         return Ok(());
     }
-    let have = earned_at(ctx, user).await?;
-    for achievement in reached {
-        if !have.iter().any(|(a, _)| *a == achievement) {
-            award(ctx, user, achievement).await?;
+    let mut have = earned_at(ctx, user).await?;
+    award_reached(ctx, user, stats, &mut have).await
+}
+
+/// The achievements `stats` have reached (earned or not).
+fn reached(stats: &SocialStats) -> impl Iterator<Item = Achievement> + '_ {
+    Achievement::ALL.into_iter().filter(|a| a.threshold().is_some_and(|(counter, n)| count(stats, counter) >= n))
+}
+
+/// Awards what `stats` have reached and `have` (what `user` has earned)
+/// lacks, adding each award to `have`.
+async fn award_reached(
+    ctx: &AppContext,
+    user: &UserId,
+    stats: &SocialStats,
+    have: &mut Vec<(Achievement, String)>,
+) -> ApiResult<()> {
+    for achievement in reached(stats) {
+        if !have.iter().any(|(a, _)| *a == achievement) && award(ctx, user, achievement).await? {
+            have.push((achievement, rfc3339(ctx.clock.now())));
         }
     }
     Ok(())
@@ -190,14 +202,9 @@ async fn earned_at(ctx: &AppContext, user: &UserId) -> ApiResult<Vec<(Achievemen
 pub async fn of(ctx: &AppContext, user: &UserId) -> ApiResult<Vec<Earned>> {
     // The counters and what was earned, read at once.
     let (stats, mut have) = futures::try_join!(super::stats::get(ctx, user), earned_at(ctx, user))?;
-    let stats = &stats;
     // What the counters reached but no award says (a write that failed after its action).
-    for achievement in Achievement::ALL {
-        let reached = achievement.threshold().is_some_and(|(counter, n)| count(stats, counter) >= n);
-        if reached && !have.iter().any(|(a, _)| *a == achievement) && award(ctx, user, achievement).await? {
-            have.push((achievement, rfc3339(ctx.clock.now())));
-        }
-    }
+    award_reached(ctx, user, &stats, &mut have).await?;
+    let stats = &stats;
     have.sort_by(|a, b| a.1.cmp(&b.1));
     let mut out: Vec<Earned> = have
         .iter()

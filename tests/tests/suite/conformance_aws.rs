@@ -13,7 +13,7 @@ use whatif_shared::adapters::aws::{
 };
 use whatif_shared::clock::{Clock, FixedClock, SystemClock};
 use whatif_shared::conformance;
-use whatif_shared::metering::CachedSecrets;
+use whatif_shared::ports::secrets::CachedSecrets;
 use whatif_shared::ports::{BlobStore, JobQueue};
 use whatif_tests::emulator_endpoint;
 

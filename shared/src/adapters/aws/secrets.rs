@@ -1,6 +1,6 @@
 //! Secrets on Secrets Manager (`SecretStore`): the secret id is `prefix + name`.
 //! Every get is a call; the context keeps what was read for a while
-//! (`crate::metering::CachedSecrets`).
+//! (`crate::ports::secrets::CachedSecrets`).
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
