@@ -32,25 +32,26 @@ use crate::{Options, Row, Stats};
 /// The budget: spawn → init done, per function, on one vCPU.
 const INIT_BUDGET_MS: f64 = 20.0;
 /// How long one cold start may take before it counts as failed.
-const SAMPLE_TIMEOUT: Duration = Duration::from_secs(15);
+/// (A start under valgrind, for `layout`, takes seconds.)
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(60);
 const NAME: &str = "whatif-bench";
 /// The sender the functions mail from on the emulators.
 const MAIL_FROM: &str = "noreply@whatif.example";
 
-struct Backend {
-    name: &'static str,
+pub(crate) struct Backend {
+    pub(crate) name: &'static str,
     /// The AWS adapters on the emulators (else the embedded backend).
-    aws: bool,
-    env: Vec<(String, String)>,
+    pub(crate) aws: bool,
+    pub(crate) env: Vec<(String, String)>,
     /// Holds the data folder and the children's logs; removed on drop.
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
-struct Sample {
+pub(crate) struct Sample {
     init_ms: f64,
     first_ms: f64,
     peak_rss_kb: Option<f64>,
-    status: u16,
+    pub(crate) status: u16,
 }
 
 /// A function's cold starts on one backend.
@@ -63,7 +64,7 @@ struct Measured {
 }
 
 /// The one release binary every function runs.
-const LAMBDA_BIN: &str = "whatif-lambda";
+pub(crate) const LAMBDA_BIN: &str = "whatif-lambda";
 
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     // Every function runs the one binary; its handler name picks the row.
@@ -123,7 +124,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
                 runs.push((format!("{} (own binary)", route.function), old));
             }
             for (label, bin) in runs {
-                let run = Run { bin: &bin, route, log: route.function, env: &[] };
+                let run = Run { bin: &bin, route, log: route.function, env: &[], wrap: &[] };
                 match measure(&run, &event, backend, pin, options.samples).await {
                     Ok(measured) => {
                         measured.print(&label);
@@ -181,7 +182,7 @@ async fn side_by_side(
 ) -> Result<(), String> {
     let route = crate::route("history-get")?;
     let (event, key) = owner_read(backend, &options.workspace).await?;
-    let run = Run { bin, route, log: "history-get-owner", env: &[] };
+    let run = Run { bin, route, log: "history-get-owner", env: &[], wrap: &[] };
     let read = measure(&run, &event, backend, pin, options.samples).await?;
     if read.status != 200 {
         return Err(format!("the owner's read answered {}", read.status));
@@ -210,7 +211,7 @@ async fn side_by_side(
         ));
     }
     let env = [("YARDSTICK_PK".to_string(), key.pk.clone()), ("YARDSTICK_SK".to_string(), key.sk.clone())];
-    let run = Run { bin: &yardstick, route, log: "yardstick", env: &env };
+    let run = Run { bin: &yardstick, route, log: "yardstick", env: &env, wrap: &[] };
     let stick = measure(&run, &event, backend, pin, options.samples).await?;
     if stick.status != 200 {
         return Err(format!("the yardstick answered {}", stick.status));
@@ -268,7 +269,7 @@ impl Drop for Env {
 /// A new account with one scenario on `backend`, made through the routes
 /// in-process: `history-get`'s event for its owner reading it (bearer token
 /// and path), and the scenario's table key.
-async fn owner_read(backend: &Backend, workspace: &Path) -> Result<(Bytes, Key), String> {
+pub(crate) async fn owner_read(backend: &Backend, workspace: &Path) -> Result<(Bytes, Key), String> {
     // The backend's context, built from its environment as a function's is
     // (the SDK reads its endpoints and credentials from the process's, on first use).
     let _env = Env::set(if backend.aws { &backend.env } else { &[] });
@@ -335,12 +336,14 @@ impl Measured {
 }
 
 /// What one cold start spawns: `bin` as `route`'s function (its
-/// `_HANDLER`), with `env` beside the backend's, logging to `<log>.log`.
-struct Run<'a> {
-    bin: &'a Path,
-    route: &'a Route,
-    log: &'a str,
-    env: &'a [(String, String)],
+/// `_HANDLER`), with `env` beside the backend's, logging to `<log>.log`;
+/// under `wrap` (a program and its arguments, as `layout` runs valgrind) when given.
+pub(crate) struct Run<'a> {
+    pub(crate) bin: &'a Path,
+    pub(crate) route: &'a Route,
+    pub(crate) log: &'a str,
+    pub(crate) env: &'a [(String, String)],
+    pub(crate) wrap: &'a [String],
 }
 
 /// Init, first-response and peak-RSS statistics of `samples` cold starts.
@@ -372,7 +375,7 @@ async fn measure(
 }
 
 /// One cold start: spawn, serve one event, read the peak RSS, kill.
-async fn start_once(
+pub(crate) async fn start_once(
     run: &Run<'_>,
     event: &Bytes,
     backend: &Backend,
@@ -384,7 +387,14 @@ async fn start_once(
         RuntimeApi::start(route.function, event.clone()).await.map_err(|e| format!("runtime API: {e}"))?;
     let log_file = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let stderr = log_file.try_clone().map_err(|e| e.to_string())?;
-    let mut command = launcher(bin, pin);
+    let mut command = match run.wrap.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(bin);
+            command
+        }
+        None => launcher(bin, pin),
+    };
     command
         .env_clear()
         .envs(lambda_env(route, api.addr, bin))
@@ -397,7 +407,12 @@ async fn start_once(
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let outcome = watch(&mut child, &mut calls, started).await;
     let peak_rss_kb = peak_rss_kb(child.id());
-    let _ = child.kill();
+    if run.wrap.is_empty() {
+        let _ = child.kill();
+    } else {
+        // A wrapper (valgrind) writes what it measured on a SIGTERM, not on a SIGKILL.
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    }
     let _ = child.wait();
     drop(api);
     let (init, first, response) = outcome.map_err(|e| format!("{e}{}", log_tail(log)))?;
@@ -478,7 +493,7 @@ fn embedded() -> Result<Backend, String> {
 }
 
 /// The emulator endpoints: from the environment, required with `--emulators`.
-fn emulator_urls(wanted: bool) -> Result<Option<(String, String)>, String> {
+pub(crate) fn emulator_urls(wanted: bool) -> Result<Option<(String, String)>, String> {
     let var = |name| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     match (var("WHATIF_TEST_DYNAMODB_URL"), var("WHATIF_TEST_MOTO_URL")) {
         (Some(dynamodb), Some(moto)) => Ok(Some((dynamodb, moto))),
@@ -490,7 +505,7 @@ fn emulator_urls(wanted: bool) -> Result<Option<(String, String)>, String> {
 }
 
 /// The AWS backend on DynamoDB Local and moto, with its table, bucket and queues created.
-async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
+pub(crate) async fn emulators(dynamodb: &str, moto: &str) -> Result<Backend, String> {
     println!("   creating the table, bucket and queues on the emulators ({dynamodb}, {moto})");
     let setup = async {
         let table = aws_sdk_dynamodb::Client::new(&emulator_config(dynamodb));

@@ -1,7 +1,7 @@
 //! `whatif-bench`: measures the performance budget of docs/performance.md.
 //!
 //! ```text
-//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|all] [options]
+//! cargo run --release -p whatif-bench -- [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|layout|all] [options]
 //!   --emulators        cold starts on the AWS backend too (DynamoDB Local + moto;
 //!                      also on when WHATIF_TEST_DYNAMODB_URL and WHATIF_TEST_MOTO_URL are set)
 //!   --samples N        cold starts per function and backend (default 20)
@@ -16,7 +16,9 @@
 //!                      the old layout: one binary per route), side by side
 //!   --functions A,B    cold starts of these functions only (default: every route)
 //!   --no-pin           do not pin cold-start children to one CPU
-//!   --write            costs: write the table into docs/performance.md
+//!   --write            costs: write the table into docs/performance.md;
+//!                      layout: write app/hot.ld (needs valgrind, --emulators and
+//!                      `cargo build --profile profiling -p whatif-app --bin whatif-lambda`)
 //! ```
 //!
 //! Cold starts run the one release binary every function deploys, as each
@@ -28,6 +30,7 @@ mod cold;
 mod costs;
 mod engine;
 mod history;
+mod layout;
 mod load;
 mod login;
 mod rps;
@@ -156,7 +159,7 @@ pub async fn call(
 }
 
 fn usage() -> &'static str {
-    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|all] [--emulators] [--write] [--samples N] \
+    "usage: whatif-bench [cold|warm|login|engine|history|rps|store|sharing|social|load|costs|layout|all] [--emulators] [--write] [--samples N] \
      [--iterations N] [--duration SECS] [--connections N] [--clients N] [--server-bin PATH] [--crash] \
      [--bin-dir DIR] [--compare-dir DIR] [--functions A,B] [--no-pin]"
 }
@@ -224,6 +227,7 @@ fn parse_args() -> Result<(Vec<&'static str>, Options), String> {
         "social" => vec!["social"],
         "load" => vec!["load"],
         "costs" => vec!["costs"],
+        "layout" => vec!["layout"],
         other => return Err(format!("unknown command {other:?}\n{}", usage())),
     };
     Ok((commands, options))
@@ -259,6 +263,7 @@ async fn main() -> ExitCode {
             "social" => social::run(&options).await,
             "load" => load::run(&options).await,
             "costs" => costs::run(&options).await,
+            "layout" => layout::run(&options).await,
             _ => rps::run(&options).await,
         };
         match result {
