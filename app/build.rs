@@ -4,9 +4,17 @@
 //! instead of many. `whatif-bench layout --write` makes it
 //! (docs/performance.md). Both linkers the project uses read it: lld
 //! (cargo-lambda's zig, and rustc's default on x86_64 Linux) and GNU ld.
+//!
+//! The `profiling` build, which `layout` runs under callgrind, links
+//! without it: valgrind names only the functions in a section called
+//! `.text`, and the layout moves them into their own.
 
 fn main() {
     println!("cargo:rerun-if-changed=hot.ld");
+    let out_dir = std::env::var("OUT_DIR").unwrap_or_default();
+    if std::path::Path::new(&out_dir).components().any(|c| c.as_os_str() == "profiling") {
+        return;
+    }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hot.ld");
     println!("cargo:rustc-link-arg-bin=whatif-lambda=-Wl,-T,{}", script.display());
 }

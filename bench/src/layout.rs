@@ -36,6 +36,18 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             cold::LAMBDA_BIN
         ));
     }
+    // valgrind names only the functions in `.text`: a binary linked with
+    // the layout would hide the ones it moved.
+    let image = std::fs::read(&bin).map_err(|e| format!("cannot read {}: {e}", bin.display()))?;
+    if image.windows(SECTION.len()).any(|w| w == SECTION.as_bytes()) {
+        return Err(format!(
+            "{} is linked with the layout ({SECTION}); the profiling build links without it: \
+             rebuild it with cargo build --profile profiling -p whatif-app --bin {}",
+            bin.display(),
+            cold::LAMBDA_BIN
+        ));
+    }
+    drop(image);
     let (dynamodb, moto) = cold::emulator_urls(true)?.ok_or("the layout needs the emulators")?;
     let backend = cold::emulators(&dynamodb, &moto).await?;
     let out = backend.dir.path().join("callgrind");
@@ -52,10 +64,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     runs.push(("history-get-owner".into(), crate::route("history-get")?, owner_event));
 
     println!("== layout: {} cold starts under callgrind ({})", runs.len(), bin.display());
-    // symbol pattern → the runs that ran it
-    let mut ran: BTreeMap<String, usize> = BTreeMap::new();
+    // symbol pattern → the runs that ran it (their indices, in order)
+    let mut ran: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut failed = Vec::new();
-    for (label, route, event) in &runs {
+    for (index, (label, route, event)) in runs.iter().enumerate() {
         let file = out.join(format!("{label}.out"));
         let wrap: Vec<String> = [
             "valgrind",
@@ -83,7 +95,7 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
             Ok(functions) => {
                 println!("   {label:<34} {:>6} functions  {answer}", functions.len());
                 for f in functions {
-                    *ran.entry(f).or_default() += 1;
+                    ran.entry(f).or_default().push(index);
                 }
             }
             Err(e) => {
@@ -96,9 +108,10 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
         return Err(format!("cold starts failed under callgrind: {}", failed.join(", ")));
     }
     // The code most functions run first, so a function's own code is what
-    // lies beyond the shared run.
-    let mut order: Vec<(String, usize)> = ran.into_iter().collect();
-    order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    // lies beyond the shared run; then code that the same starts run, side
+    // by side, so one start's own code is in few places.
+    let mut order: Vec<(String, Vec<usize>)> = ran.into_iter().collect();
+    order.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.1.cmp(&b.1)).then_with(|| a.0.cmp(&b.0)));
     let script = render(&order, runs.len());
     let path = options.workspace.join(SCRIPT);
     if options.write {
@@ -110,8 +123,8 @@ pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     Ok(vec![Row::new("layout: functions a cold start runs", order.len().to_string(), "", None)])
 }
 
-/// The names of the functions of `bin` a callgrind profile ran, as section
-/// patterns: `.text.<mangled name>` with a Rust symbol's hash as `*`.
+/// The names of the functions of `bin` a callgrind profile ran, as
+/// patterns of their mangled names.
 fn executed(profile: &Path, bin: &Path) -> Result<BTreeSet<String>, String> {
     let text = std::fs::read_to_string(profile)
         .map_err(|e| format!("no callgrind profile at {} ({e}): did valgrind run?", profile.display()))?;
@@ -131,7 +144,7 @@ fn executed(profile: &Path, bin: &Path) -> Result<BTreeSet<String>, String> {
     Ok(names)
 }
 
-/// A function's section pattern, or `None` for a name that is not a symbol
+/// A function's name as a pattern, or `None` for a name that is not a symbol
 /// (callgrind's `0x…` for code without one).
 ///
 /// What differs between builds becomes `*`: an LTO-promoted local's
@@ -177,26 +190,28 @@ fn pattern(name: &str) -> Option<String> {
         // Rust's legacy mangling ends a path with `17h` and a 16-digit hash, then `E`.
         match name.strip_suffix('E').and_then(|n| n.len().checked_sub(16).map(|i| n.split_at(i))) {
             Some((head, hash)) if head.ends_with("17h") && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                return Some(format!(".text.{head}*"));
+                return Some(format!("{head}*"));
             }
             _ => name.to_string(),
         }
     };
-    Some(format!(".text.{body}{suffix}"))
+    Some(format!("{body}{suffix}"))
 }
 
-fn render(order: &[(String, usize)], runs: usize) -> String {
+fn render(order: &[(String, Vec<usize>)], runs: usize) -> String {
     let mut script = format!(
         "/* The cold-start layout of whatif-lambda, made by\n   \
          `cargo run --release -p whatif-bench -- layout --emulators --write` (docs/performance.md):\n   \
          the {} functions that {runs} cold starts ran (every function's event, and history-get as its owner),\n   \
-         those most starts ran first. The linker puts them ahead of the rest of .text, next to each other.\n   \
+         those most starts ran first, those the same starts ran together. The linker puts them ahead of the rest of .text, next to each other.\n   \
          Rust symbols are named without their hash, so the script outlives the build it was made from. */\n\
          SECTIONS\n{{\n  {SECTION} :\n  {{\n",
         order.len()
     );
+    // A function the compiler thinks cold (`#[cold]`: a vector's growth,
+    // an error's construction) is in `.text.unlikely.<name>`.
     for (pattern, _) in order {
-        script.push_str(&format!("    *({pattern})\n"));
+        script.push_str(&format!("    *(.text.{pattern} .text.unlikely.{pattern})\n"));
     }
     script.push_str("  }\n}\nINSERT BEFORE .text;\n");
     script
@@ -210,20 +225,20 @@ mod tests {
     fn a_rust_symbol_loses_its_hash_and_a_c_symbol_keeps_its_name() {
         assert_eq!(
             pattern("_ZN5tokio7runtime4task3raw4poll17h0123456789abcdefE").as_deref(),
-            Some(".text._ZN5tokio7runtime4task3raw4poll17h*")
+            Some("_ZN5tokio7runtime4task3raw4poll17h*")
         );
         assert_eq!(
             pattern("_ZN4core3ptr13drop_in_place17hfedcba9876543210E.llvm.12345").as_deref(),
-            Some(".text._ZN4core3ptr13drop_in_place17h*")
+            Some("_ZN4core3ptr13drop_in_place17h*")
         );
-        assert_eq!(pattern("aws_lc_0_30_sha256_init").as_deref(), Some(".text.aws_lc_0_30_sha256_init"));
+        assert_eq!(pattern("aws_lc_0_30_sha256_init").as_deref(), Some("aws_lc_0_30_sha256_init"));
         assert_eq!(
             pattern("_RNvMNtCsgEmfK2I1SDS_4core3strB2T_5write'2").as_deref(),
-            Some(".text._RNvMNtCs*_4core3strB*_5write")
+            Some("_RNvMNtCs*_4core3strB*_5write")
         );
         // An identifier's own letters stay as they are.
-        assert_eq!(pattern("_RNvCs1a2b3c_7mycrate8BTreeMap").as_deref(), Some(".text._RNvCs*_7mycrate8BTreeMap"));
-        assert_eq!(pattern("_RNvCs1a_3foo3bar.llvm.42").as_deref(), Some(".text._RNvCs*_3foo3bar*"));
+        assert_eq!(pattern("_RNvCs1a2b3c_7mycrate8BTreeMap").as_deref(), Some("_RNvCs*_7mycrate8BTreeMap"));
+        assert_eq!(pattern("_RNvCs1a_3foo3bar.llvm.42").as_deref(), Some("_RNvCs*_3foo3bar*"));
         assert_eq!(pattern("0x0000000000123abc"), None);
     }
 }
