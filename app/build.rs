@@ -11,8 +11,10 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=hot.ld");
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<package>-<hash>/out.
     let out_dir = std::env::var("OUT_DIR").unwrap_or_default();
-    if std::path::Path::new(&out_dir).components().any(|c| c.as_os_str() == "profiling") {
+    let profile = std::path::Path::new(&out_dir).ancestors().nth(3).and_then(|p| p.file_name());
+    if profile.is_some_and(|p| p == "profiling") {
         return;
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hot.ld");

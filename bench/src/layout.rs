@@ -11,11 +11,11 @@
 //! Needs valgrind, the emulators (the functions run on the AWS adapters, as
 //! in Lambda) and the binary with its symbols:
 //! `cargo build --profile profiling -p whatif-app --bin whatif-lambda`.
-//! The script names functions by their mangled path without the hash, so it
-//! outlives the build it was made from; a function renamed since is simply
-//! not moved.
+//! The script names functions by their mangled names without the hashes of
+//! their build (`whatif_bench::symbols`), so it outlives the build it was
+//! made from; a function renamed since is simply not moved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::cold::{self, Run};
@@ -130,11 +130,13 @@ fn executed(profile: &Path, bin: &Path) -> Result<BTreeSet<String>, String> {
     let text = std::fs::read_to_string(profile)
         .map_err(|e| format!("no callgrind profile at {} ({e}): did valgrind run?", profile.display()))?;
     let bin = bin.canonicalize().unwrap_or_else(|_| PathBuf::from(bin));
+    // Each object's path is written again at every switch: resolved once.
+    let mut objects: HashMap<&str, bool> = HashMap::new();
     let mut in_bin = false;
     let mut names = BTreeSet::new();
     for line in text.lines() {
         if let Some(object) = line.strip_prefix("ob=") {
-            in_bin = Path::new(object).canonicalize().is_ok_and(|o| o == bin);
+            in_bin = *objects.entry(object).or_insert_with(|| Path::new(object).canonicalize().is_ok_and(|o| o == bin));
         } else if let Some(name) = line.strip_prefix("fn=")
             && in_bin
             && let Some(pattern) = pattern(name)
@@ -151,7 +153,7 @@ fn render(order: &[(String, Vec<usize>)], runs: usize) -> String {
          `cargo run --release -p whatif-bench -- layout --emulators --write` (docs/performance.md):\n   \
          the {} functions that {runs} cold starts ran (every function's event, and history-get as its owner),\n   \
          those most starts ran first, those the same starts ran together. The linker puts them ahead of the rest of .text, next to each other.\n   \
-         Rust symbols are named without their hash, so the script outlives the build it was made from. */\n\
+         Rust symbols are named without the hashes of their build, so the script outlives the build it was made from. */\n\
          SECTIONS\n{{\n  {SECTION} :\n  {{\n",
         order.len()
     );
