@@ -207,6 +207,12 @@ pub fn entry_op(
 /// The account's credits, renewing the monthly allowance first when this is
 /// the first read of a new month.
 pub async fn account(ctx: &AppContext, user: &UserId) -> ApiResult<Account> {
+    Ok(account_renewing(ctx, user).await?.0)
+}
+
+/// [`account`], and whether this read renewed the allowance (wrote a grant
+/// to the ledger).
+pub async fn account_renewing(ctx: &AppContext, user: &UserId) -> ApiResult<(Account, bool)> {
     let now = ctx.clock.now();
     let period = period_of(now);
     for attempt in 0..8u32 {
@@ -217,13 +223,14 @@ pub async fn account(ctx: &AppContext, user: &UserId) -> ApiResult<Account> {
         let seen_balance = item.as_ref().and_then(|i| i.get(BALANCE)).and_then(Value::as_i64);
         let allowance = ctx.config.billing.allowance(plan);
         if seen_period.as_deref() == Some(period.as_str()) {
-            return Ok(Account {
+            let account = Account {
                 balance: seen_balance.unwrap_or(0),
                 plan,
                 monthly_allowance: allowance,
                 resets_at: next_month(now),
                 period,
-            });
+            };
+            return Ok((account, false));
         }
         // Top up to the allowance; a debt (a reversed purchase) is paid off first.
         let balance = seen_balance.unwrap_or(0);
@@ -241,13 +248,14 @@ pub async fn account(ctx: &AppContext, user: &UserId) -> ApiResult<Account> {
         }
         match ctx.table.transact(ops).await {
             Ok(()) => {
-                return Ok(Account {
+                let account = Account {
                     balance: balance + top_up,
                     plan,
                     monthly_allowance: allowance,
                     resets_at: next_month(now),
                     period,
-                });
+                };
+                return Ok((account, top_up > 0));
             }
             // Someone else renewed or spent meanwhile: read again.
             Err(StoreError::TransactionCanceled { .. } | StoreError::ConditionFailed) => backoff(attempt).await,

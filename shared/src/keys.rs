@@ -223,8 +223,9 @@ pub fn scenario_summaries(user_id: &UserId) -> String {
 /// one per megabyte of items in a row.
 pub const TERMS_SHARDS: u32 = 8;
 
-/// A scenario's search terms: `TERMS#<owner>#<shard>` / `<id>`, the distinct
-/// folded words of its title, topic, tags and content, written with it; the
+/// A scenario's search item: `TERMS#<owner>#<shard>` / `<id>`, the scenario
+/// without its text and the distinct folded words of its title, topic, tags
+/// and content, written with it (a search answers from these alone); the
 /// shard (0..[`TERMS_SHARDS`]) is a hash of the id. Access: the owner's
 /// [`scenario_terms_partitions`] read in parallel and matched in memory
 /// (`GET /api/scenarios/search`).

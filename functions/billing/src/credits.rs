@@ -42,9 +42,14 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         ),
         None => None,
     };
-    // The account first: a new month's first read grants the allowance, which the ledger then shows.
-    let account = credits::account(&ctx, &user).await?;
-    let (ledger, last) = credits::ledger(&ctx, &user, paging.limit as usize, after.as_deref()).await?;
+    // The balance and the ledger at once. A new month's first read grants the
+    // allowance, and the ledger is read again to show that grant.
+    let limit = paging.limit as usize;
+    let ((account, renewed), read) = futures::try_join!(
+        credits::account_renewing(&ctx, &user),
+        credits::ledger(&ctx, &user, limit, after.as_deref())
+    )?;
+    let (ledger, last) = if renewed { credits::ledger(&ctx, &user, limit, after.as_deref()).await? } else { read };
     let next_cursor = last.map(|sk| {
         let mut at = Item::new();
         at.insert("after".into(), json!(sk));

@@ -7,11 +7,16 @@ use whatif_shared::context::AppContext;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
-use crate::listing::Listing;
+use crate::listing::{Listing, Row};
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let user = req.user()?.id();
     let listing = Listing::from_request(&req, false)?;
-    let kept = store::history(&ctx, &user).await?.into_iter().filter(|s| listing.keeps(s)).collect();
+    let kept = store::history(&ctx, &user)
+        .await?
+        .into_iter()
+        .filter(|entry| listing.keeps(entry))
+        .map(|entry| Row { entry, untexted: None })
+        .collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))
 }

@@ -9,6 +9,7 @@
 //! nor repeated.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -38,6 +39,15 @@ pub enum Order {
     Asc,
     #[default]
     Desc,
+}
+
+/// A scenario the listing may show: its history entry (to filter, sort and
+/// count it) and, when what was read holds it (a search item), the scenario
+/// without its text; the page reads the others.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub entry: HistoryEntry,
+    pub untexted: Option<Scenario>,
 }
 
 /// The query string of both routes (`q` is the search's).
@@ -173,19 +183,19 @@ impl Listing {
         self.words.iter().all(|w| terms.starts_with(w.as_str()) || terms.contains(&format!(" {w}")))
     }
 
-    /// Sorts the kept entries and cuts the page (by cursor when one was given,
-    /// else by page number); reads the page's scenarios. The answer's
-    /// `{scenarios, pagination}`.
-    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<HistoryEntry>) -> ApiResult<Value> {
-        kept.sort_by(|a, b| self.compare(a, b));
+    /// Sorts the kept rows and cuts the page (by cursor when one was given,
+    /// else by page number); reads the page's scenarios the rows do not hold.
+    /// The answer's `{scenarios, pagination}`.
+    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<Row>) -> ApiResult<Value> {
+        kept.sort_by(|a, b| self.compare(&a.entry, &b.entry));
         let total = kept.len() as u64;
         let start = match &self.cursor {
-            Some((value, id)) => kept.partition_point(|s| self.before_or_at(s, value, id)),
+            Some((value, id)) => kept.partition_point(|row| self.before_or_at(&row.entry, value, id)),
             None => (self.page as usize - 1).saturating_mul(self.limit as usize).min(kept.len()),
         };
         let end = (start + self.limit as usize).min(kept.len());
         let next_cursor = (end < kept.len() && end > start).then(|| {
-            let last = &kept[end - 1];
+            let last = &kept[end - 1].entry;
             let mut position = Item::new();
             position.insert("v".into(), sort_value(last, self.sort));
             position.insert("id".into(), json!(last.id));
@@ -196,8 +206,25 @@ impl Listing {
         if let Value::Object(p) = &mut pagination {
             p.insert("nextCursor".into(), next_cursor.map_or(Value::Null, Value::String));
         }
-        let ids: Vec<ScenarioId> = kept[start..end].iter().map(|e| ScenarioId::from_trusted(e.id.clone())).collect();
-        let scenarios: Vec<Value> = store::get_many(ctx, owner, &ids).await?.iter().map(listed).collect();
+        let rows = &kept[start..end];
+        let unread: Vec<ScenarioId> = rows
+            .iter()
+            .filter(|row| row.untexted.is_none())
+            .map(|row| ScenarioId::from_trusted(row.entry.id.clone()))
+            .collect();
+        let mut read: HashMap<String, Scenario> = if unread.is_empty() {
+            HashMap::new()
+        } else {
+            store::get_many(ctx, owner, &unread).await?.into_iter().map(|s| (s.id.clone(), s)).collect()
+        };
+        // In the page's order; a scenario deleted since its entry was read is left out.
+        let scenarios: Vec<Value> = rows
+            .iter()
+            .filter_map(|row| match &row.untexted {
+                Some(scenario) => Some(listed(scenario)),
+                None => read.remove(&row.entry.id).as_ref().map(listed),
+            })
+            .collect();
         Ok(json!({"scenarios": scenarios, "pagination": pagination}))
     }
 

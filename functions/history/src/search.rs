@@ -3,9 +3,10 @@
 //! diacritics (`dieu` finds "Điều"); every word of `q` must start a word of
 //! the scenario. Combines with the listing's filters, sort and paging.
 //!
-//! Each scenario keeps a search item in the owner's `TERMS#` partition: its
-//! history entry and its distinct folded words, written with it. A search
-//! reads that one partition and matches in memory. The figures behind this
+//! Each scenario keeps a search item in the owner's `TERMS#` partitions: the
+//! scenario without its text and its distinct folded words, written with it.
+//! A search reads those partitions at once, matches in memory, and answers
+//! from the items (one table round trip). The figures behind this
 //! design are in docs/performance.md.
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
-use crate::listing::Listing;
+use crate::listing::{Listing, Row};
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let user = req.user()?.id();
@@ -22,8 +23,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let kept = store::search_index(&ctx, &user)
         .await?
         .into_iter()
-        .filter(|(entry, terms)| listing.keeps(entry) && listing.matches(terms))
-        .map(|(entry, _)| entry)
+        .filter(|item| listing.keeps(&item.entry) && listing.matches(&item.terms))
+        .map(|item| Row { entry: item.entry, untexted: item.untexted })
         .collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))
 }

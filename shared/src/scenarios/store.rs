@@ -243,8 +243,9 @@ impl Scenario {
         Ok(item)
     }
 
-    /// Its search item: its history entry and its search terms, so a search
-    /// reads one partition.
+    /// Its search item: the scenario without its text (what a listing shows,
+    /// which holds its history entry) and its search terms, so a search reads
+    /// one partition and nothing after it.
     pub fn terms_item(&self) -> ApiResult<Item> {
         let mut item = self.terms_fields()?;
         let key = keys::scenario_terms(&self.owner(), &self.scenario_id());
@@ -254,7 +255,7 @@ impl Scenario {
     }
 
     fn terms_fields(&self) -> ApiResult<Item> {
-        let mut item = HistoryEntry::of(self).fields()?;
+        let mut item = self.fields()?;
         item.insert(TERMS.into(), self.search_terms().into());
         Ok(item)
     }
@@ -696,23 +697,37 @@ pub async fn get_many(ctx: &AppContext, owner_id: &UserId, ids: &[ScenarioId]) -
     Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).filter(|s| !s.is_deleted()).collect())
 }
 
-/// Every search item of `owner_id`: each scenario's history entry and its
-/// terms, oldest first. The shards are read at once.
-pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<(HistoryEntry, String)>> {
+/// One scenario in a search: its history entry, its terms, and the scenario
+/// without its text, which a search item written before it held that lacks
+/// (the listing reads those few from the scenarios).
+#[derive(Debug, Clone)]
+pub struct SearchItem {
+    pub entry: HistoryEntry,
+    pub terms: String,
+    pub untexted: Option<Scenario>,
+}
+
+/// Every search item of `owner_id`, oldest first. The shards are read at once.
+pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<SearchItem>> {
     let shards = keys::scenario_terms_partitions(owner_id).into_iter().map(|partition| {
         read_all(ctx, Query::partition(Index::Primary, partition), MAX_HISTORY, |mut item| {
             let terms = match item.remove(TERMS) {
                 Some(Value::String(terms)) => terms,
                 _ => String::new(),
             };
-            let entry: HistoryEntry = serde_json::from_value(Value::Object(item))
-                .map_err(|e| ApiError::internal(format!("a search item does not read: {e}")))?;
-            Ok((entry, terms))
+            let unreadable = |e: serde_json::Error| ApiError::internal(format!("a search item does not read: {e}"));
+            // A title marks an item that holds the whole scenario but its text.
+            if item.contains_key("title") {
+                let untexted: Scenario = serde_json::from_value(Value::Object(item)).map_err(unreadable)?;
+                Ok(SearchItem { entry: HistoryEntry::of(&untexted), terms, untexted: Some(untexted) })
+            } else {
+                let entry: HistoryEntry = serde_json::from_value(Value::Object(item)).map_err(unreadable)?;
+                Ok(SearchItem { entry, terms, untexted: None })
+            }
         })
     });
-    let mut index: Vec<(HistoryEntry, String)> =
-        futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
-    index.sort_unstable_by(|a, b| a.0.id.cmp(&b.0.id));
+    let mut index: Vec<SearchItem> = futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
+    index.sort_unstable_by(|a, b| a.entry.id.cmp(&b.entry.id));
     index.truncate(MAX_HISTORY);
     Ok(index)
 }

@@ -210,6 +210,54 @@ async fn search_finds_title_topic_tags_and_content_with_or_without_diacritics() 
 }
 
 #[tokio::test]
+async fn search_answers_what_the_listing_shows_even_from_a_search_item_of_an_older_release() {
+    let (server, _dir) = server().await;
+    let (token, owner) = sign_up(&server, "glaciers").await;
+    let (stranger, _) = sign_up(&server, "onlooker").await;
+    let sung = id_of(&create(&server, &token, "What if glaciers sang?", "scientific").await);
+    let danced = id_of(&create(&server, &token, "What if glaciers danced?", "humor").await);
+    edit(&server, &token, &sung, json!({"title": "Singing ice", "isPublic": true, "rating": 4})).await;
+    assert_eq!(get(&server, &format!("/api/scenarios/{sung}"), Some(&stranger)).await.status, 200);
+
+    // The search answers from its items: the same rows as the listing, with
+    // the edit and the stranger's view in them.
+    let listing = get(&server, "/api/scenarios/my", Some(&token)).await.data()["scenarios"].clone();
+    let search =
+        || async { get(&server, "/api/scenarios/search?q=glaciers", Some(&token)).await.data()["scenarios"].clone() };
+    let found = search().await;
+    assert_eq!(found, listing);
+    assert_eq!(found[1]["title"], "Singing ice");
+    assert_eq!(found[1]["viewCount"], 1);
+    assert_eq!(found[1]["rating"], 4);
+    assert!(found[1].get("content").is_none(), "a listing leaves the text out");
+
+    // A search item an older release wrote held only the history entry's
+    // fields and the terms; the search still shows the whole row.
+    let owner = whatif_shared::UserId::from_trusted(owner);
+    let key = whatif_shared::keys::scenario_terms(&owner, &whatif_shared::ScenarioId::from_trusted(danced.clone()));
+    let item = server.ctx.table.get(&key).await.unwrap().expect("a search item");
+    let kept = [
+        "pk",
+        "sk",
+        "id",
+        "promptType",
+        "tags",
+        "isFavorite",
+        "isPublic",
+        "rating",
+        "viewCount",
+        "shareCount",
+        "createdAt",
+        "updatedAt",
+        "terms",
+    ];
+    let older: whatif_shared::ports::table::Item =
+        item.into_iter().filter(|(name, _)| kept.contains(&name.as_str())).collect();
+    server.ctx.table.put(older, None).await.unwrap();
+    assert_eq!(search().await, listing);
+}
+
+#[tokio::test]
 async fn stats_follow_create_favourite_rate_delete_and_restore() {
     let (server, _dir) = server().await;
     let (token, _) = sign_up(&server, "counter").await;
