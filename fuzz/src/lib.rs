@@ -241,7 +241,7 @@ pub mod sharing {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use whatif_sharing::qr::{self, MAX_SIZE, MIN_SIZE, QrError, QrFormat};
     use whatif_sharing::qr_image;
-    use whatif_sharing::share::{ID_LEN, ShareId};
+    use whatif_sharing::share::{RANDOM_LEN, ShareId};
 
     use super::{StatusCode, assert_client_error, get_with_query};
 
@@ -253,9 +253,14 @@ pub mod sharing {
         // A share id: exactly what the system issues, and nothing else.
         if let Some(id) = ShareId::parse(&text) {
             assert_eq!(id.as_str(), text);
-            assert_eq!(text.len(), ID_LEN);
-            let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).expect("a parsed id decodes");
-            assert_eq!(URL_SAFE_NO_PAD.encode(bytes), text);
+            let (random, scenario) = text.split_at(RANDOM_LEN);
+            let bytes = URL_SAFE_NO_PAD.decode(random).expect("a parsed id decodes");
+            assert_eq!(URL_SAFE_NO_PAD.encode(bytes), random);
+            // Then nothing, or the scenario's id as the system writes it.
+            match id.scenario() {
+                Some(named) => assert_eq!(whatif_shared::ScenarioId::parse(scenario).ok(), Some(named)),
+                None => assert!(scenario.is_empty()),
+            }
         }
         // The QR route's query, as the pipeline reads it.
         let req = get_with_query(data);

@@ -152,15 +152,16 @@ fn operation(route: &Route, generator: &mut SchemaGenerator) -> Value {
 pub const ULID_PATTERN: &str = "^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$";
 
 /// A share id: 22 URL-safe characters, the base64url of 16 bytes (so the
-/// last one carries 2 bits: A, Q, g or w).
-pub const SHARE_ID_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+/// last one carries 2 bits: A, Q, g or w), then the shared scenario's id in
+/// upper case (absent from ids issued before they named it).
+pub const SHARE_ID_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]([0-7][0-9A-HJKMNP-TV-Z]{25})?$";
 
 /// Free text without control characters (new lines allowed), as
 /// `accounts::types::text` takes it.
 pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f]*$";
 
 /// The schema of a path parameter, by its name: the API's ids are ULIDs,
-/// share ids 22 URL-safe characters.
+/// share ids [`SHARE_ID_PATTERN`].
 fn path_schema(name: &str) -> Value {
     match name {
         "shareUrl" => json!({"type": "string", "pattern": SHARE_ID_PATTERN}),

@@ -110,7 +110,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         }
         let now = rfc3339(ctx.clock.now());
         let new = Share {
-            share_url: ShareId::generate().as_str().to_string(),
+            share_url: ShareId::generate(&scenario_id).as_str().to_string(),
             scenario_id: scenario_id.to_string(),
             owner_id: owner.to_string(),
             title: title.clone(),

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 
 use crate::qr::{self, DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, QrError, QrFormat};
 use crate::qr_image::params;
-use crate::share::{ID_LEN, ShareId};
+use crate::share::{RANDOM_LEN, ShareId};
+use whatif_shared::ScenarioId;
 
 fn url_safe(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -35,25 +36,48 @@ proptest! {
     }
 
     #[test]
-    fn an_id_that_parses_is_22_url_safe_characters_that_encode_themselves(
-        raw in prop_oneof!["[A-Za-z0-9_-]{20,24}", "[A-Za-z0-9_+/=-]{22}", ".{0,30}"],
+    fn an_id_that_parses_is_22_url_safe_characters_that_encode_themselves_then_maybe_a_scenario_id(
+        raw in prop_oneof![
+            "[A-Za-z0-9_-]{20,24}",
+            "[A-Za-z0-9_+/=-]{22}",
+            "[A-Za-z0-9_-]{21}[AQgw][0-9A-Za-z]{24,27}",
+            ".{0,50}",
+        ],
     ) {
         if let Some(id) = ShareId::parse(&raw) {
             prop_assert_eq!(id.as_str(), raw.as_str());
-            prop_assert!(raw.len() == ID_LEN && url_safe(&raw), "{}", raw);
-            let bytes = URL_SAFE_NO_PAD.decode(&raw).unwrap();
+            prop_assert!(url_safe(&raw), "{}", raw);
+            let (random, scenario) = raw.split_at(RANDOM_LEN);
+            let bytes = URL_SAFE_NO_PAD.decode(random).unwrap();
             prop_assert_eq!(bytes.len(), 16);
-            prop_assert_eq!(URL_SAFE_NO_PAD.encode(bytes), raw);
+            prop_assert_eq!(URL_SAFE_NO_PAD.encode(bytes), random);
+            match id.scenario() {
+                Some(named) => prop_assert_eq!(ScenarioId::parse(scenario).ok(), Some(named)),
+                None => prop_assert!(scenario.is_empty()),
+            }
         } else {
-            // Refused: not the shape, or not the canonical encoding of 16 bytes.
-            let canonical = URL_SAFE_NO_PAD.decode(&raw).ok().filter(|b| b.len() == 16).map(|b| URL_SAFE_NO_PAD.encode(b));
-            prop_assert!(canonical.as_deref() != Some(raw.as_str()), "{} was refused", raw);
+            // Refused: not the shape, not the canonical encoding of 16 bytes,
+            // or followed by something that is not a scenario id as we write it.
+            let canonical = |r: &str| {
+                URL_SAFE_NO_PAD.decode(r).ok().filter(|b| b.len() == 16).map(|b| URL_SAFE_NO_PAD.encode(b)).as_deref()
+                    == Some(r)
+            };
+            let issued = match raw.split_at_checked(RANDOM_LEN) {
+                Some((random, "")) => canonical(random),
+                Some((random, scenario)) => {
+                    canonical(random) && ScenarioId::parse(scenario).is_ok_and(|id| id.as_str() == scenario)
+                }
+                None => false,
+            };
+            prop_assert!(!issued, "{} was refused", raw);
         }
     }
 
     #[test]
     fn generated_ids_round_trip(_n in 0..64u8) {
-        let id = ShareId::generate();
+        let scenario = ScenarioId::from(ulid::Ulid::new());
+        let id = ShareId::generate(&scenario);
+        prop_assert_eq!(id.scenario(), Some(scenario));
         prop_assert_eq!(ShareId::parse(id.as_str()), Some(id));
     }
 

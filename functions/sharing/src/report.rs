@@ -31,7 +31,9 @@ use crate::share;
 pub struct ReportBody {
     pub target_type: TargetType,
     /// The scenario's or user's id (a ULID), or the share's id.
-    #[schemars(regex(pattern = r"^([0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[A-Za-z0-9_-]{22})$"))]
+    #[schemars(regex(
+        pattern = r"^([0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}|[A-Za-z0-9_-]{22}([0-7][0-9A-HJKMNP-TV-Z]{25})?)$"
+    ))]
     pub target_id: String,
     pub reason: Reason,
     /// What is wrong, in the reporter's words (at most 500 characters).

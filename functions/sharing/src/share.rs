@@ -24,34 +24,52 @@ use whatif_shared::{ApiError, ApiRequest, ApiResult, ScenarioId, UserId, keys};
 
 /// Random bytes in a share id: 128 bits, so ids cannot be guessed or walked.
 const ID_BYTES: usize = 16;
-/// Its length as URL-safe base64 without padding.
-pub const ID_LEN: usize = 22;
+/// The length of its random part: URL-safe base64 without padding.
+pub const RANDOM_LEN: usize = 22;
+/// The length of a scenario id (a ULID) at the end of a share id.
+const SCENARIO_LEN: usize = 26;
 
 /// The header a share's password travels in (never the URL, never a log).
 pub const PASSWORD_HEADER: &str = "x-share-password";
 
-/// A share id as the system issues it: 22 characters of URL-safe base64.
+/// A share id as the system issues it: 22 characters of URL-safe base64 (128
+/// random bits), then the id of the scenario it shows, so that a public read
+/// asks for the share and its scenario at once. The scenario's id tells a
+/// viewer nothing the shared scenario does not (it is served with its id),
+/// and opens nothing: the share item, found by the whole id, is what grants
+/// the view. Ids issued before they named the scenario are the random part
+/// alone, and still open (reading the share first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareId(String);
 
 impl ShareId {
-    /// A new id from the operating system's random source.
-    pub fn generate() -> Self {
+    /// A new id of a share of `scenario`, from the operating system's random source.
+    pub fn generate(scenario: &ScenarioId) -> Self {
         let mut bytes = [0u8; ID_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        ShareId(URL_SAFE_NO_PAD.encode(bytes))
+        ShareId(format!("{}{scenario}", URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     /// An id from outside (a path); `None` when it cannot be one we issued.
     pub fn parse(raw: &str) -> Option<Self> {
-        let shaped = raw.len() == ID_LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let (random, scenario) = raw.split_at_checked(RANDOM_LEN)?;
+        let shaped = random.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         // The last character carries 4 bits of padding: a canonical encoding only.
-        let canonical = shaped && URL_SAFE_NO_PAD.decode(raw).is_ok_and(|b| b.len() == ID_BYTES);
-        canonical.then(|| ShareId(raw.to_string()))
+        let canonical = shaped && URL_SAFE_NO_PAD.decode(random).is_ok_and(|b| b.len() == ID_BYTES);
+        // The scenario's id as we write it (upper case), or none at all.
+        let named = scenario.is_empty()
+            || (scenario.len() == SCENARIO_LEN && ScenarioId::parse(scenario).is_ok_and(|id| id.as_str() == scenario));
+        (canonical && named).then(|| ShareId(raw.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The scenario the id names; `None` for an id issued before ids named it.
+    pub fn scenario(&self) -> Option<ScenarioId> {
+        let named = &self.0[RANDOM_LEN..];
+        (!named.is_empty()).then(|| ScenarioId::from_trusted(named))
     }
 }
 
@@ -268,12 +286,29 @@ pub fn not_found() -> ApiError {
 /// A share as the public reaches it: live (active, not revoked, not expired),
 /// its scenario stored, not deleted and not hidden by moderation. Everything
 /// else (a malformed or guessed id included) is the same 404.
+///
+/// The share and its scenario (by the id the share id ends with) are read at
+/// once: one table round trip. The scenario's index is eventually consistent
+/// on DynamoDB, so when it does not have the scenario yet (a share made right
+/// after the scenario) the scenario is read from its owner's partition, as it
+/// is for an id that does not name its scenario.
 pub async fn open(ctx: &AppContext, raw: &str) -> ApiResult<(Share, Scenario)> {
     let id = ShareId::parse(raw).ok_or_else(not_found)?;
-    let share = get(ctx, &id).await?.filter(|s| s.is_live(ctx.clock.now())).ok_or_else(not_found)?;
-    let scenario = store::get_owned(ctx, &share.owner(), &share.scenario()).await?;
+    let (share, indexed) = match id.scenario() {
+        Some(scenario) => futures::try_join!(get(ctx, &id), store::get_by_id(ctx, &scenario))?,
+        None => (get(ctx, &id).await?, None),
+    };
+    let share = share.filter(|s| s.is_live(ctx.clock.now())).ok_or_else(not_found)?;
+    let scenario = match indexed {
+        Some(scenario) => Some(scenario),
+        None => store::get_owned(ctx, &share.owner(), &share.scenario()).await?,
+    };
     match scenario {
-        Some(scenario) if !scenario.is_hidden => Ok((share, scenario)),
+        Some(scenario)
+            if scenario.id == share.scenario_id && scenario.owner_id == share.owner_id && !scenario.is_hidden =>
+        {
+            Ok((share, scenario))
+        }
         _ => Err(not_found()),
     }
 }
@@ -366,31 +401,50 @@ pub fn viewer(req: &ApiRequest, share_url: &str) -> String {
 mod tests {
     use super::*;
 
+    const SCENARIO: &str = "01JDQ4W6Z8K3M5N7P9R1S3T5V7";
+
     #[test]
-    fn ids_are_128_random_bits_in_22_url_safe_characters() {
-        let ids: std::collections::HashSet<String> = (0..1000).map(|_| ShareId::generate().0).collect();
+    fn ids_are_128_random_bits_in_22_url_safe_characters_then_the_scenario() {
+        let scenario = ScenarioId::from_trusted(SCENARIO);
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| ShareId::generate(&scenario).0).collect();
         assert_eq!(ids.len(), 1000);
+        let randoms: std::collections::HashSet<&str> = ids.iter().map(|id| &id[..RANDOM_LEN]).collect();
+        assert_eq!(randoms.len(), 1000, "the random part alone is unique");
         for id in &ids {
-            assert_eq!(id.len(), ID_LEN);
-            assert_eq!(ShareId::parse(id).as_ref().map(ShareId::as_str), Some(id.as_str()));
+            assert_eq!(id.len(), RANDOM_LEN + SCENARIO_LEN);
+            let parsed = ShareId::parse(id).unwrap();
+            assert_eq!(parsed.as_str(), id);
+            assert_eq!(parsed.scenario(), Some(scenario.clone()));
         }
     }
 
     #[test]
     fn only_ids_we_could_have_issued_parse() {
-        let good = ShareId::generate();
+        let good = ShareId::generate(&ScenarioId::from_trusted(SCENARIO));
+        let random = &good.as_str()[..RANDOM_LEN];
         for bad in [
-            "",
-            "short",
-            "../../etc/passwd",
-            "AAAAAAAAAAAAAAAAAAAAA=",
-            "AAAAAAAAAAAAAAAAAAAAA/",
-            "AAAAAAAAAAAAAAAAAAAAAAA",
+            "".to_string(),
+            "short".into(),
+            "../../etc/passwd".into(),
+            "AAAAAAAAAAAAAAAAAAAAA=".into(),
+            "AAAAAAAAAAAAAAAAAAAAA/".into(),
+            "AAAAAAAAAAAAAAAAAAAAAAA".into(),
+            // The scenario's id in lower case, cut short, too long, or not a ULID.
+            format!("{random}{}", SCENARIO.to_lowercase()),
+            format!("{random}{}", &SCENARIO[..25]),
+            format!("{random}{SCENARIO}A"),
+            format!("{random}81JDQ4W6Z8K3M5N7P9R1S3T5V7"),
+            format!("{random}01JDQ4W6Z8K3M5N7P9R1S3T5VU"),
+            format!("{random}é{}", &SCENARIO[2..]),
         ] {
-            assert!(ShareId::parse(bad).is_none(), "{bad:?}");
+            assert!(ShareId::parse(&bad).is_none(), "{bad:?}");
         }
         // The last character of 16 bytes in base64 carries 2 data bits: "B" is not canonical.
         assert!(ShareId::parse("AAAAAAAAAAAAAAAAAAAAAB").is_none());
+        assert!(ShareId::parse(&format!("AAAAAAAAAAAAAAAAAAAAAB{SCENARIO}")).is_none());
         assert!(ShareId::parse(good.as_str()).is_some());
+        // An id issued before ids named their scenario.
+        let older = ShareId::parse(random).unwrap();
+        assert_eq!(older.scenario(), None);
     }
 }

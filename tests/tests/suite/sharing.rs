@@ -106,8 +106,9 @@ async fn sharing_life(server: &TestServer) {
     let first = share(server, &owner, &scenario, json!({})).await;
     assert_eq!(first.status, 201, "{first:?}");
     let id = share_id(&first);
-    assert_eq!(id.len(), 22);
+    assert_eq!(id.len(), 22 + 26, "128 random bits, then the scenario's id");
     assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{id}");
+    assert!(id.ends_with(&scenario), "{id}");
     let full_url = first.data()["fullUrl"].as_str().unwrap().to_string();
     assert!(full_url.ends_with(&format!("/s/{id}")), "{full_url}");
     assert!(first.data()["qrCodeUrl"].as_str().unwrap().ends_with(&format!("/qr/{id}")));
@@ -341,6 +342,44 @@ async fn sharing_works_end_to_end_on_dynamodb_local_and_moto() {
 /// Reports: only of what the reporter can see, never of one's own, one open
 /// report per reporter and target, a priority computed by the server, and a
 /// flood from one address stopped by the rate limit.
+#[tokio::test]
+async fn a_share_id_names_its_scenario_opens_nothing_else_and_older_ids_still_open() {
+    let (server, _dir) = embedded(LIMITS).await;
+    let (owner, _) = sign_up(&server, "namer").await;
+    let first = create_scenario(&server, &owner, "What if bees built cities?").await;
+    let second = create_scenario(&server, &owner, "What if ants held elections?").await;
+    let id = share_id(&share(&server, &owner, &first, json!({})).await);
+    assert_eq!(view(&server, &id, None, None).await.status, 200);
+    let random = &id[..22];
+
+    // The link's random part with another scenario of the same owner is no share.
+    let crafted = format!("{random}{second}");
+    for path in [
+        format!("/shared/{crafted}"),
+        format!("/s/{crafted}"),
+        format!("/s/{crafted}/card.png"),
+        format!("/qr/{crafted}"),
+        format!("/api/sharing/metadata/{crafted}"),
+    ] {
+        assert_eq!(get(&server, &path, None).await.status, 404, "{path}");
+    }
+
+    // A share made before ids named their scenario: the 22 characters alone.
+    let mut item = server.ctx.table.get(&keys::share(&id)).await.unwrap().expect("the share");
+    let older = keys::share(random);
+    item.insert("pk".into(), json!(older.pk));
+    item.insert("sk".into(), json!(older.sk));
+    item.insert("shareUrl".into(), json!(random));
+    server.ctx.table.put(item, None).await.unwrap();
+    let seen = view(&server, random, None, None).await;
+    assert_eq!(seen.status, 200, "{seen:?}");
+    assert_eq!(seen.data()["scenario"]["id"], json!(first));
+    assert_eq!(seen.data()["share"]["shareUrl"], json!(random));
+    for path in [format!("/s/{random}"), format!("/qr/{random}"), format!("/api/sharing/metadata/{random}")] {
+        assert_eq!(get(&server, &path, None).await.status, 200, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn reports_are_one_per_reporter_and_target_and_a_flood_is_limited() {
     let (server, _dir) = embedded("general=100000/15m,generate=100000/1h,write-social=12/15m").await;
