@@ -27,14 +27,22 @@ const SAMPLES: usize = 30;
 const SEARCH_BUDGET_MS: f64 = 100.0;
 const OWNER: &str = "01BENCHUSER0000000000000000";
 
+/// The embedded configuration, with a monthly allowance that pays for the
+/// heavy user's scenarios (each generation costs a credit).
+fn config(path: std::path::PathBuf) -> Config {
+    let mut config = Config::embedded(path);
+    config.billing.free_monthly = SCENARIOS as i64;
+    config
+}
+
 pub async fn run(options: &Options) -> Result<Vec<Row>, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temp folder: {e}"))?;
-    let ctx = AppContext::connect(Config::embedded(dir.path().join("data"))).await.map_err(|e| e.to_string())?;
+    let ctx = AppContext::connect(config(dir.path().join("data"))).await.map_err(|e| e.to_string())?;
     let mut rows = measure("embedded", &ctx, true).await?;
     match std::env::var("WHATIF_TEST_DYNAMODB_URL") {
         Ok(url) if options.emulators => {
             let mut on_dynamodb =
-                AppContext::connect(Config::embedded(dir.path().join("dynamo"))).await.map_err(|e| e.to_string())?;
+                AppContext::connect(config(dir.path().join("dynamo"))).await.map_err(|e| e.to_string())?;
             let name = format!("whatif-bench-history-{}", std::process::id());
             let client = aws_sdk_dynamodb::Client::new(&emulator_config(&url));
             create_table_if_missing(&client, &name).await.map_err(|e| format!("table on {url}: {e}"))?;
