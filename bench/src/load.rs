@@ -46,6 +46,9 @@ use crate::{Options, Row, Stats};
 /// Every class far above what the load can send (`WHATIF_RATE_LIMITS`).
 const LIMITS: &str = "general=100000000/1h,auth=100000000/1h,password-reset=100000000/1h,\
                       generate=100000000/1h,media=100000000/1h,write-social=100000000/1h";
+/// Each account's monthly credits (`WHATIF_FREE_MONTHLY_CREDITS`): far above
+/// what one client's generations spend, so credits never end the run either.
+const ALLOWANCE: i64 = 1_000_000;
 const PASSWORD: &str = "correct horse 1";
 /// A request with no answer by then is an error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -855,6 +858,7 @@ impl Server {
             config.host = "127.0.0.1".into();
             config.port = 0;
             config.rate_limits = RateLimits::parse(LIMITS)?;
+            config.billing.free_monthly = ALLOWANCE;
             // The last holder of a stopped server's context may still be
             // closing its database (its file lock) when the count reaches 0.
             let started = Instant::now();
@@ -893,6 +897,7 @@ impl Server {
             .env("WHATIF_BACKEND", "embedded")
             .env("WHATIF_DATA_DIR", data)
             .env("WHATIF_RATE_LIMITS", LIMITS)
+            .env("WHATIF_FREE_MONTHLY_CREDITS", ALLOWANCE.to_string())
             .env("WHATIF_MODEL_PROVIDERS", "offline")
             .env("WHATIF_LOG_FORMAT", "text")
             .stdin(Stdio::null())
