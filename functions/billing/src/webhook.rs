@@ -11,7 +11,9 @@
 //!   (`keys::payment`, by payment intent) with `NotExists`, so a payment
 //!   grants once whichever of its events comes first.
 //! - `charge.refunded` and `charge.dispute.created`: take back what the
-//!   payment granted, once (the balance may go negative). A refund that comes
+//!   payment granted, once (the balance may go negative); a partial refund
+//!   takes back its share of the credits, rounded up, and a later refund of
+//!   the same charge the rest of its own share. A refund that comes
 //!   before the grant (events re-ordered) writes the payment's record first,
 //!   taken back, so the late grant finds it and grants nothing.
 //! - Any other type: 200, logged.
@@ -215,16 +217,54 @@ fn plan_ops(user: &UserId, plan: Plan) -> Vec<TxOp> {
         .collect()
 }
 
-/// Takes back what a refunded or disputed payment granted, once.
-async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
-    let object = &event.data.object;
-    if event.kind == "charge.refunded" {
-        let refunded = object.get("refunded").and_then(Value::as_bool).unwrap_or(false)
-            || object.get("amount_refunded").and_then(Value::as_i64).unwrap_or(0) > 0;
-        if !refunded {
-            return mark_only(ctx, event).await;
+/// How much of a payment an event takes back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    /// All of it: a dispute, or a charge refunded in full.
+    Whole,
+    /// `refunded` of `amount` (Stripe's `amount_refunded` is the total so far).
+    Refunded { refunded: i64, amount: i64 },
+}
+
+impl Part {
+    /// What the charge of `object` says; `None` when nothing is refunded.
+    fn of(kind: &str, object: &Value) -> Option<Part> {
+        if kind != "charge.refunded" || object.get("refunded").and_then(Value::as_bool) == Some(true) {
+            return Some(Part::Whole);
+        }
+        let refunded = object.get("amount_refunded").and_then(Value::as_i64).unwrap_or(0);
+        match object.get("amount").and_then(Value::as_i64) {
+            _ if refunded <= 0 => None,
+            Some(amount) if refunded < amount => Some(Part::Refunded { refunded, amount }),
+            // No amount to weigh it against, or all of it.
+            _ => Some(Part::Whole),
         }
     }
+
+    /// The credits of a `granted` pack this part takes back in all: the
+    /// refunded share, rounded up, so a refund never leaves credits it paid for.
+    fn of_credits(self, granted: i64) -> i64 {
+        match self {
+            Part::Whole => granted,
+            Part::Refunded { refunded, amount } => {
+                let share = (i128::from(granted) * i128::from(refunded) + i128::from(amount) - 1) / i128::from(amount);
+                i64::try_from(share).unwrap_or(granted).clamp(0, granted)
+            }
+        }
+    }
+}
+
+/// The attribute of a payment's record that holds the credits taken back so far.
+const TAKEN: &str = "takenBackCredits";
+
+/// Takes back what a refunded or disputed payment granted: a dispute or a
+/// full refund all of it, a partial refund its share (each later refund of
+/// the same charge the rest of its share), each event once.
+async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
+    let object = &event.data.object;
+    let Some(part) = Part::of(&event.kind, object) else {
+        return mark_only(ctx, event).await;
+    };
     let Some(payment) = text(object, &["payment_intent"]) else {
         tracing::warn!(event_id = %event.id, "a refund or dispute without a payment intent");
         return mark_only(ctx, event).await;
@@ -238,14 +278,27 @@ async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
                 let credits = r.get("credits").and_then(Value::as_i64).unwrap_or(0);
                 let account = r.get("accountId").and_then(Value::as_str).unwrap_or_default();
                 let user = UserId::from_trusted(account);
+                // Taken back by earlier partial refunds of this charge.
+                let taken = r.get(TAKEN).and_then(Value::as_i64);
+                let target = part.of_credits(credits);
+                if target <= taken.unwrap_or(0) {
+                    return mark_only(ctx, event).await;
+                }
+                let mut update = Update::new().set(TAKEN, target);
+                if target == credits {
+                    update =
+                        update.set("takenBackAt", rfc3339(ctx.clock.now())).set("takenBackBy", event.kind.as_str());
+                }
+                let unchanged = match taken {
+                    Some(taken) => Cond::eq(TAKEN, taken),
+                    None => Cond::AttrNotExists(TAKEN.into()),
+                };
                 let mut ops = vec![
                     marker(ctx, event),
                     TxOp::Update {
                         key: key.clone(),
-                        update: Update::new()
-                            .set("takenBackAt", rfc3339(ctx.clock.now()))
-                            .set("takenBackBy", event.kind.as_str()),
-                        cond: Some(Cond::And(vec![Cond::Exists, Cond::AttrNotExists("takenBackAt".into())])),
+                        update,
+                        cond: Some(Cond::And(vec![Cond::Exists, Cond::AttrNotExists("takenBackAt".into()), unchanged])),
                     },
                 ];
                 let reason = if event.kind == "charge.refunded" { "payment-refunded" } else { "payment-disputed" };
@@ -253,13 +306,13 @@ async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
                     ctx,
                     &user,
                     EntryKind::Reversal,
-                    -credits,
+                    -(target - taken.unwrap_or(0)),
                     reason,
                     (RefKind::Payment, payment),
                 ));
                 let premium = r.get("premium").and_then(Value::as_bool).unwrap_or(false);
-                if premium && ctx.table.get(&keys::account_status(&user)).await?.is_some() {
-                    // The plan came with this payment: it goes with it.
+                if premium && target == credits && ctx.table.get(&keys::account_status(&user)).await?.is_some() {
+                    // The plan came with this payment: it goes when all of the payment does.
                     ops.extend(plan_ops(&user, Plan::Free));
                 }
                 ops

@@ -558,6 +558,33 @@ async fn webhook_attacks(server: &TestServer) {
     assert_eq!(send(server, &refund, NEW_SECRET).await.data()["result"], "taken-back");
     assert_eq!(credits(server, &token).await["plan"], "free");
 
+    // Refunded in parts: each refund takes back its share of the pack (Stripe's
+    // amount_refunded is the total so far), rounded up; the last one the rest.
+    let before = balance(server, &token).await;
+    let pack = session_event("evt_paid_8", "checkout.session.completed", &user, "pi_8", "paid");
+    assert_eq!(send(server, &pack, NEW_SECRET).await.data()["result"], "granted");
+    let partial = |id: &str, refunded: i64| {
+        let mut event = charge_event(id, "charge.refunded", "pi_8");
+        event["data"]["object"]["amount_refunded"] = json!(refunded);
+        event["data"]["object"]["refunded"] = json!(false);
+        event
+    };
+    let reversal = |entry: &Value| (entry["kind"].as_str().map(str::to_string), entry["credits"].as_i64());
+    let half = partial("evt_refund_8a", 250);
+    assert_eq!(send(server, &half, NEW_SECRET).await.data()["result"], "taken-back");
+    assert_eq!(balance(server, &token).await, before + 50, "half of 500 cents takes back half of 100 credits");
+    assert_eq!(reversal(&last_entry(server, &token).await), (Some("reversal".into()), Some(-50)));
+    assert_eq!(send(server, &half, NEW_SECRET).await.data()["result"], "replayed");
+    assert_eq!(send(server, &partial("evt_refund_8b", 301), NEW_SECRET).await.data()["result"], "taken-back");
+    assert_eq!(balance(server, &token).await, before + 39, "301 of 500 cents: 61 credits in all, rounded up");
+    let full = charge_event("evt_refund_8c", "charge.refunded", "pi_8");
+    assert_eq!(send(server, &full, NEW_SECRET).await.data()["result"], "taken-back");
+    assert_eq!(balance(server, &token).await, before, "the rest, once refunded in full");
+    assert_eq!(reversal(&last_entry(server, &token).await), (Some("reversal".into()), Some(-39)));
+    let dispute = charge_event("evt_dispute_8", "charge.dispute.created", "pi_8");
+    assert_eq!(send(server, &dispute, NEW_SECRET).await.status, 200);
+    assert_eq!(balance(server, &token).await, before, "nothing is left to take back");
+
     // Unknown types: 200, nothing changes. Not an event: 400.
     let unknown = json!({"id": "evt_other", "type": "customer.created", "data": {"object": {"id": "cus_1"}}});
     let answer = send(server, &unknown, NEW_SECRET).await;
