@@ -36,8 +36,8 @@ pub fn comment_content(_: &mut SchemaGenerator) -> Schema {
 pub fn tags(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array", "maxItems": 10,
-        "items": {"type": "string", "minLength": 1, "maxLength": 30, "pattern": "^[^,\\u0000-\\u001f\\u007f-\\u009f]*[^\\s,\\u0000-\\u001f\\u007f-\\u009f][^,\\u0000-\\u001f\\u007f-\\u009f]*$"},
-        "description": "At most 10, each 1–30 characters without commas; kept folded (lower case, no accents) and trimmed, each once"
+        "items": {"type": "string", "minLength": 1, "maxLength": 30, "pattern": "^[^,\\u0000-\\u001f\\u007f-\\u009f]*[^\\s,\\u0000-\\u001f\\u007f-\\u009f\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff][^,\\u0000-\\u001f\\u007f-\\u009f]*$"},
+        "description": "At most 10, each 1–30 characters without commas, not accents alone; kept folded (lower case, no accents) and trimmed, each once"
     })
 }
 

@@ -239,21 +239,28 @@ pub fn content(raw: &str) -> ApiResult<String> {
     required_text("content", raw, MAX_CONTENT_CHARS)
 }
 
-/// Tags: at most 10, each folded (lower case, no accents) and trimmed to
-/// 1–30 characters without commas (the feed filter's separator); each once.
+/// Tags: at most 10, each 1–30 characters once trimmed, as the caller typed
+/// them, without commas (the feed filter's separator); kept folded (lower
+/// case, no accents), each once. Folding may change a tag's length (a Hangul
+/// syllable is three letters once decomposed), so the limit counts what was
+/// typed; a tag of accents alone folds to nothing and is refused.
 pub fn tags(raw: &[String]) -> ApiResult<Vec<String>> {
     if raw.len() > MAX_TAGS {
         return Err(ApiError::validation("tags", format!("must be at most {MAX_TAGS} tags")));
     }
     let mut out: Vec<String> = Vec::new();
     for tag in raw {
-        let folded = crate::text::fold(tag.trim());
-        let chars = folded.chars().count();
+        let typed = tag.trim();
+        let chars = typed.chars().count();
         if chars == 0 || chars > MAX_TAG_CHARS {
             return Err(ApiError::validation("tags", format!("each tag must be 1 to {MAX_TAG_CHARS} characters")));
         }
-        if folded.chars().any(|c| c.is_control() || c == ',') {
+        if typed.chars().any(|c| c.is_control() || c == ',') {
             return Err(ApiError::validation("tags", "a tag must not contain commas or control characters"));
+        }
+        let folded = crate::text::fold(typed);
+        if folded.trim().is_empty() {
+            return Err(ApiError::validation("tags", "a tag must hold more than accents"));
         }
         if !out.contains(&folded) {
             out.push(folded);
@@ -539,6 +546,12 @@ mod tests {
         assert!(tags(&["".into()]).is_err());
         assert!(tags(&["a,b".into()]).is_err());
         assert!(tags(&["x".repeat(31)]).is_err());
+        // The limit counts what was typed: 30 Hangul syllables fold to 90 letters.
+        assert_eq!(tags(&["핵".repeat(30)]).unwrap()[0].chars().count(), 90);
+        assert!(tags(&["핵".repeat(31)]).is_err());
+        // Accents alone fold to nothing.
+        assert!(tags(&["\u{301}\u{301}".into()]).is_err());
+        assert!(tags(&[" \t".into()]).is_err());
         assert!(tags(&(0..11).map(|i| i.to_string()).collect::<Vec<_>>()).is_err());
         assert_eq!(tag_filter(Some(" Space, ,HISTORY")), vec!["space", "history"]);
         assert!(title("   ").is_err() && title("a\nb").is_err() && title(&"x".repeat(201)).is_err());
