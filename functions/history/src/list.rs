@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use whatif_shared::context::AppContext;
-use whatif_shared::scenarios::store;
+use whatif_shared::scenarios::store::{self, HistoryRow};
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
-use crate::listing::{Listing, Row};
+use crate::listing::Listing;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let user = req.user()?.id();
@@ -16,7 +16,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         .await?
         .into_iter()
         .filter(|entry| listing.keeps(entry))
-        .map(|entry| Row { entry, untexted: None })
+        .map(|entry| HistoryRow { entry, untexted: None })
         .collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))
 }

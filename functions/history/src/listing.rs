@@ -18,7 +18,7 @@ use time::format_description::well_known::Rfc3339;
 use whatif_shared::context::AppContext;
 use whatif_shared::pagination::{PageRequest, Pagination, encode_cursor};
 use whatif_shared::ports::table::Item;
-use whatif_shared::scenarios::store::{self, HistoryEntry, Scenario, TEXT_FIELDS};
+use whatif_shared::scenarios::store::{self, HistoryEntry, HistoryRow, Scenario, TEXT_FIELDS};
 use whatif_shared::scenarios::types::PromptType;
 use whatif_shared::text;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, ScenarioId, UserId};
@@ -39,15 +39,6 @@ pub enum Order {
     Asc,
     #[default]
     Desc,
-}
-
-/// A scenario the listing may show: its history entry (to filter, sort and
-/// count it) and, when what was read holds it (a search item), the scenario
-/// without its text; the page reads the others.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub entry: HistoryEntry,
-    pub untexted: Option<Scenario>,
 }
 
 /// The query string of both routes (`q` is the search's).
@@ -186,7 +177,7 @@ impl Listing {
     /// Sorts the kept rows and cuts the page (by cursor when one was given,
     /// else by page number); reads the page's scenarios the rows do not hold.
     /// The answer's `{scenarios, pagination}`.
-    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<Row>) -> ApiResult<Value> {
+    pub async fn page(&self, ctx: &AppContext, owner: &UserId, mut kept: Vec<HistoryRow>) -> ApiResult<Value> {
         kept.sort_by(|a, b| self.compare(&a.entry, &b.entry));
         let total = kept.len() as u64;
         let start = match &self.cursor {

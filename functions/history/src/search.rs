@@ -15,7 +15,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::scenarios::store;
 use whatif_shared::{ApiRequest, ApiResult, Reply};
 
-use crate::listing::{Listing, Row};
+use crate::listing::Listing;
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let user = req.user()?.id();
@@ -23,8 +23,8 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let kept = store::search_index(&ctx, &user)
         .await?
         .into_iter()
-        .filter(|item| listing.keeps(&item.entry) && listing.matches(&item.terms))
-        .map(|item| Row { entry: item.entry, untexted: item.untexted })
+        .filter(|(row, terms)| listing.keeps(&row.entry) && listing.matches(terms))
+        .map(|(row, _)| row)
         .collect();
     Ok(Reply::ok(listing.page(&ctx, &user, kept).await?))
 }

@@ -697,18 +697,19 @@ pub async fn get_many(ctx: &AppContext, owner_id: &UserId, ids: &[ScenarioId]) -
     Ok(ids.iter().filter_map(|id| found.remove(id.as_str())).filter(|s| !s.is_deleted()).collect())
 }
 
-/// One scenario in a search: its history entry, its terms, and the scenario
-/// without its text, which a search item written before it held that lacks
-/// (the listing reads those few from the scenarios).
+/// A scenario as a history listing handles it: its history entry (to filter,
+/// sort and count it) and, when what was read holds it (a search item), the
+/// scenario without its text; the listing reads the others' scenarios (a
+/// history entry, or a search item written before search items held it).
 #[derive(Debug, Clone)]
-pub struct SearchItem {
+pub struct HistoryRow {
     pub entry: HistoryEntry,
-    pub terms: String,
     pub untexted: Option<Scenario>,
 }
 
-/// Every search item of `owner_id`, oldest first. The shards are read at once.
-pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<SearchItem>> {
+/// Every search item of `owner_id` (its row and its terms), oldest first.
+/// The shards are read at once.
+pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<(HistoryRow, String)>> {
     let shards = keys::scenario_terms_partitions(owner_id).into_iter().map(|partition| {
         read_all(ctx, Query::partition(Index::Primary, partition), MAX_HISTORY, |mut item| {
             let terms = match item.remove(TERMS) {
@@ -719,15 +720,16 @@ pub async fn search_index(ctx: &AppContext, owner_id: &UserId) -> ApiResult<Vec<
             // A title marks an item that holds the whole scenario but its text.
             if item.contains_key("title") {
                 let untexted: Scenario = serde_json::from_value(Value::Object(item)).map_err(unreadable)?;
-                Ok(SearchItem { entry: HistoryEntry::of(&untexted), terms, untexted: Some(untexted) })
+                Ok((HistoryRow { entry: HistoryEntry::of(&untexted), untexted: Some(untexted) }, terms))
             } else {
                 let entry: HistoryEntry = serde_json::from_value(Value::Object(item)).map_err(unreadable)?;
-                Ok(SearchItem { entry, terms, untexted: None })
+                Ok((HistoryRow { entry, untexted: None }, terms))
             }
         })
     });
-    let mut index: Vec<SearchItem> = futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
-    index.sort_unstable_by(|a, b| a.entry.id.cmp(&b.entry.id));
+    let mut index: Vec<(HistoryRow, String)> =
+        futures::future::try_join_all(shards).await?.into_iter().flatten().collect();
+    index.sort_unstable_by(|a, b| a.0.entry.id.cmp(&b.0.entry.id));
     index.truncate(MAX_HISTORY);
     Ok(index)
 }
