@@ -10,14 +10,18 @@
 //! the shared pipeline, the job worker serves SQS batches, and a scheduled
 //! worker runs once per EventBridge event.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_http::request::LambdaRequest;
-use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{LambdaEvent, Runtime, Service, service_fn, tower};
 use whatif_shared::config::Config;
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::{self, JobKind, Lease, Outcome};
+use whatif_shared::pipeline::AfterAnswer;
 use whatif_shared::ports::Delivery;
 use whatif_shared::routes::Access;
 use whatif_shared::service::{Catalog, Function, WorkerRun};
@@ -64,12 +68,24 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
     }
     match function {
         Function::Route(route) => {
-            // `lambda_http::run`, with the event normalised before its conversion.
+            // `lambda_http::run`, with the event normalised before its
+            // conversion, and what a request leaves for after its answer run
+            // once the answer is sent.
+            let left = Left::default();
+            let leaves = left.clone();
             let handler = lambda_http::service_fn(move |req| {
-                let ctx = ctx.clone();
-                async move { Ok::<_, std::convert::Infallible>(whatif_shared::pipeline::dispatch(&ctx, route, req).await) }
+                let (ctx, leaves) = (ctx.clone(), leaves.clone());
+                async move {
+                    let (response, after) = whatif_shared::pipeline::respond(&ctx, route, req).await;
+                    *leaves.lock().unwrap_or_else(|e| e.into_inner()) = after;
+                    Ok::<_, std::convert::Infallible>(response)
+                }
             });
-            lambda_runtime::run(Normalised(lambda_http::Adapter::from(handler))).await
+            Runtime::new(Normalised(lambda_http::Adapter::from(handler)))
+                .layer(TracingLayer::new())
+                .layer(tower::layer::layer_fn(move |inner| ThenAfter { inner, left: left.clone() }))
+                .run()
+                .await
         }
         Function::Worker(worker) => match worker.run {
             WorkerRun::Jobs => {
@@ -92,6 +108,45 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
                 .await
             }
         },
+    }
+}
+
+/// What the event being served left for after its answer (Lambda hands a
+/// process one event at a time).
+type Left = Arc<Mutex<Option<AfterAnswer>>>;
+
+/// The runtime's service with, after it (it sends the answer), what the
+/// event left for after its answer: a read's rate-limit count goes out
+/// once the caller has the answer, and is done before the next event.
+pub struct ThenAfter<S> {
+    pub inner: S,
+    pub left: Left,
+}
+
+impl<S, R> Service<R> for ThenAfter<S>
+where
+    S: Service<R>,
+    S::Future: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>>>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let answered = self.inner.call(request);
+        let left = self.left.clone();
+        Box::pin(async move {
+            let out = answered.await;
+            let after = left.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(after) = after {
+                after.run().await;
+            }
+            out
+        })
     }
 }
 

@@ -50,6 +50,8 @@ pub(crate) struct Backend {
 pub(crate) struct Sample {
     init_ms: f64,
     first_ms: f64,
+    /// Until the function asked for its next event.
+    done_ms: f64,
     peak_rss_kb: Option<f64>,
     pub(crate) status: u16,
 }
@@ -58,6 +60,8 @@ pub(crate) struct Sample {
 struct Measured {
     init: Stats,
     first: Stats,
+    /// Until the function asked for its next event (after its answer).
+    done: Stats,
     peak_rss_kb: Option<Stats>,
     /// The HTTP status of the last answer.
     status: u16,
@@ -220,6 +224,10 @@ async fn side_by_side(
     let first = read.first.median / stick.first.median;
     let init = read.init.median / stick.init.median;
     println!("   history-get ÷ yardstick: first response {first:.2}×, init {init:.2}×");
+    println!(
+        "   asking for the next event (after what follows the answer): history-get {:.2} ms, yardstick {:.2} ms (medians)",
+        read.done.median, stick.done.median
+    );
     rows.push(Row::new(
         "cold: history-get (owner) ÷ one-GetItem yardstick, first response (AWS on emulators)",
         format!("{first:.2}× ({:.1} ms vs {:.1} ms)", read.first.median, stick.first.median),
@@ -357,11 +365,12 @@ async fn measure(
     let log = backend.dir.path().join(format!("{}.log", run.log));
     // The first start warms the page cache (and creates the embedded store).
     start_once(run, event, backend, pin, &log).await?;
-    let (mut init, mut first, mut rss, mut status) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    let (mut init, mut first, mut done, mut rss, mut status) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0);
     for _ in 0..samples {
         let sample = start_once(run, event, backend, pin, &log).await?;
         init.push(sample.init_ms);
         first.push(sample.first_ms);
+        done.push(sample.done_ms);
         rss.extend(sample.peak_rss_kb);
         status = sample.status;
     }
@@ -369,6 +378,7 @@ async fn measure(
     Ok(Measured {
         init: Stats::of(&mut init).ok_or_else(none)?,
         first: Stats::of(&mut first).ok_or_else(none)?,
+        done: Stats::of(&mut done).ok_or_else(none)?,
         peak_rss_kb: Stats::of(&mut rss),
         status,
     })
@@ -415,7 +425,7 @@ pub(crate) async fn start_once(
     }
     let _ = child.wait();
     drop(api);
-    let (init, first, response) = outcome.map_err(|e| format!("{e}{}", log_tail(log)))?;
+    let (times, response) = outcome.map_err(|e| format!("{e}{}", log_tail(log)))?;
     let status = serde_json::from_slice::<serde_json::Value>(&response)
         .ok()
         .and_then(|v| v.get("statusCode").and_then(|s| s.as_u64()))
@@ -424,22 +434,43 @@ pub(crate) async fn start_once(
     if !(200..500).contains(&status) {
         return Err(format!("answered status {status}: {}", excerpt(&response)));
     }
-    Ok(Sample { init_ms: ms(init), first_ms: ms(first), peak_rss_kb, status: status as u16 })
+    Ok(Sample {
+        init_ms: ms(times.init),
+        first_ms: ms(times.first),
+        done_ms: ms(times.done),
+        peak_rss_kb,
+        status: status as u16,
+    })
 }
 
-/// Waits for the first `/next` and the response; fails on an error call, an early exit or a timeout.
+/// When a start was ready, answered, and done (asked for its next event).
+struct Times {
+    init: Duration,
+    first: Duration,
+    done: Duration,
+}
+
+/// Waits for the first `/next`, the response and the next `/next` (what the
+/// function does after its answer, such as a read's rate-limit count, ends
+/// there); fails on an error call, an early exit or a timeout.
 async fn watch(
     child: &mut Child,
     calls: &mut UnboundedReceiver<Call>,
     started: Instant,
-) -> Result<(Duration, Duration, Bytes), String> {
-    let mut init = None;
+) -> Result<(Times, Bytes), String> {
+    let (mut init, mut answer) = (None, None);
     loop {
         match tokio::time::timeout(Duration::from_millis(5), calls.recv()).await {
             Ok(Some(Call::Next(at))) => init = Some(at - started),
             Ok(Some(Call::Response(at, body))) => {
-                let init = init.ok_or("a response came before any /next")?;
-                return Ok((init, at - started, body));
+                init.ok_or("a response came before any /next")?;
+                answer = Some((at - started, body));
+            }
+            Ok(Some(Call::Done(at))) => {
+                let (Some(init), Some((first, body))) = (init, answer) else {
+                    return Err("a second /next came before any response".into());
+                };
+                return Ok((Times { init, first, done: at - started }, body));
             }
             Ok(Some(Call::InitError(body))) => return Err(format!("init error: {}", excerpt(&body))),
             Ok(Some(Call::InvocationError(body))) => return Err(format!("invocation error: {}", excerpt(&body))),

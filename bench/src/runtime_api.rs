@@ -32,6 +32,9 @@ pub enum Call {
     /// The first `GET /invocation/next`: init is over.
     Next(Instant),
     Response(Instant, Bytes),
+    /// The next `GET /invocation/next`, after the response: the invocation
+    /// is over (what the function does after its answer included).
+    Done(Instant),
     InitError(Bytes),
     InvocationError(Bytes),
 }
@@ -90,6 +93,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     let method = req.method().clone();
     if method == Method::GET && path == "/invocation/next" {
         if state.served.swap(true, Ordering::SeqCst) {
+            let _ = state.calls.send(Call::Done(arrived));
             // One event per sandbox: hold the poll, like a frozen Lambda.
             std::future::pending::<()>().await;
         }

@@ -23,6 +23,10 @@
 //! `BatchGetItem`: the status check's read and the handler's first read are
 //! one call.
 //!
+//! Work a request leaves for after its answer ([`afterwards`]: a read's
+//! rate-limit count) is counted, but as no round trip: the answer did not
+//! wait for it.
+//!
 //! Calls outside a request (the job worker, start-up, tools) are neither
 //! counted nor held.
 
@@ -49,6 +53,8 @@ tokio::task_local! {
     static METER: Arc<Meter>;
     static GATE: Gate;
     static CHAIN: Chain;
+    /// Set inside [`afterwards`]: work done after the answer.
+    static AFTERWARDS: ();
 }
 
 /// The calls one request made, by port.
@@ -287,6 +293,13 @@ pub async fn branch<F: Future>(work: F) -> F::Output {
     out
 }
 
+/// Runs `work`, left for after the request's answer (a read's rate-limit
+/// count): its calls are counted, but the answer waited for none of them, so
+/// they add no round trip.
+pub async fn afterwards<F: Future>(work: F) -> F::Output {
+    AFTERWARDS.scope((), work).await
+}
+
 /// A call in flight, counted on the current request's meter (if any): a
 /// table call is one more on its strand once it returns (it is dropped).
 struct InFlight(Option<(Chain, u32)>);
@@ -294,7 +307,8 @@ struct InFlight(Option<(Chain, u32)>);
 impl InFlight {
     /// A call that waited for calls as deep as `after` (None: for what its strand has waited for so far).
     fn begin(call: Call, after: Option<u32>) -> Self {
-        let table = matches!(call, Call::Read | Call::Write | Call::Transaction);
+        let table =
+            matches!(call, Call::Read | Call::Write | Call::Transaction) && AFTERWARDS.try_with(|_| ()).is_err();
         InFlight(
             METER
                 .try_with(|meter| {

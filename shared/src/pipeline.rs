@@ -100,8 +100,47 @@ pub fn normalise_event(event: &mut LambdaRequest) {
 const QUERY_ESCAPED: &percent_encoding::AsciiSet =
     &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>');
 
-/// Runs `route` for one API Gateway request.
+/// Runs `route` for one API Gateway request, and what it leaves for after
+/// its answer (a read's rate-limit count) before answering: what the local
+/// server and the tests run.
 pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Request) -> Response<Body> {
+    serve(ctx, route, req, true).await.0
+}
+
+/// Runs `route` for one API Gateway request, and returns with its answer
+/// what it leaves for after it: Lambda sends the answer, then runs that
+/// before it asks for the next event (`whatif_app::lambda`).
+pub async fn respond(
+    ctx: &Arc<AppContext>,
+    route: &Route,
+    req: lambda_http::Request,
+) -> (Response<Body>, Option<AfterAnswer>) {
+    serve(ctx, route, req, false).await
+}
+
+/// The work a request leaves for after its answer: the count of a read
+/// that its rate limit let through ([`Window::peek_one`]). The answer does
+/// not wait for it; the next request does (Lambda runs it before it asks
+/// for the next event, the local server before it answers).
+pub struct AfterAnswer {
+    ctx: Arc<AppContext>,
+    window: Window,
+}
+
+impl AfterAnswer {
+    pub async fn run(self) {
+        if let Err(e) = self.window.count_one(&*self.ctx.table).await {
+            tracing::error!(error = %e, "could not count a read in its rate limit");
+        }
+    }
+}
+
+async fn serve(
+    ctx: &Arc<AppContext>,
+    route: &Route,
+    req: lambda_http::Request,
+    settle: bool,
+) -> (Response<Body>, Option<AfterAnswer>) {
     let started = Instant::now();
     // The handler sees the ports as its row grants them (as IAM does in AWS):
     // a write, blob, secret, queue or mail use the row does not name is refused.
@@ -111,12 +150,15 @@ pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Re
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string);
     let span = tracing::info_span!("request", request_id = %request_id, function = route.function);
     async move {
-        let mut rate = None;
+        let (mut rate, mut after) = (None, None);
         let meter = Arc::new(Meter::new(ctx.config.cost_header));
-        let work = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate)).catch_unwind();
+        let work = AssertUnwindSafe(run(ctx, route, req, &request_id, source_ip, &mut rate, &mut after)).catch_unwind();
         let result = metering::metered(meter.clone(), work)
             .await
             .unwrap_or_else(|_| Err(ApiError::internal(format!("handler of {} panicked", route.function))));
+        if settle && let Some(after) = after.take() {
+            metering::metered(meter.clone(), metering::afterwards(after.run())).await;
+        }
         let mut response = finish(ctx, result, &request_id, origin.as_deref(), rate);
         let cost = meter.cost();
         if ctx.config.cost_header {
@@ -136,7 +178,7 @@ pub async fn dispatch(ctx: &Arc<AppContext>, route: &Route, req: lambda_http::Re
             secret_calls = cost.secrets,
             "request"
         );
-        response
+        (response, after)
     }
     .instrument(span)
     .await
@@ -149,6 +191,7 @@ async fn run(
     request_id: &str,
     source_ip: Option<IpAddr>,
     rate: &mut Option<Decision>,
+    after: &mut Option<AfterAnswer>,
 ) -> ApiResult<Reply> {
     check_route_key(route, &req)?;
     let path_params = req.path_parameters().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -188,7 +231,7 @@ async fn run(
     // below the route's level (the status read may say otherwise: checked first).
     let below_level = token.as_ref().is_some_and(|t| permitted(route, &t.claims().principal()).is_err());
     if route.checks_alongside() && !below_level {
-        return alongside(ctx, route, api, token, rate).await;
+        return alongside(ctx, route, api, token, rate, after).await;
     }
     if let Some(token) = &token {
         let principal = token.admit(ctx).await?;
@@ -241,30 +284,35 @@ async fn run(
 }
 
 /// A read route ([`Route::checks_alongside`]): the account status read, the
-/// rate-limit count and the handler at once, the handler running as the
-/// token says. The handler's changes wait for the checks
-/// ([`metering::gated`]), and the status read goes out with the handler's
-/// first single-item read as one call ([`metering::batch`]). The answer is
-/// the checks' refusal when they refuse (the handler's is dropped), and the
-/// handler runs again, after them, when the status changed who the caller is
-/// (a new role or plan since the token was issued).
+/// rate-limit window's read and the handler at once, the handler running as
+/// the token says. The handler's changes wait for the checks
+/// ([`metering::gated`]), and the checks' reads go out with the handler's
+/// first single-item read as one call ([`metering::batch`]), so the answer
+/// waits for one round trip. The answer is the checks' refusal when they
+/// refuse (the handler's is dropped), and the handler runs again, after
+/// them, when the status changed who the caller is (a new role or plan since
+/// the token was issued). A request let through is counted after its answer
+/// (`after`): a read is checked against the requests before it, so requests
+/// that arrive at the same moment can pass a window together by as many as
+/// arrived at once (writes are counted before they run, exactly).
 async fn alongside(
     ctx: &Arc<AppContext>,
     route: &Route,
     mut api: ApiRequest,
     token: Option<Token>,
     rate: &mut Option<Decision>,
+    after: &mut Option<AfterAnswer>,
 ) -> ApiResult<Reply> {
     let guess = token.as_ref().map(|t| t.claims().principal());
     api.principal = guess.clone();
     let subject = ratelimit::subject(api.principal.as_ref(), api.source_ip);
     let window = window(ctx, route, &api, &subject);
-    // A caller who signed in: the status read to batch, and the request kept
-    // for a second run should the status say otherwise than the token.
-    let signed_in = token.is_some();
-    let again = signed_in.then(|| api.clone());
+    // A caller who signed in: the request kept for a second run should the
+    // status say otherwise than the token.
+    let again = token.is_some().then(|| api.clone());
+    let batched = token.is_some() || window.is_some();
     let (keeper, gate) = Gate::new();
-    if signed_in {
+    if batched {
         metering::batch();
     }
     let checks = metering::branch(async {
@@ -274,23 +322,15 @@ async fn alongside(
                 None => Ok(None),
             }
         });
-        let counted = metering::branch(async {
-            match &window {
-                Some((_, window)) => count(ctx, window, true).await,
-                None => None,
-            }
+        let read = metering::branch(async {
+            let (_, window) = window.as_ref()?;
+            window
+                .peek_one(&*ctx.table)
+                .await
+                .inspect_err(|e| tracing::error!(error = %e, "rate limiter unavailable"))
+                .ok()
         });
-        let (status, decision) = futures::join!(status, counted);
-        // A token that was not ours counted a request for the account it
-        // names: uncounted again.
-        if status.is_err()
-            && decision.is_some()
-            && matches!(token, Some(Token::Unverified { .. }))
-            && let Some((_, window)) = &window
-            && let Err(e) = window.give_back(&*ctx.table, 1).await
-        {
-            tracing::warn!(error = %e, "could not uncount a refused token's request");
-        }
+        let (status, decision) = futures::join!(status, read);
         // Changes go through once the checks pass, for the caller the handler runs as.
         let allowed = decision.is_none_or(|d| d.allowed);
         keeper.decide(allowed && status.as_ref().is_ok_and(|p| *p == guess));
@@ -298,8 +338,8 @@ async fn alongside(
     });
     let handler = metering::branch(metering::gated(gate, (route.handler.run)(ctx.clone(), api)));
     let flush = async {
-        if signed_in {
-            // Once the status read and the handler have each had their first turn.
+        if batched {
+            // Once the checks and the handler have each had their first turn.
             tokio::task::yield_now().await;
             metering::flush().await;
         }
@@ -309,6 +349,9 @@ async fn alongside(
     let principal = status?;
     if let Some(decision) = decision.filter(|d| !d.allowed) {
         return Err(ApiError::rate_limited(decision.retry_after));
+    }
+    if let (Some(_), Some((_, window))) = (decision, window) {
+        *after = Some(AfterAnswer { ctx: ctx.clone(), window });
     }
     if principal == guess {
         return result;

@@ -234,6 +234,19 @@ impl Window {
         Ok(self.decision(count, count < self.max()))
     }
 
+    /// Reads the window for a request that is counted after its answer
+    /// ([`Self::count_one`]): allowed while the requests before it leave room
+    /// for it, and the decision says what is left once it is counted.
+    pub async fn peek_one(&self, table: &dyn ItemTable) -> StoreResult<Decision> {
+        let before = self.count(table).await?.unwrap_or(0);
+        Ok(self.decision(before.saturating_add(1), before < self.max()))
+    }
+
+    /// Counts one request that [`Self::peek_one`] let through.
+    pub async fn count_one(&self, table: &dyn ItemTable) -> StoreResult<()> {
+        self.add(table, 1, None).await.map(|_| ())
+    }
+
     /// Counts `n` more requests only when they all fit in what is left of the
     /// window; otherwise counts nothing and answers not allowed. For a request
     /// that does the work of several (a batch), after the pipeline counted one.

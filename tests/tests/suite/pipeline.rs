@@ -64,6 +64,8 @@ macro_rules! test_route {
 static ECHO: Route = test_route!("echo", Method::POST, "/echo", handler!(echo), AuthLevel::None, None, true);
 static LIMITED: Route =
     test_route!("limited", Method::GET, "/limited", handler!(boom), AuthLevel::None, Some(RateClass::Generate), false);
+static READS: Route =
+    test_route!("reads", Method::GET, "/reads", handler!(boom), AuthLevel::None, Some(RateClass::General), false);
 static PANICS: Route = test_route!("panics", Method::GET, "/panic", handler!(boom), AuthLevel::None, None, false);
 static USER_ONLY: Route = test_route!("me", Method::GET, "/me", handler!(whoami), AuthLevel::User, None, false);
 static OPTIONAL: Route =
@@ -71,7 +73,7 @@ static OPTIONAL: Route =
 
 async fn context(dir: &std::path::Path) -> Arc<AppContext> {
     let mut config = Config::embedded(dir.to_path_buf());
-    config.rate_limits = RateLimits::parse("generate.anonymous=3/1h").unwrap();
+    config.rate_limits = RateLimits::parse("generate.anonymous=3/1h, general.anonymous=2/1h").unwrap();
     AppContext::connect(config).await.unwrap()
 }
 
@@ -142,6 +144,60 @@ async fn rate_limits_answer_429_with_headers() {
     let mut event = gateway_event("GET", "/limited", "/limited", None, json!({}));
     event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
     assert_eq!(dispatch(&ctx, &LIMITED, lambda_request(event)).await.status(), 200);
+}
+
+/// A read waits for no write: it is checked against the reads before it and
+/// counted after its answer. In Lambda the count goes out once the runtime
+/// has sent the answer, before it asks for the next event.
+#[tokio::test]
+async fn a_read_is_counted_after_its_answer_and_before_the_next_event() {
+    use lambda_http::{Service, service_fn};
+    use whatif_app::lambda::ThenAfter;
+    use whatif_shared::pipeline::respond;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let request = || lambda_request(gateway_event("GET", "/reads", "/reads", None, json!({})));
+    let remaining = |response: &http::Response<lambda_http::Body>| response.headers()["x-ratelimit-remaining"].clone();
+
+    let (first, after) = respond(&ctx, &READS, request()).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(remaining(&first), "1", "the answer counts itself");
+    let after = after.expect("a read let through leaves its count for after the answer");
+    // Answered, not counted yet: a read arriving now is checked against none.
+    let (meanwhile, its_count) = respond(&ctx, &READS, request()).await;
+    assert_eq!((meanwhile.status().as_u16(), remaining(&meanwhile)), (200, "1".parse().unwrap()));
+
+    // The runtime's service sends the answer; the count follows it.
+    let sent = Arc::new(AtomicU32::new(0));
+    let left = Arc::new(std::sync::Mutex::new(Some(after)));
+    let answer = {
+        let sent = sent.clone();
+        service_fn(move |()| {
+            let sent = sent.clone();
+            async move {
+                sent.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, std::convert::Infallible>(())
+            }
+        })
+    };
+    let mut runtime = ThenAfter { inner: answer, left: left.clone() };
+    runtime.call(()).await.unwrap();
+    assert_eq!(sent.load(Ordering::SeqCst), 1);
+    assert!(left.lock().unwrap().is_none(), "the count ran");
+    its_count.expect("counted too").run().await;
+
+    // Both counted: the window of two is full.
+    let third = dispatch(&ctx, &READS, request()).await;
+    assert_eq!(third.status(), 429);
+    assert_eq!(body_json(&third)["code"], "RATE_LIMITED");
+    // A refused read leaves nothing to count, and another client has its own window.
+    let (refused, nothing) = respond(&ctx, &READS, request()).await;
+    assert_eq!(refused.status(), 429);
+    assert!(nothing.is_none());
+    let mut event = gateway_event("GET", "/reads", "/reads", None, json!({}));
+    event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
+    assert_eq!(dispatch(&ctx, &READS, lambda_request(event)).await.status(), 200);
 }
 
 #[tokio::test]
