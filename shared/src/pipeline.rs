@@ -1,6 +1,7 @@
 //! The request pipeline every route runs through, in Lambda and in the local
 //! server alike: request id → body limit → auth → rate limit (for sign-ins: a
-//! read, counted after the handler only when it fails) → idempotency →
+//! read, counted after the handler only when it fails; for a read route: a
+//! read beside the handler, counted after the answer) → idempotency →
 //! handler → error envelope → common headers (request id, CORS, security,
 //! rate limit) → one log line.
 
