@@ -26,6 +26,7 @@ use crate::idempotency::{self, Begin};
 use crate::metering::{self, Gate, Meter};
 use crate::ratelimit::{self, Decision, RateClass, Window};
 use crate::routes::Route;
+use crate::service::BoxFuture;
 use crate::tokens::Claims;
 
 /// An API Gateway event as the request `lambda_http` makes of it, after
@@ -119,20 +120,58 @@ pub async fn respond(
     serve(ctx, route, req, false).await
 }
 
-/// The work a request leaves for after its answer: the count of a read
-/// that its rate limit let through ([`Window::peek_one`]). The answer does
-/// not wait for it; the next request does (Lambda runs it before it asks
-/// for the next event, the local server before it answers).
+/// The work a read leaves for after its answer: its count in its rate limit
+/// ([`Window::peek_one`] let it through) and what its handler left there
+/// ([`after_answer`]: a view's count). The answer does not wait for it; the
+/// next request does (Lambda runs it before it asks for the next event, the
+/// local server before it answers). A read its checks refuse leaves nothing.
 pub struct AfterAnswer {
     ctx: Arc<AppContext>,
-    window: Window,
+    window: Option<Window>,
+    left: Vec<BoxFuture<()>>,
 }
 
 impl AfterAnswer {
+    fn of(ctx: &Arc<AppContext>, window: Option<Window>, left: &Left) -> Option<Self> {
+        let left = left.take();
+        (window.is_some() || !left.is_empty()).then(|| AfterAnswer { ctx: ctx.clone(), window, left })
+    }
+
     pub async fn run(self) {
-        if let Err(e) = self.window.count_one(&*self.ctx.table).await {
-            tracing::error!(error = %e, "could not count a read in its rate limit");
-        }
+        let count = async {
+            if let Some(window) = &self.window
+                && let Err(e) = window.count_one(&*self.ctx.table).await
+            {
+                tracing::error!(error = %e, "could not count a read in its rate limit");
+            }
+        };
+        futures::join!(count, futures::future::join_all(self.left));
+    }
+}
+
+tokio::task_local! {
+    /// Where a read route's handler leaves work for after its answer.
+    static LEFT: Left;
+}
+
+#[derive(Clone, Default)]
+struct Left(Arc<std::sync::Mutex<Vec<BoxFuture<()>>>>);
+
+impl Left {
+    fn take(&self) -> Vec<BoxFuture<()>> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Leaves `work` for after the answer of the read route running it (a
+/// change the answer need not wait for, such as counting a view; it runs
+/// only if the request's checks let the request through, and is dropped
+/// with an answer they refuse). Anywhere else (another method, a worker, a
+/// test calling a handler) it runs now.
+pub async fn after_answer(work: impl Future<Output = ()> + Send + 'static) {
+    match LEFT.try_with(Left::clone) {
+        Ok(left) => left.0.lock().unwrap_or_else(|e| e.into_inner()).push(Box::pin(work)),
+        Err(_) => work.await,
     }
 }
 
@@ -337,7 +376,9 @@ async fn alongside(
         keeper.decide(allowed && status.as_ref().is_ok_and(|p| *p == guess));
         (status, decision)
     });
-    let handler = metering::branch(metering::gated(gate, (route.handler.run)(ctx.clone(), api)));
+    let left = Left::default();
+    let handler =
+        metering::branch(metering::gated(gate, LEFT.scope(left.clone(), (route.handler.run)(ctx.clone(), api))));
     let flush = async {
         if batched {
             // Once the checks and the handler have each had their first turn.
@@ -351,17 +392,23 @@ async fn alongside(
     if let Some(decision) = decision.filter(|d| !d.allowed) {
         return Err(ApiError::rate_limited(decision.retry_after));
     }
-    if let (Some(_), Some((_, window))) = (decision, window) {
-        *after = Some(AfterAnswer { ctx: ctx.clone(), window });
-    }
+    let window = decision.and(window).map(|(_, window)| window);
     if principal == guess {
+        *after = AfterAnswer::of(ctx, window, &left);
         return result;
     }
-    // The account's role or plan is not what the token says: as it is now.
-    let (Some(mut api), Some(principal)) = (again, principal) else { return result };
+    // The account's role or plan is not what the token says: as it is now
+    // (what the first run left is dropped with its answer).
+    let (Some(mut api), Some(principal)) = (again, principal) else {
+        *after = AfterAnswer::of(ctx, window, &left);
+        return result;
+    };
     permitted(route, &principal)?;
     api.principal = Some(principal);
-    (route.handler.run)(ctx.clone(), api).await
+    let left = Left::default();
+    let result = LEFT.scope(left.clone(), (route.handler.run)(ctx.clone(), api)).await;
+    *after = AfterAnswer::of(ctx, window, &left);
+    result
 }
 
 /// A bearer token, its signature checked, or not yet (its keys are not

@@ -20,7 +20,18 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let caller = req.principal.as_ref().map(|p| p.id());
     let caller = caller.as_ref();
     let moderator = req.principal.as_ref().is_some_and(|p| p.role >= Role::Moderator);
-    let mut scenario = match store::get_visible(&ctx, caller, &id).await {
+    // The viewer is kept hashed (the marker lives two days). Someone
+    // anonymous is never the owner: whether they viewed it today is read
+    // beside the scenario.
+    let viewer = ratelimit::hashed_subject(req.principal.as_ref(), req.source_ip, id.as_str());
+    let day = ctx.clock.now().date().to_string();
+    let (found, seen) = tokio::join!(store::get_visible(&ctx, caller, &id), async {
+        match caller {
+            None => store::viewed(&ctx, &id, &viewer, &day).await.map(Some),
+            Some(_) => Ok(None),
+        }
+    });
+    let mut scenario = match found {
         Ok(scenario) => scenario,
         // Moderators also see a public scenario a moderator hid (to review it);
         // nobody else learns it exists.
@@ -36,11 +47,20 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         let tag = etag(scenario.version);
         return Ok(Reply::ok(ScenarioAnswer { scenario }).header(http::header::ETAG, &tag));
     }
-    // The viewer is kept hashed (the marker lives two days).
-    let viewer = ratelimit::hashed_subject(req.principal.as_ref(), req.source_ip, id.as_str());
-    let day = ctx.clock.now().date().to_string();
-    if store::count_view(&ctx, &scenario, &viewer, &day).await? {
+    let seen = match seen? {
+        Some(seen) => seen,
+        None => store::viewed(&ctx, &id, &viewer, &day).await?,
+    };
+    // A first view today counts, after the answer (which shows it counted).
+    if !seen {
         scenario.view_count += 1;
+        let (ctx, counted) = (ctx.clone(), scenario.clone());
+        whatif_shared::pipeline::after_answer(async move {
+            if let Err(e) = store::count_view(&ctx, &counted, &viewer, &day).await {
+                tracing::error!(error = %e.message, "could not count a view");
+            }
+        })
+        .await;
     }
     Ok(Reply::ok(ScenarioAnswer { scenario: scenario.shown_to(caller) }))
 }

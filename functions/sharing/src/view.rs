@@ -16,7 +16,7 @@ use whatif_shared::ports::table::{Cond, Item, PK, SK, TTL, TxOp, Update};
 use whatif_shared::scenarios::Scenario;
 use whatif_shared::{ApiRequest, ApiResult, Reply, keys};
 
-use crate::share::{self, Author, PublicShare, Share};
+use crate::share::{self, Author, PublicShare, Share, ShareId};
 use crate::stats;
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -48,19 +48,30 @@ fn shown_scenario(generator: &mut schemars::SchemaGenerator) -> schemars::Schema
 
 pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let raw = req.path_param("shareUrl")?;
-    let (mut share, scenario) = share::open(&ctx, raw).await?;
+    // Whether this viewer viewed it today is read beside the share.
+    let day = ctx.clock.now().date().to_string();
+    let viewer = share::viewer(&req, raw);
+    let seen = async {
+        match ShareId::parse(raw) {
+            Some(id) => viewed(&ctx, id.as_str(), &day, &viewer).await,
+            None => Ok(true),
+        }
+    };
+    let ((mut share, scenario), seen) = futures::try_join!(share::open(&ctx, raw), seen)?;
     share::unlock(&ctx, &req, &share).await?;
     let caller = req.principal.as_ref().map(|p| p.id());
-    // The view's count and the author's name are independent: one round trip for both.
-    let counted = async {
-        if share.is_owned_by(caller.as_ref()) {
-            return Ok(false);
-        }
-        count_view(&ctx, &share, &share::viewer(&req, &share.share_url)).await
-    };
-    let (counted, owner) = futures::try_join!(counted, accounts::get_user(&ctx, &share.owner_id))?;
-    if counted {
+    let owner = accounts::get_user(&ctx, &share.owner_id).await?;
+    // A first view today by anyone but the owner counts, after the answer
+    // (which shows it counted).
+    if !seen && !share.is_owned_by(caller.as_ref()) {
         share.view_count += 1;
+        let (ctx, counted) = (ctx.clone(), share.clone());
+        whatif_shared::pipeline::after_answer(async move {
+            if let Err(e) = count_view(&ctx, &counted, &day, &viewer).await {
+                tracing::error!(error = %e.message, "could not count a share's view");
+            }
+        })
+        .await;
     }
     let author = owner.and_then(|user| user.public_name()).map(|display_name| Author { display_name });
     let public = PublicShare {
@@ -83,12 +94,16 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         .header(http::header::CACHE_CONTROL, "private, no-store"))
 }
 
-/// Counts one view of `share` by `viewer` today: the marker (once per viewer,
-/// share and day, kept two days), the share's count and the owner's day, in
-/// one transaction. Whether this view counted.
-async fn count_view(ctx: &AppContext, share: &Share, viewer: &str) -> ApiResult<bool> {
-    let day = ctx.clock.now().date().to_string();
-    let key = keys::share_view(&share.share_url, &day, viewer);
+/// Whether `viewer` viewed share `id` on `day` (its view counted).
+async fn viewed(ctx: &AppContext, id: &str, day: &str, viewer: &str) -> ApiResult<bool> {
+    Ok(ctx.table.get(&keys::share_view(id, day, viewer)).await?.is_some())
+}
+
+/// Counts one view of `share` by `viewer` on `day`: the marker (once per
+/// viewer, share and day, kept two days), the share's count and the owner's
+/// day, in one transaction. Whether this view counted.
+async fn count_view(ctx: &AppContext, share: &Share, day: &str, viewer: &str) -> ApiResult<bool> {
+    let key = keys::share_view(&share.share_url, day, viewer);
     let mut marker = Item::new();
     marker.insert(PK.into(), key.pk.into());
     marker.insert(SK.into(), key.sk.into());

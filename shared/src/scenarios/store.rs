@@ -653,6 +653,11 @@ pub async fn set_public(
     .await
 }
 
+/// Whether `viewer` viewed scenario `id` on `day` (its view counted).
+pub async fn viewed(ctx: &AppContext, id: &ScenarioId, viewer: &str, day: &str) -> ApiResult<bool> {
+    Ok(ctx.table.get(&keys::scenario_view(id, day, viewer)).await?.is_some())
+}
+
 /// Counts one view of `scenario` by `viewer` on `day` (`yyyy-mm-dd`), once
 /// per viewer and day; returns whether this one counted.
 pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day: &str) -> ApiResult<bool> {

@@ -64,6 +64,19 @@ macro_rules! test_route {
 static ECHO: Route = test_route!("echo", Method::POST, "/echo", handler!(echo), AuthLevel::None, None, true);
 static LIMITED: Route =
     test_route!("limited", Method::GET, "/limited", handler!(boom), AuthLevel::None, Some(RateClass::Generate), false);
+static LEFT_DONE: AtomicU32 = AtomicU32::new(0);
+
+/// A read that leaves a change for after its answer (as a view's count is).
+async fn leaves(_ctx: Arc<AppContext>, _req: ApiRequest) -> ApiResult<Reply> {
+    whatif_shared::pipeline::after_answer(async {
+        LEFT_DONE.fetch_add(1, Ordering::SeqCst);
+    })
+    .await;
+    Ok(Reply::ok(json!({})))
+}
+
+static LEAVES: Route =
+    test_route!("leaves", Method::GET, "/leaves", handler!(leaves), AuthLevel::None, Some(RateClass::General), false);
 static READS: Route =
     test_route!("reads", Method::GET, "/reads", handler!(boom), AuthLevel::None, Some(RateClass::General), false);
 static PANICS: Route = test_route!("panics", Method::GET, "/panic", handler!(boom), AuthLevel::None, None, false);
@@ -198,6 +211,30 @@ async fn a_read_is_counted_after_its_answer_and_before_the_next_event() {
     let mut event = gateway_event("GET", "/reads", "/reads", None, json!({}));
     event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
     assert_eq!(dispatch(&ctx, &READS, lambda_request(event)).await.status(), 200);
+}
+
+/// What a read's handler leaves for after its answer runs after it, and
+/// only for a request its checks let through.
+#[tokio::test]
+async fn what_a_read_leaves_runs_after_its_answer_and_never_for_a_refused_one() {
+    use whatif_shared::pipeline::respond;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(dir.path()).await;
+    let request = || lambda_request(gateway_event("GET", "/leaves", "/leaves", None, json!({})));
+    let (answer, after) = respond(&ctx, &LEAVES, request()).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(LEFT_DONE.load(Ordering::SeqCst), 0, "not before the answer");
+    after.expect("left work").run().await;
+    assert_eq!(LEFT_DONE.load(Ordering::SeqCst), 1);
+    // The local server's way: done before it answers.
+    assert_eq!(dispatch(&ctx, &LEAVES, request()).await.status(), 200);
+    assert_eq!(LEFT_DONE.load(Ordering::SeqCst), 2);
+    // The window (two reads) is full: refused, and what it left is dropped.
+    let (refused, after) = respond(&ctx, &LEAVES, request()).await;
+    assert_eq!(refused.status(), 429);
+    assert!(after.is_none());
+    assert_eq!(LEFT_DONE.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
