@@ -154,9 +154,14 @@ async fn rate_limits_answer_429_with_headers() {
     assert_eq!(json["retryAfter"], retry_after);
 
     // Another client (IP) has its own window.
-    let mut event = gateway_event("GET", "/limited", "/limited", None, json!({}));
+    assert_eq!(dispatch(&ctx, &LIMITED, from_another_client("/limited")).await.status(), 200);
+}
+
+/// A `GET` of `path` from another address than the other requests' (another window).
+fn from_another_client(path: &str) -> lambda_http::Request {
+    let mut event = gateway_event("GET", path, path, None, json!({}));
     event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
-    assert_eq!(dispatch(&ctx, &LIMITED, lambda_request(event)).await.status(), 200);
+    lambda_request(event)
 }
 
 /// A read waits for no write: it is checked against the reads before it and
@@ -208,9 +213,7 @@ async fn a_read_is_counted_after_its_answer_and_before_the_next_event() {
     let (refused, nothing) = respond(&ctx, &READS, request()).await;
     assert_eq!(refused.status(), 429);
     assert!(nothing.is_none());
-    let mut event = gateway_event("GET", "/reads", "/reads", None, json!({}));
-    event["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
-    assert_eq!(dispatch(&ctx, &READS, lambda_request(event)).await.status(), 200);
+    assert_eq!(dispatch(&ctx, &READS, from_another_client("/reads")).await.status(), 200);
 }
 
 /// What a read's handler leaves for after its answer runs after it, and
