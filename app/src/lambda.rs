@@ -71,8 +71,8 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
             // `lambda_http::run`, with the event normalised before its
             // conversion, and what a request leaves for after its answer run
             // once the answer is sent.
-            let left = Left::default();
-            let leaves = left.clone();
+            let pending = Pending::default();
+            let leaves = pending.clone();
             let handler = lambda_http::service_fn(move |req| {
                 let (ctx, leaves) = (ctx.clone(), leaves.clone());
                 async move {
@@ -83,7 +83,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
             });
             Runtime::new(Normalised(lambda_http::Adapter::from(handler)))
                 .layer(TracingLayer::new())
-                .layer(tower::layer::layer_fn(move |inner| ThenAfter { inner, left: left.clone() }))
+                .layer(tower::layer::layer_fn(move |inner| ThenAfter { inner, pending: pending.clone() }))
                 .run()
                 .await
         }
@@ -113,14 +113,15 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// What the event being served left for after its answer (Lambda hands a
 /// process one event at a time).
-type Left = Arc<Mutex<Option<AfterAnswer>>>;
+type Pending = Arc<Mutex<Option<AfterAnswer>>>;
 
 /// The runtime's service with, after it (it sends the answer), what the
-/// event left for after its answer: a read's rate-limit count goes out
-/// once the caller has the answer, and is done before the next event.
+/// event left for after its answer: a read's rate-limit count and a view's
+/// count go out once the caller has the answer, and are done before the
+/// next event.
 pub struct ThenAfter<S> {
     pub inner: S,
-    pub left: Left,
+    pub pending: Pending,
 }
 
 impl<S, R> Service<R> for ThenAfter<S>
@@ -138,10 +139,10 @@ where
 
     fn call(&mut self, request: R) -> Self::Future {
         let answered = self.inner.call(request);
-        let left = self.left.clone();
+        let pending = self.pending.clone();
         Box::pin(async move {
             let out = answered.await;
-            let after = left.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let after = pending.lock().unwrap_or_else(|e| e.into_inner()).take();
             if let Some(after) = after {
                 after.run().await;
             }

@@ -11,7 +11,7 @@ use whatif_shared::auth::Role;
 use whatif_shared::context::AppContext;
 use whatif_shared::ratelimit;
 use whatif_shared::scenarios::store;
-use whatif_shared::{ApiRequest, ApiResult, Reply, ScenarioId};
+use whatif_shared::{ApiRequest, ApiResult, Reply, ScenarioId, keys};
 
 use crate::{ScenarioAnswer, etag};
 
@@ -27,7 +27,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let day = ctx.clock.now().date().to_string();
     let (found, seen) = tokio::join!(store::get_visible(&ctx, caller, &id), async {
         match caller {
-            None => store::viewed(&ctx, &id, &viewer, &day).await.map(Some),
+            None => store::view_marked(&ctx, &keys::scenario_view(&id, &day, &viewer)).await.map(Some),
             Some(_) => Ok(None),
         }
     });
@@ -49,7 +49,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     }
     let seen = match seen? {
         Some(seen) => seen,
-        None => store::viewed(&ctx, &id, &viewer, &day).await?,
+        None => store::view_marked(&ctx, &keys::scenario_view(&id, &day, &viewer)).await?,
     };
     // A first view today counts, after the answer (which shows it counted).
     if !seen {

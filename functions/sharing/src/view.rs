@@ -12,8 +12,8 @@ use serde_json::Value;
 use whatif_shared::accounts::store as accounts;
 use whatif_shared::context::AppContext;
 use whatif_shared::ports::StoreError;
-use whatif_shared::ports::table::{Cond, Item, PK, SK, TTL, TxOp, Update};
-use whatif_shared::scenarios::Scenario;
+use whatif_shared::ports::table::{Cond, TxOp, Update};
+use whatif_shared::scenarios::{Scenario, store};
 use whatif_shared::{ApiRequest, ApiResult, Reply, keys};
 
 use crate::share::{self, Author, PublicShare, Share, ShareId};
@@ -53,7 +53,7 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     let viewer = share::viewer(&req, raw);
     let seen = async {
         match ShareId::parse(raw) {
-            Some(id) => viewed(&ctx, id.as_str(), &day, &viewer).await,
+            Some(id) => store::view_marked(&ctx, &keys::share_view(id.as_str(), &day, &viewer)).await,
             None => Ok(true),
         }
     };
@@ -94,22 +94,12 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
         .header(http::header::CACHE_CONTROL, "private, no-store"))
 }
 
-/// Whether `viewer` viewed share `id` on `day` (its view counted).
-async fn viewed(ctx: &AppContext, id: &str, day: &str, viewer: &str) -> ApiResult<bool> {
-    Ok(ctx.table.get(&keys::share_view(id, day, viewer)).await?.is_some())
-}
-
 /// Counts one view of `share` by `viewer` on `day`: the marker (once per
-/// viewer, share and day, kept two days), the share's count and the owner's
-/// day, in one transaction. Whether this view counted.
-async fn count_view(ctx: &AppContext, share: &Share, day: &str, viewer: &str) -> ApiResult<bool> {
-    let key = keys::share_view(&share.share_url, day, viewer);
-    let mut marker = Item::new();
-    marker.insert(PK.into(), key.pk.into());
-    marker.insert(SK.into(), key.sk.into());
-    marker.insert(TTL.into(), (ctx.clock.now() + time::Duration::days(2)).unix_timestamp().into());
+/// viewer, share and day), the share's count and the owner's day, in one
+/// transaction (a view counted already is left as it is).
+async fn count_view(ctx: &AppContext, share: &Share, day: &str, viewer: &str) -> ApiResult<()> {
     let ops = vec![
-        TxOp::Put { item: marker, cond: Some(Cond::NotExists) },
+        store::view_marker(ctx, keys::share_view(&share.share_url, day, viewer)),
         TxOp::Update {
             key: keys::share(&share.share_url),
             update: Update::new().add("viewCount", 1),
@@ -118,8 +108,7 @@ async fn count_view(ctx: &AppContext, share: &Share, day: &str, viewer: &str) ->
         stats::count(ctx, &share.owner(), stats::Event::Viewed),
     ];
     match ctx.table.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
+        Ok(()) | Err(StoreError::TransactionCanceled { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

@@ -653,27 +653,33 @@ pub async fn set_public(
     .await
 }
 
-/// Whether `viewer` viewed scenario `id` on `day` (its view counted).
-pub async fn viewed(ctx: &AppContext, id: &ScenarioId, viewer: &str, day: &str) -> ApiResult<bool> {
-    Ok(ctx.table.get(&keys::scenario_view(id, day, viewer)).await?.is_some())
+/// Whether the view marker `key` is there: that viewer's view counted that
+/// day (`keys::scenario_view`, `keys::share_view`).
+pub async fn view_marked(ctx: &AppContext, key: &Key) -> ApiResult<bool> {
+    Ok(ctx.table.get(key).await?.is_some())
 }
 
-/// Counts one view of `scenario` by `viewer` on `day` (`yyyy-mm-dd`), once
-/// per viewer and day; returns whether this one counted.
-pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day: &str) -> ApiResult<bool> {
+/// The marker of one viewer's view on one day, put only where there is none
+/// (so a view counts once per viewer and day) and kept two days: the first
+/// op of a view's counting transaction.
+pub fn view_marker(ctx: &AppContext, key: Key) -> TxOp {
     let mut marker = Item::new();
-    let (owner, id) = (scenario.owner(), scenario.scenario_id());
-    let key = keys::scenario_view(&id, day, viewer);
     marker.insert(PK.into(), key.pk.into());
     marker.insert(SK.into(), key.sk.into());
     let expires = ctx.clock.now() + time::Duration::days(2);
     marker.insert(crate::ports::table::TTL.into(), expires.unix_timestamp().into());
-    let mut ops = vec![TxOp::Put { item: marker, cond: Some(Cond::NotExists) }];
+    TxOp::Put { item: marker, cond: Some(Cond::NotExists) }
+}
+
+/// Counts one view of `scenario` by `viewer` on `day` (`yyyy-mm-dd`), once
+/// per viewer and day (a view counted already is left as it is).
+pub async fn count_view(ctx: &AppContext, scenario: &Scenario, viewer: &str, day: &str) -> ApiResult<()> {
+    let (owner, id) = (scenario.owner(), scenario.scenario_id());
+    let mut ops = vec![view_marker(ctx, keys::scenario_view(&id, day, viewer))];
     ops.extend(add_to_counter(&owner, &id, Counter::Views));
     ops.extend(social::feed::view_op(scenario));
     match ctx.table.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::TransactionCanceled { .. }) => Ok(false),
+        Ok(()) | Err(StoreError::TransactionCanceled { .. }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

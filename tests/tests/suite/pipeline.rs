@@ -188,7 +188,7 @@ async fn a_read_is_counted_after_its_answer_and_before_the_next_event() {
 
     // The runtime's service sends the answer; the count follows it.
     let sent = Arc::new(AtomicU32::new(0));
-    let left = Arc::new(std::sync::Mutex::new(Some(after)));
+    let pending = Arc::new(std::sync::Mutex::new(Some(after)));
     let answer = {
         let sent = sent.clone();
         service_fn(move |()| {
@@ -199,10 +199,10 @@ async fn a_read_is_counted_after_its_answer_and_before_the_next_event() {
             }
         })
     };
-    let mut runtime = ThenAfter { inner: answer, left: left.clone() };
+    let mut runtime = ThenAfter { inner: answer, pending: pending.clone() };
     runtime.call(()).await.unwrap();
     assert_eq!(sent.load(Ordering::SeqCst), 1);
-    assert!(left.lock().unwrap().is_none(), "the count ran");
+    assert!(pending.lock().unwrap().is_none(), "the count ran");
     its_count.expect("counted too").run().await;
 
     // Both counted: the window of two is full.
