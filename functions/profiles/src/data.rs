@@ -14,7 +14,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::ports::table::{Index, Item, Key, Query, SortKey, query_all};
 use whatif_shared::routes::Access;
 use whatif_shared::service::{DataOwner, ExportFile};
-use whatif_shared::social::{follows, search, stats};
+use whatif_shared::social::{authors, follows, stats};
 use whatif_shared::{ApiResult, UserId, keys};
 
 use crate::notifications;
@@ -77,7 +77,7 @@ async fn delete(ctx: Arc<AppContext>, user_id: String) -> ApiResult<()> {
         }
     }
     if let Some(user) = store::get_user(&ctx, &user_id).await? {
-        let ops = search::index_ops(Some(&user), None);
+        let ops = authors::ops(Some(&user), None);
         if !ops.is_empty() {
             ctx.table.transact(ops).await?;
         }

@@ -2,8 +2,11 @@
 //! public profiles. Each account has a row per board (`keys::board_row`)
 //! whose index sort key is its score, so the top is one backward query of
 //! the board's index partition, never a scan; accounts that are not public
-//! are passed over.
+//! are passed over. A row holds what its account's card shows, kept by the
+//! transactions that change the profile (`authors::ops`), so the answer
+//! waits for that one query.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -13,7 +16,7 @@ use whatif_shared::context::AppContext;
 use whatif_shared::pagination::DEFAULT_LIMIT;
 use whatif_shared::ports::table::{Index, Query};
 use whatif_shared::social::authors::{self, Author};
-use whatif_shared::social::stats::Board;
+use whatif_shared::social::stats::{self, Board};
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId, keys};
 
 /// The most rows one answer reads, passing over private accounts.
@@ -53,22 +56,28 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     loop {
         let page = ctx.table.query(&query).await?;
         read += page.items.len();
-        let rows: Vec<(UserId, u64)> = page
+        let rows: Vec<(UserId, u64, Option<&Value>)> = page
             .items
             .iter()
             .filter_map(|row| {
                 let id = row.get("userId")?.as_str()?;
-                Some((UserId::from_trusted(id), row.get("score").and_then(Value::as_u64).unwrap_or(0)))
+                let score = row.get("score").and_then(Value::as_u64).unwrap_or(0);
+                Some((UserId::from_trusted(id), score, row.get(stats::CARD)))
             })
             .collect();
-        let ids: Vec<UserId> = rows.iter().map(|(id, _)| id.clone()).collect();
-        let cards = authors::cards(&ctx, &ids).await?;
-        for (id, score) in rows {
+        // A row made before rows held cards has none: its account is read.
+        let bare: Vec<UserId> = rows.iter().filter(|(_, _, card)| card.is_none()).map(|(id, ..)| id.clone()).collect();
+        let mut cards = if bare.is_empty() { HashMap::new() } else { authors::cards(&ctx, &bare).await? };
+        for (id, score, shown) in rows {
             if entries.len() == limit {
                 break;
             }
-            if let Some(card) = cards.get(id.as_str()).filter(|c| c.is_public()) {
-                entries.push(Entry { rank: entries.len() as u32 + 1, user: card.clone(), score });
+            let card = match shown {
+                Some(shown) => authors::from_shown(&ctx, id.as_str(), shown).await?,
+                None => cards.remove(id.as_str()).unwrap_or_else(|| Author::anonymous(id.as_str())),
+            };
+            if card.is_public() {
+                entries.push(Entry { rank: entries.len() as u32 + 1, user: card, score });
             }
         }
         match page.next {

@@ -12,13 +12,14 @@ use whatif_shared::accounts::passwords;
 use whatif_shared::accounts::roles;
 use whatif_shared::accounts::store;
 use whatif_shared::accounts::types::Email;
-use whatif_shared::accounts::user::AccountStatus;
+use whatif_shared::accounts::user::{AccountStatus, User};
 use whatif_shared::context::AppContext;
 use whatif_shared::jobs::records;
 use whatif_shared::jobs::{JobError, JobMessage, JobStatus};
 use whatif_shared::keys;
 use whatif_shared::ports::StoreError;
 use whatif_shared::ports::table::{Cond, TxOp, Update};
+use whatif_shared::social::authors;
 use whatif_shared::stats;
 use whatif_shared::{ApiError, ApiRequest, ApiResult, Reply, UserId};
 
@@ -57,6 +58,9 @@ pub async fn handle(ctx: Arc<AppContext>, req: ApiRequest) -> ApiResult<Reply> {
     if let Some(name) = &user.username {
         ops.push(TxOp::Delete { key: keys::username_claim(&name.to_ascii_lowercase()), cond: Some(mine) });
     }
+    // Its name leaves profile search and the leaderboards at once.
+    let closed = User { status: AccountStatus::Deleted, ..user.clone() };
+    ops.extend(authors::ops(Some(&user), Some(&closed)));
     // The platform's counts: a deleted account leaves its status and its role.
     let (from, to) = (
         stats::counter(stats::USERS_STATUS, user.status.as_str()),

@@ -157,7 +157,7 @@ async fn save(ctx: &AppContext, before: &User, after: &User) -> ApiResult<()> {
             });
         }
     }
-    ops.extend(whatif_shared::social::search::index_ops(Some(before), Some(after)));
+    ops.extend(whatif_shared::social::authors::ops(Some(before), Some(after)));
     match ctx.table.transact(ops).await {
         Ok(()) => Ok(()),
         Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => {

@@ -26,7 +26,7 @@ use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
 use crate::ports::table::{Cond, Index, Item, PK, Query, SK, TxOp, Update, query_all};
-use crate::social::search;
+use crate::social::authors;
 use crate::stats;
 
 /// What to change; `None` leaves it.
@@ -109,7 +109,7 @@ pub async fn apply(
             let cond = (admin_delta < 0).then(|| Cond::Gt(ACTIVE.into(), json!(1)));
             ops.push(TxOp::Update { key: keys::admin_count(), update: Update::new().add(ACTIVE, admin_delta), cond });
         }
-        ops.extend(search::index_ops(Some(&before), Some(&after)));
+        ops.extend(authors::ops(Some(&before), Some(&after)));
         // The platform's counts of accounts by role and by status move with it.
         let mut moves: Vec<(String, i64)> = Vec::new();
         if before.role != after.role {

@@ -81,7 +81,7 @@ pub async fn create_user(ctx: &AppContext, new: NewUser, extra: Vec<TxOp>) -> Ap
         });
     }
     ops.extend(extra);
-    ops.extend(crate::social::search::index_ops(None, Some(&user)));
+    ops.extend(crate::social::authors::ops(None, Some(&user)));
     // The platform's counts (after everything else: the indexes above are read below).
     let status = crate::stats::counter(crate::stats::USERS_STATUS, user.status.as_str());
     let role = crate::stats::counter(crate::stats::USERS_ROLE, user.role.as_str());

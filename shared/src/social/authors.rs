@@ -2,19 +2,26 @@
 //! whose profile is not public (`preferences.publicProfile` off), or that is
 //! suspended, banned or deleted, shows no name, username or avatar anywhere,
 //! only its id.
+//!
+//! Two things keep a copy of what a card shows: the profile search items
+//! and the account's leaderboard rows. Every transaction that changes a
+//! profile or an account's status carries [`ops`], which rewrites both, so
+//! a name hidden or an account banned leaves them in the same commit.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use crate::accounts::user::{AccountStatus, User};
 use crate::context::AppContext;
 use crate::error::ApiResult;
 use crate::ids::UserId;
 use crate::keys;
-use crate::ports::table::Key;
+use crate::ports::table::{Key, TxOp};
+use crate::social::{search, stats};
 
 /// An author as others see them (`AuthorCard` in the OpenAPI document:
 /// sharing's `Author` is another type).
@@ -47,14 +54,49 @@ impl Author {
 
 /// The card of `user` as others see it.
 pub async fn card(ctx: &AppContext, user: &User) -> ApiResult<Author> {
-    if !user.preferences.public_profile || user.status != AccountStatus::Active {
-        return Ok(Author::anonymous(&user.id));
+    from_shown(ctx, &user.id, &shown(user)).await
+}
+
+/// What `user`'s card shows, as its copies store it: `username`, `name` and
+/// `avatarKey` while the profile is public and the account active, `{}`
+/// otherwise.
+pub fn shown(user: &User) -> Value {
+    let mut shown = Map::new();
+    if user.preferences.public_profile && user.status == AccountStatus::Active {
+        for (attr, value) in
+            [("username", &user.username), ("name", &user.public_name()), ("avatarKey", &user.avatar_key)]
+        {
+            if let Some(value) = value {
+                shown.insert(attr.into(), json!(value));
+            }
+        }
     }
-    let avatar_url = match &user.avatar_key {
-        Some(key) => Some(ctx.blobs.presign_get(key, Duration::from_secs(3600), None).await?.url),
+    Value::Object(shown)
+}
+
+/// The card of the account `id` from what [`shown`] stored (its avatar
+/// link signed now).
+pub async fn from_shown(ctx: &AppContext, id: &str, shown: &Value) -> ApiResult<Author> {
+    let text = |attr: &str| shown.get(attr).and_then(Value::as_str).map(str::to_string);
+    let avatar_url = match text("avatarKey") {
+        Some(key) => Some(ctx.blobs.presign_get(&key, Duration::from_secs(3600), None).await?.url),
         None => None,
     };
-    Ok(Author { id: user.id.clone(), username: user.username.clone(), name: user.public_name(), avatar_url })
+    Ok(Author { id: id.to_string(), username: text("username"), name: text("name"), avatar_url })
+}
+
+/// The operations that keep the copies of `user`'s card in step with a
+/// change from `before` to `after` (either absent: an account being made,
+/// one being purged): its search items, and the card on its leaderboard
+/// rows when what it shows changed (a purge removes the rows with the rest).
+pub fn ops(before: Option<&User>, after: Option<&User>) -> Vec<TxOp> {
+    let mut ops = search::index_ops(before, after);
+    if let Some(after) = after
+        && before.map(shown) != Some(shown(after))
+    {
+        ops.extend(stats::card_ops(&UserId::from_trusted(after.id.clone()), shown(after)));
+    }
+    ops
 }
 
 /// The cards of `ids` (each once), by id; an account that is gone shows as

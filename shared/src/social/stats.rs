@@ -7,7 +7,9 @@
 //! [`after_change`] rewrites the account's leaderboard rows from the counters
 //! it reads, each conditional on a newer `rev` than the row holds (the last
 //! state wins, never an older one), and awards the achievements the counters
-//! have reached.
+//! have reached. A row also holds what its account's card shows
+//! (`authors::shown`), written by the transactions that change the profile
+//! (`authors::ops`), so a board is read in one query.
 
 use std::collections::HashMap;
 
@@ -20,8 +22,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
-use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, Key, PK, SK, TxOp, Update};
-use crate::social::achievements;
+use crate::ports::table::{Cond, GSI1_PK, GSI1_SK, Item, Key, PK, TxOp, Update};
+use crate::social::{achievements, authors};
 
 /// What an account's counters count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,26 +173,68 @@ pub async fn after_change(ctx: &AppContext, user: &UserId) {
 async fn refresh(ctx: &AppContext, user: &UserId) -> ApiResult<()> {
     let stats = get(ctx, user).await?;
     let rows = futures::future::try_join_all(Board::ALL.map(|board| write_row(ctx, user, board, &stats)));
-    futures::try_join!(rows, achievements::check(ctx, user, &stats))?;
+    let (rows, ()) = futures::try_join!(rows, achievements::check(ctx, user, &stats))?;
+    let bare: Vec<Key> = rows.into_iter().flatten().collect();
+    if !bare.is_empty() {
+        fill_cards(ctx, user, bare).await?;
+    }
     Ok(())
 }
 
-async fn write_row(ctx: &AppContext, user: &UserId, board: Board, stats: &SocialStats) -> ApiResult<()> {
+/// Writes `user`'s row on `board` from `stats` (its card is left as it is);
+/// returns the row's key when it has no card yet.
+async fn write_row(ctx: &AppContext, user: &UserId, board: Board, stats: &SocialStats) -> ApiResult<Option<Key>> {
     let key = keys::board_row(user, board.name());
     let score = stats.score(board);
     let (gpk, gsk) = keys::board_entry(board.name(), score, user);
-    let mut item = Item::new();
-    for (attr, value) in [(PK, json!(key.pk)), (SK, json!(key.sk)), (GSI1_PK, json!(gpk)), (GSI1_SK, json!(gsk))] {
-        item.insert(attr.into(), value);
-    }
-    item.insert("userId".into(), json!(user.as_str()));
-    item.insert("score".into(), json!(score));
-    item.insert(REV.into(), json!(stats.rev));
+    let update = Update::new()
+        .set(GSI1_PK, gpk)
+        .set(GSI1_SK, gsk)
+        .set("userId", user.as_str())
+        .set("score", score)
+        .set(REV, stats.rev);
     let newer = Cond::Or(vec![Cond::AttrNotExists(REV.into()), Cond::Lt(REV.into(), json!(stats.rev))]);
-    match ctx.table.put(item, Some(newer)).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+    match ctx.table.update(&key, update, Some(newer)).await {
+        Ok(row) => Ok((!row.contains_key(CARD)).then_some(key)),
+        Err(StoreError::ConditionFailed) => Ok(None),
         Err(e) => Err(ApiError::from(e)),
     }
+}
+
+/// Gives rows made before accounts had a card on them (and so before the
+/// transactions that change a profile kept it) their account's card. Only
+/// where there is none: a change of the profile since it was read here has
+/// written the newer one.
+async fn fill_cards(ctx: &AppContext, user: &UserId, rows: Vec<Key>) -> ApiResult<()> {
+    let Some(account) = crate::accounts::store::get_user(ctx, user.as_str()).await? else { return Ok(()) };
+    let shown = authors::shown(&account);
+    let fill = rows
+        .iter()
+        .map(|key| ctx.table.update(key, Update::new().set_if_absent(CARD, shown.clone()), Some(Cond::Exists)));
+    for result in futures::future::join_all(fill).await {
+        match result {
+            Ok(_) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The attribute of a leaderboard row that holds what its account's card
+/// shows (`authors::shown`).
+pub const CARD: &str = "card";
+
+/// The operations that write `shown` (what an account's card shows now) on
+/// its leaderboard rows, making a row that is not there yet; the row joins
+/// its board's index when its counters are first written.
+pub fn card_ops(user: &UserId, shown: Value) -> Vec<TxOp> {
+    Board::ALL
+        .map(|board| TxOp::Update {
+            key: keys::board_row(user, board.name()),
+            update: Update::new().set(CARD, shown.clone()),
+            cond: None,
+        })
+        .into()
 }
 
 #[cfg(test)]

@@ -11,8 +11,14 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use whatif_shared::UserId;
+use whatif_shared::accounts::roles::{self, Change};
+use whatif_shared::accounts::user::AccountStatus;
+use whatif_shared::audit::Actor;
+use whatif_shared::keys;
+use whatif_shared::ports::table::Update;
 use whatif_shared::ratelimit::RateLimits;
 use whatif_shared::social::notify::{self, Kind, Notice};
+use whatif_shared::social::stats::{Board, CARD};
 use whatif_tests::api::{self, Answer, get, post, sign_up};
 use whatif_tests::{TestServer, emulator_endpoint, unique_suffix, wait_until};
 
@@ -274,6 +280,25 @@ async fn profiles_life(server: &TestServer) {
     assert_eq!(put(server, "/api/users/profile", &star.token, public).await.status, 200);
     assert_eq!(profile(server, &star_name).await.data()["profile"]["stats"]["followers"], 30);
 
+    // The boards show an account as its profile is now: a new name, a ban
+    // and its lifting, each at once.
+    let shown = board_entry(server, &star.id).await.expect("back on the board");
+    assert_eq!(shown["user"]["name"], format!("Lan Nguyễn {suffix}"));
+    name(server, &star, &star_name, &format!("Lan Renamed {suffix}")).await;
+    let shown = board_entry(server, &star.id).await.expect("on the board");
+    assert_eq!(
+        (shown["user"]["name"].clone(), shown["score"].clone()),
+        (json!(format!("Lan Renamed {suffix}")), json!(300))
+    );
+    let rival = person(server, "rival").await;
+    name(server, &rival, &format!("rival{}", &suffix[..suffix.len().min(12)]), "Rival").await;
+    assert_eq!(follow(server, &fan, &rival.id).await.status, 200);
+    assert_eq!(board_entry(server, &rival.id).await.expect("on the board")["user"]["name"], "Rival");
+    set_status(server, &rival.id, AccountStatus::Banned).await;
+    assert_eq!(board_entry(server, &rival.id).await, None, "a banned account is off the boards");
+    set_status(server, &rival.id, AccountStatus::Active).await;
+    assert!(board_entry(server, &rival.id).await.is_some(), "and back when the ban is lifted");
+
     // A follower's deletion takes its follow off the star's count; the star's
     // own deletion takes it off every follower's, and out of search.
     let leaver = &crowd[0];
@@ -289,6 +314,7 @@ async fn profiles_life(server: &TestServer) {
     let closing =
         api::send(server, Method::DELETE, "/api/users/delete-account", Some(&star.token), Some(body), &[]).await;
     assert_eq!(closing.status, 202, "{closing:?}");
+    assert_eq!(board_entry(server, &star.id).await, None, "a closed account leaves the boards with its close");
     let follower = &crowd[1];
     wait_until("the star's deletion counts", || async {
         get(server, &format!("/api/profiles/{}/follows?type=following", follower.id), None).await.data()["pagination"]
@@ -297,6 +323,22 @@ async fn profiles_life(server: &TestServer) {
     })
     .await;
     assert!(!search(server, &star_name).await.contains(&star.id));
+}
+
+/// `user`'s entry on the reputation board, if it is there.
+async fn board_entry(server: &TestServer, user: &str) -> Option<Value> {
+    let board = get(server, "/api/profiles/leaderboard?by=reputation&limit=100", None).await;
+    assert_eq!(board.status, 200, "{board:?}");
+    board.data()["entries"].as_array().unwrap().iter().find(|e| e["user"]["id"] == user).cloned()
+}
+
+/// A moderator's decision on the account `user`.
+async fn set_status(server: &TestServer, user: &str, status: AccountStatus) {
+    let change = Change { role: None, status: Some((status, None)) };
+    let actor = Actor::system();
+    roles::apply(&server.ctx, &actor, &UserId::from_trusted(user), &change, Some("user.status"), None, None)
+        .await
+        .expect("a status");
 }
 
 fn ulid_nobody() -> String {
@@ -347,4 +389,35 @@ async fn the_account_export_carries_the_social_graph() {
     assert_eq!(social["counters"]["followers"], 1);
     assert!(social["achievements"].as_array().unwrap().iter().any(|x| x["code"] == "first_follower"));
     assert_eq!(social["notifications"][0]["type"], "follow");
+}
+
+/// A leaderboard row written before rows held cards still shows its
+/// account (read from the account), and the next change of its counters
+/// gives it its card.
+#[tokio::test]
+async fn a_leaderboard_row_from_before_cards_shows_its_account_and_gets_its_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let elder = person(&server, "elder").await;
+    let suffix = unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    name(&server, &elder, &format!("elder{}", &suffix[..suffix.len().min(12)]), "Old Timer").await;
+    let first = person(&server, "first").await;
+    assert_eq!(follow(&server, &first, &elder.id).await.status, 200);
+    let elder_id = UserId::from_trusted(&elder.id);
+    for board in Board::ALL {
+        let row = keys::board_row(&elder_id, board.name());
+        server.ctx.table.update(&row, Update::new().remove(CARD), None).await.unwrap();
+    }
+    let shown = board_entry(&server, &elder.id).await.expect("on the board");
+    assert_eq!((shown["user"]["name"].clone(), shown["score"].clone()), (json!("Old Timer"), json!(10)));
+
+    let second = person(&server, "second").await;
+    assert_eq!(follow(&server, &second, &elder.id).await.status, 200);
+    let row = keys::board_row(&elder_id, Board::Reputation.name());
+    wait_until("the row has its card again", || async {
+        server.ctx.table.get(&row).await.unwrap().is_some_and(|r| r.get(CARD).is_some_and(|c| c["name"] == "Old Timer"))
+    })
+    .await;
+    assert_eq!(board_entry(&server, &elder.id).await.unwrap()["score"], 20);
 }
