@@ -44,6 +44,23 @@ fn is_active_admin(user: &User, now: i64) -> bool {
     user.role == Role::Admin && user.status_at(now) == AccountStatus::Active
 }
 
+/// Ends `user`'s suspension when its time has run out, as a moderator
+/// setting it active would: its name comes back to its content, search and
+/// the leaderboards (`authors::ops`), and the audit log says why. Until
+/// then the account may sign in (its status in effect is active) but stays
+/// hidden; every sign-in starts a session, which calls this first.
+pub async fn end_run_out_suspension(ctx: &AppContext, user: &User) -> ApiResult<()> {
+    let ran_out =
+        user.status == AccountStatus::Suspended && user.status_at(ctx.clock.epoch_seconds()) == AccountStatus::Active;
+    if !ran_out {
+        return Ok(());
+    }
+    let change = Change { role: None, status: Some((AccountStatus::Active, None)) };
+    let target = UserId::from_trusted(user.id.clone());
+    let note = Some("its time ran out; ended at the next sign-in");
+    apply(ctx, &Actor::system(), &target, &change, Some("user.suspension_ended"), note, None).await.map(|_| ())
+}
+
 /// Applies `change` to the account `target` on behalf of `actor`, writing
 /// one audit entry (`action`, with `note` and the request id) unless
 /// `action` is `None` (the caller writes the entry of what it does). Returns the

@@ -47,8 +47,9 @@ fn item(pk: String, sk: String, fields: Value) -> Item {
     item
 }
 
-/// Starts a new session for `user`.
+/// Starts a new session for `user` (ending a suspension whose time ran out).
 pub async fn start(ctx: &AppContext, user: &User, user_agent: Option<&str>) -> ApiResult<Issued> {
+    super::roles::end_run_out_suspension(ctx, user).await?;
     let family = ctx.ids.ulid().to_string();
     let refresh = random_token(32);
     let now = ctx.clock.epoch_seconds();

@@ -294,9 +294,9 @@ async fn profiles_life(server: &TestServer) {
     name(server, &rival, &format!("rival{}", &suffix[..suffix.len().min(12)]), "Rival").await;
     assert_eq!(follow(server, &fan, &rival.id).await.status, 200);
     assert_eq!(board_entry(server, &rival.id).await.expect("on the board")["user"]["name"], "Rival");
-    set_status(server, &rival.id, AccountStatus::Banned).await;
+    set_status(server, &rival.id, AccountStatus::Banned, None).await;
     assert_eq!(board_entry(server, &rival.id).await, None, "a banned account is off the boards");
-    set_status(server, &rival.id, AccountStatus::Active).await;
+    set_status(server, &rival.id, AccountStatus::Active, None).await;
     assert!(board_entry(server, &rival.id).await.is_some(), "and back when the ban is lifted");
 
     // A follower's deletion takes its follow off the star's count; the star's
@@ -332,11 +332,10 @@ async fn board_entry(server: &TestServer, user: &str) -> Option<Value> {
     board.data()["entries"].as_array().unwrap().iter().find(|e| e["user"]["id"] == user).cloned()
 }
 
-/// A moderator's decision on the account `user`.
-async fn set_status(server: &TestServer, user: &str, status: AccountStatus) {
-    let change = Change { role: None, status: Some((status, None)) };
-    let actor = Actor::system();
-    roles::apply(&server.ctx, &actor, &UserId::from_trusted(user), &change, Some("user.status"), None, None)
+/// A moderator's decision on the account `user` (a suspension's end in epoch seconds).
+async fn set_status(server: &TestServer, user: &str, status: AccountStatus, until: Option<i64>) {
+    let change = Change { role: None, status: Some((status, until)) };
+    roles::apply(&server.ctx, &Actor::system(), &UserId::from_trusted(user), &change, Some("user.status"), None, None)
         .await
         .expect("a status");
 }
@@ -420,4 +419,37 @@ async fn a_leaderboard_row_from_before_cards_shows_its_account_and_gets_its_card
     })
     .await;
     assert_eq!(board_entry(&server, &elder.id).await.unwrap()["score"], 20);
+}
+
+/// A suspension whose time ran out ends at the account's next sign-in: its
+/// profile and its place on the boards come back then, not before.
+#[tokio::test]
+async fn a_suspension_that_ran_out_ends_at_the_next_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let tag = format!("lapsed-{}", unique_suffix());
+    let (token, id) = sign_up(&server, &tag).await;
+    let lapsed = Person { token, id };
+    let username = format!("lapsed{}", unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    name(&server, &lapsed, &username, "Back Again").await;
+    let fan = person(&server, "fan").await;
+    assert_eq!(follow(&server, &fan, &lapsed.id).await.status, 200);
+    assert!(board_entry(&server, &lapsed.id).await.is_some());
+
+    let now = server.ctx.clock.epoch_seconds();
+    set_status(&server, &lapsed.id, AccountStatus::Suspended, Some(now + 3600)).await;
+    assert_eq!(board_entry(&server, &lapsed.id).await, None);
+    // Its time runs out: it may sign in, but stays hidden until it does.
+    set_status(&server, &lapsed.id, AccountStatus::Suspended, Some(now - 1)).await;
+    assert_eq!(profile(&server, &username).await.status, 404);
+    assert_eq!(board_entry(&server, &lapsed.id).await, None);
+
+    let email = format!("{tag}.{}@example.com", std::process::id());
+    let login = post(&server, "/api/auth/login", None, json!({"email": email, "password": api::PASSWORD})).await;
+    assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(profile(&server, &username).await.status, 200);
+    assert_eq!(board_entry(&server, &lapsed.id).await.expect("back on the board")["user"]["name"], "Back Again");
+    let me = get(&server, "/api/users/profile", Some(login.data()["accessToken"].as_str().unwrap())).await;
+    assert_eq!(me.status, 200, "the new session works: {me:?}");
 }
