@@ -211,6 +211,50 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
+/// For a body field that holds an object (`#[serde(default, deserialize_with
+/// = "whatif_shared::http::object")]`): only a JSON object is read. serde
+/// would also read a struct from an array, its items taken as the fields in
+/// order; the API takes objects only (the body itself is checked in
+/// [`ApiRequest::json`]).
+pub fn object<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_map(ObjectOnly(std::marker::PhantomData))
+}
+
+/// [`object`] for a field that may also be `null` (read as `None`).
+pub fn optional_object<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    struct OrNull<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OrNull<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+            object(d).map(Some)
+        }
+    }
+    d.deserialize_option(OrNull(std::marker::PhantomData))
+}
+
+struct ObjectOnly<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for ObjectOnly<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
+}
+
 /// A serde error at `path` as a 400 in the API's own words: the field it is
 /// about and what is wrong with it, never serde's text (which names Rust types
 /// such as `u32` or `struct RegisterBody`).
@@ -505,6 +549,7 @@ pub(crate) mod tests {
         ratio: Option<f64>,
         flag: Option<bool>,
         tags: Option<Vec<String>>,
+        #[serde(default, deserialize_with = "super::optional_object")]
         inner: Option<Inner>,
         kind: Option<Kind>,
     }
@@ -540,6 +585,15 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_nested_object_is_read_from_an_object_or_null_only() {
+        let read = |body: &str| with_body("application/json", body).json::<Nested>();
+        assert_eq!(read(r#"{"name": "x", "inner": {"depth": 2}}"#).unwrap().inner.map(|i| i.depth), Some(2));
+        assert!(read(r#"{"name": "x", "inner": null}"#).unwrap().inner.is_none());
+        assert!(read(r#"{"name": "x"}"#).unwrap().inner.is_none());
+        assert_eq!(read(r#"{"name": "x", "inner": [2]}"#).unwrap_err().errors[0].field, "inner");
+    }
+
+    #[test]
     fn field_errors_speak_the_api_not_rust() {
         let cases = [
             (r#"{"name": 5}"#, "name", "must be a string"),
@@ -553,6 +607,8 @@ pub(crate) mod tests {
             (r#"{"name": "x", "tags": "a"}"#, "tags", "must be an array"),
             (r#"{"name": "x", "tags": [1]}"#, "tags[0]", "must be a string"),
             (r#"{"name": "x", "inner": []}"#, "inner", "must be an object"),
+            // An array with an item for each field is not read as the object.
+            (r#"{"name": "x", "inner": [1]}"#, "inner", "must be an object"),
             (r#"{"name": "x", "inner": {}}"#, "inner.depth", "is required"),
             (r#"{"name": "x", "inner": {"depth": 1, "x": 2}}"#, "inner.x", "is not a known field"),
             (r#"{"name": "x", "kind": "medium"}"#, "kind", "must be one of: short, long"),

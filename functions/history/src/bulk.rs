@@ -43,6 +43,7 @@ pub struct BulkBody {
     pub scenario_ids: Vec<String>,
     pub operation: Operation,
     /// `{tags}` for addTags and removeTags.
+    #[serde(default, deserialize_with = "whatif_shared::http::optional_object")]
     pub data: Option<BulkData>,
 }
 

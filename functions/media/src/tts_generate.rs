@@ -35,7 +35,7 @@ pub struct TtsBody {
     #[serde(default)]
     #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub scenario_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whatif_shared::http::object")]
     pub options: TtsOptions,
 }
 

@@ -24,7 +24,7 @@ use crate::{speech_unavailable, video_job};
 pub struct VideoBody {
     #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub scenario_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whatif_shared::http::object")]
     pub options: VideoOptions,
 }
 

@@ -40,6 +40,7 @@ pub struct ProfileBody {
     /// key of the current avatar keeps it; `null` removes the avatar.
     #[serde(default, deserialize_with = "whatif_shared::http::present")]
     pub avatar_key: Option<Option<String>>,
+    #[serde(default, deserialize_with = "whatif_shared::http::optional_object")]
     pub preferences: Option<PreferencesBody>,
 }
 

@@ -341,6 +341,11 @@ async fn account_life(running: &Running) {
     assert_eq!(seen["preferences"]["theme"], "dark");
     assert_eq!(seen["preferences"]["language"], "vi");
     assert_eq!(seen["firstName"], "Ada", "fields not sent stay as they were");
+    // Preferences are an object: an array of them in order is not read as one.
+    let listed =
+        api.put_as(&second.access, "/api/users/profile", json!({"preferences": ["light", "en", true, false]})).await;
+    assert_eq!((listed.status, listed.body["errors"][0]["field"].clone()), (400, json!("preferences")), "{listed:?}");
+    assert_eq!(api.profile(&second.access).await.data()["user"]["preferences"]["theme"], "dark", "nothing changed");
     for forbidden in [json!({"role": "admin"}), json!({"emailVerified": false}), json!({"email": "x@example.com"})] {
         let refused = api.put_as(&second.access, "/api/users/profile", forbidden.clone()).await;
         assert_eq!(refused.status, 400, "{forbidden} is not a profile field: {refused:?}");

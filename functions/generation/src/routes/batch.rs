@@ -26,7 +26,7 @@ pub struct BatchBody {
     /// 1–5 topics, each 3–500 characters.
     #[schemars(with = "Vec<String>", length(min = 1, max = 5))]
     pub topics: Vec<Topic>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whatif_shared::http::object")]
     pub options: GenerationOptions,
 }
 

@@ -22,7 +22,7 @@ pub struct GenerateBody {
     /// 3–500 characters after trimming.
     #[schemars(with = "String", length(min = 3, max = 500))]
     pub topic: Topic,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whatif_shared::http::object")]
     pub options: GenerationOptions,
 }
 

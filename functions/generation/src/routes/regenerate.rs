@@ -23,7 +23,7 @@ pub struct RegenerateBody {
     #[serde(default)]
     #[schemars(regex(pattern = whatif_shared::openapi::ULID_PATTERN))]
     pub previous_scenario_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whatif_shared::http::object")]
     pub options: GenerationOptions,
 }
 
