@@ -14,8 +14,10 @@
 //!   payment granted, once (the balance may go negative); a partial refund
 //!   takes back its share of the credits, rounded up, and a later refund of
 //!   the same charge the rest of its own share. A refund that comes
-//!   before the grant (events re-ordered) writes the payment's record first,
-//!   taken back, so the late grant finds it and grants nothing.
+//!   before the grant (events re-ordered) writes the payment's record first:
+//!   taken back when it is a full refund or a dispute, so the late grant
+//!   finds it and grants nothing; with the refunded cents when it is part of
+//!   the payment, so the late grant gives the pack less that share.
 //! - Any other type: 200, logged.
 
 use std::sync::Arc;
@@ -174,38 +176,80 @@ async fn grant(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
     // Renew first, so the purchase adds to this month's allowance rather than replace it.
     credits::account(ctx, &user).await?;
     let key = keys::payment(payment);
+    let facts = [
+        ("accountId", json!(user.as_str())),
+        ("pack", json!(pack.id)),
+        ("credits", json!(pack.credits)),
+        ("eventId", json!(event.id)),
+        ("premium", json!(pack.premium)),
+        ("createdAt", json!(rfc3339(ctx.clock.now()))),
+    ];
     let mut record = Item::new();
-    record.insert(PK.into(), key.pk.into());
-    record.insert(SK.into(), key.sk.into());
-    record.insert("accountId".into(), json!(user.as_str()));
-    record.insert("pack".into(), json!(pack.id));
-    record.insert("credits".into(), json!(pack.credits));
-    record.insert("eventId".into(), json!(event.id));
-    record.insert("premium".into(), json!(pack.premium));
-    record.insert("createdAt".into(), json!(rfc3339(ctx.clock.now())));
-    let mut ops = vec![marker(ctx, event), TxOp::Put { item: record, cond: Some(Cond::NotExists) }];
-    ops.extend(credits::change_ops(
-        ctx,
-        &user,
-        EntryKind::Grant,
-        pack.credits,
-        &format!("pack:{}", pack.id),
-        (RefKind::Payment, payment),
-    ));
-    if pack.premium {
-        ops.extend(plan_ops(&user, Plan::Premium));
-    }
-    match ctx.table.transact(ops).await {
-        Ok(()) => Ok(Applied::Granted),
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => Ok(Applied::Replayed),
-        // This payment was granted by another of its events, or refunded first.
-        Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => mark_only(ctx, event).await,
-        Err(StoreError::TransactionCanceled { failed }) if !failed.is_empty() => {
-            tracing::error!(event_id = %event.id, "the account went away while its purchase was granted");
-            mark_only(ctx, event).await
+    record.insert(PK.into(), key.pk.clone().into());
+    record.insert(SK.into(), key.sk.clone().into());
+    record.extend(facts.iter().map(|(attr, value)| (attr.to_string(), value.clone())));
+    let mut write = TxOp::Put { item: record, cond: Some(Cond::NotExists) };
+    let mut taken = 0;
+    for _ in 0..5 {
+        let mut ops = vec![marker(ctx, event), write.clone()];
+        if pack.credits > taken {
+            ops.extend(credits::change_ops(
+                ctx,
+                &user,
+                EntryKind::Grant,
+                pack.credits - taken,
+                &format!("pack:{}", pack.id),
+                (RefKind::Payment, payment),
+            ));
         }
-        Err(e) => Err(e.into()),
+        if pack.premium {
+            ops.extend(plan_ops(&user, Plan::Premium));
+        }
+        match ctx.table.transact(ops).await {
+            Ok(()) => return Ok(Applied::Granted),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => return Ok(Applied::Replayed),
+            Err(StoreError::TransactionCanceled { failed }) if failed.contains(&1) => {}
+            Err(StoreError::TransactionCanceled { failed }) if !failed.is_empty() => {
+                tracing::error!(event_id = %event.id, "the account went away while its purchase was granted");
+                return mark_only(ctx, event).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // The payment has a record: granted by another of its events, taken
+        // back in full before it, or refunded in part before it (events
+        // re-ordered), when the pack is granted less that part.
+        let record = ctx.table.get(&key).await?.unwrap_or_default();
+        let Some(part) = refunded_before_grant(&record) else { return mark_only(ctx, event).await };
+        taken = part.of_credits(pack.credits);
+        let mut update = Update::new().set(TAKEN, taken);
+        for (attr, value) in &facts {
+            update = update.set(attr, value.clone());
+        }
+        write = TxOp::Update { key: key.clone(), update, cond: Some(before_grant(&record)) };
     }
+    Err(ApiError::unavailable("The payment kept changing; Stripe will retry"))
+}
+
+/// What was refunded of a payment before its grant, when its record is
+/// still waiting for the grant and nothing has taken it back in full.
+fn refunded_before_grant(record: &Item) -> Option<Part> {
+    if record.contains_key("accountId") || record.contains_key("takenBackAt") {
+        return None;
+    }
+    let cents = |attr: &str| record.get(attr).and_then(Value::as_i64);
+    Some(Part::Refunded { refunded: cents(REFUNDED)?, amount: cents(AMOUNT)? })
+}
+
+/// The condition of a change to a record that waits for its grant: it still
+/// does, with the refund it was read with.
+fn before_grant(record: &Item) -> Cond {
+    let refunded = record.get(REFUNDED).cloned().unwrap_or(Value::Null);
+    Cond::And(vec![
+        Cond::Exists,
+        Cond::AttrNotExists("accountId".into()),
+        Cond::AttrNotExists("takenBackAt".into()),
+        Cond::eq(REFUNDED, refunded),
+    ])
 }
 
 /// Sets the account's plan on its profile and status items (which exist).
@@ -256,6 +300,10 @@ impl Part {
 
 /// The attribute of a payment's record that holds the credits taken back so far.
 const TAKEN: &str = "takenBackCredits";
+/// A record made by a partial refund before its grant: the cents refunded
+/// so far, and of how many (Stripe's `amount_refunded` and `amount`).
+const REFUNDED: &str = "refundedCents";
+const AMOUNT: &str = "amountCents";
 
 /// Takes back what a refunded or disputed payment granted: a dispute or a
 /// full refund all of it, a partial refund its share (each later refund of
@@ -274,6 +322,23 @@ async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
         let record = ctx.table.get(&key).await?;
         let ops = match &record {
             Some(r) if r.contains_key("takenBackAt") => return mark_only(ctx, event).await,
+            Some(r) if !r.contains_key("accountId") => {
+                // Refunded in part before its grant: the grant has not come yet.
+                let update = match (part, refunded_before_grant(r)) {
+                    (Part::Whole, _) => Update::new()
+                        .set("takenBackAt", rfc3339(ctx.clock.now()))
+                        .set("takenBackBy", event.kind.as_str()),
+                    (Part::Refunded { refunded, .. }, Some(Part::Refunded { refunded: before, .. }))
+                        if refunded <= before =>
+                    {
+                        return mark_only(ctx, event).await;
+                    }
+                    (Part::Refunded { refunded, amount }, _) => {
+                        Update::new().set(REFUNDED, refunded).set(AMOUNT, amount)
+                    }
+                };
+                vec![marker(ctx, event), TxOp::Update { key: key.clone(), update, cond: Some(before_grant(r)) }]
+            }
             Some(r) => {
                 let credits = r.get("credits").and_then(Value::as_i64).unwrap_or(0);
                 let account = r.get("accountId").and_then(Value::as_str).unwrap_or_default();
@@ -318,17 +383,27 @@ async fn take_back(ctx: &AppContext, event: &Event) -> ApiResult<Applied> {
                 ops
             }
             None => {
-                // Before its grant: record the payment as taken back, so the grant never happens.
+                // Before its grant: record the payment as taken back, so the
+                // grant never happens; or, for part of it, what was refunded,
+                // so the grant gives the rest.
                 let mut item = Item::new();
                 item.insert(PK.into(), key.pk.clone().into());
                 item.insert(SK.into(), key.sk.clone().into());
-                item.insert("credits".into(), json!(0));
-                item.insert("takenBackAt".into(), json!(rfc3339(ctx.clock.now())));
-                item.insert("takenBackBy".into(), json!(event.kind));
+                match part {
+                    Part::Whole => {
+                        item.insert("credits".into(), json!(0));
+                        item.insert("takenBackAt".into(), json!(rfc3339(ctx.clock.now())));
+                        item.insert("takenBackBy".into(), json!(event.kind));
+                    }
+                    Part::Refunded { refunded, amount } => {
+                        item.insert(REFUNDED.into(), json!(refunded));
+                        item.insert(AMOUNT.into(), json!(amount));
+                    }
+                }
                 vec![marker(ctx, event), TxOp::Put { item, cond: Some(Cond::NotExists) }]
             }
         };
-        let took = record.is_some();
+        let took = record.as_ref().is_some_and(|r| r.contains_key("accountId"));
         match ctx.table.transact(ops).await {
             Ok(()) => return Ok(if took { Applied::TakenBack } else { Applied::Ignored }),
             Err(StoreError::TransactionCanceled { failed }) if failed.contains(&0) => return Ok(Applied::Replayed),

@@ -532,6 +532,30 @@ async fn webhook_attacks(server: &TestServer) {
     let late = session_event("evt_paid_4", "checkout.session.completed", &user, "pi_4", "paid");
     assert_eq!(send(server, &late, NEW_SECRET).await.status, 200);
     assert_eq!(balance(server, &token).await, ALLOWANCE + 200);
+    // Re-ordered, in part: refunds of part of a payment before its grant;
+    // the grant gives the pack less their share, a later full refund the rest.
+    let early_part = |id: &str, refunded: i64| {
+        let mut event = charge_event(id, "charge.refunded", "pi_9");
+        event["data"]["object"]["amount_refunded"] = json!(refunded);
+        event["data"]["object"]["refunded"] = json!(false);
+        event
+    };
+    assert_eq!(send(server, &early_part("evt_refund_9a", 250), NEW_SECRET).await.data()["result"], "ignored");
+    assert_eq!(send(server, &early_part("evt_refund_9b", 301), NEW_SECRET).await.data()["result"], "ignored");
+    assert_eq!(send(server, &early_part("evt_refund_9a", 250), NEW_SECRET).await.data()["result"], "replayed");
+    assert_eq!(send(server, &early_part("evt_refund_9c", 200), NEW_SECRET).await.status, 200, "an older total");
+    assert_eq!(balance(server, &token).await, ALLOWANCE + 200, "nothing to take back before the grant");
+    let late = session_event("evt_paid_9", "checkout.session.completed", &user, "pi_9", "paid");
+    assert_eq!(send(server, &late, NEW_SECRET).await.data()["result"], "granted");
+    assert_eq!(balance(server, &token).await, ALLOWANCE + 239, "301 of 500 cents refunded: 39 of 100 credits");
+    let entry = last_entry(server, &token).await;
+    assert_eq!((entry["kind"].as_str(), entry["credits"].as_i64()), (Some("grant"), Some(39)), "{entry}");
+    let again = session_event("evt_async_9", "checkout.session.async_payment_succeeded", &user, "pi_9", "paid");
+    assert_eq!(send(server, &again, NEW_SECRET).await.status, 200);
+    assert_eq!(balance(server, &token).await, ALLOWANCE + 239, "a payment grants once");
+    let full = charge_event("evt_refund_9d", "charge.refunded", "pi_9");
+    assert_eq!(send(server, &full, NEW_SECRET).await.data()["result"], "taken-back");
+    assert_eq!(balance(server, &token).await, ALLOWANCE + 200, "the rest, when refunded in full");
 
     // Spent, then refunded: the balance may go negative until the next grant.
     let spend = session_event("evt_paid_5", "checkout.session.completed", &user, "pi_5", "paid");
