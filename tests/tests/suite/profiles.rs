@@ -110,7 +110,7 @@ async fn generate(server: &TestServer, who: &Person, topic: &str) -> String {
 async fn profiles_life(server: &TestServer) {
     let star = person(server, "star").await;
     let fan = person(server, "fan").await;
-    let suffix = unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let suffix = name_suffix();
     let star_name = format!("Lan{}", &suffix[..suffix.len().min(12)]);
     name(server, &star, &star_name, &format!("Lan Nguyễn {suffix}")).await;
 
@@ -340,15 +340,27 @@ async fn set_status(server: &TestServer, user: &str, status: AccountStatus, unti
         .expect("a status");
 }
 
+/// A server on the embedded backend with this file's limits, and its data
+/// directory (kept while the server runs).
+async fn embedded() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = RateLimits::parse(LIMITS).unwrap();
+    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    (server, dir)
+}
+
+/// A unique suffix of letters and digits only (for usernames).
+fn name_suffix() -> String {
+    unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
 fn ulid_nobody() -> String {
     "01ARZ3NDEKTSV4RRFFQ69G5FAV".to_string()
 }
 
 #[tokio::test]
 async fn profiles_follows_notifications_and_achievements_work_on_the_embedded_backend() {
-    let dir = tempfile::tempdir().unwrap();
-    let limits = RateLimits::parse(LIMITS).unwrap();
-    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let (server, _dir) = embedded().await;
     profiles_life(&server).await;
 }
 
@@ -365,9 +377,7 @@ async fn profiles_follows_notifications_and_achievements_work_on_dynamodb_local_
 /// The export of an account carries its follows, counters, achievements and notifications.
 #[tokio::test]
 async fn the_account_export_carries_the_social_graph() {
-    let dir = tempfile::tempdir().unwrap();
-    let limits = RateLimits::parse(LIMITS).unwrap();
-    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let (server, _dir) = embedded().await;
     let a = person(&server, "exporter").await;
     let b = person(&server, "followed").await;
     assert_eq!(follow(&server, &a, &b.id).await.status, 200);
@@ -395,11 +405,9 @@ async fn the_account_export_carries_the_social_graph() {
 /// gives it its card.
 #[tokio::test]
 async fn a_leaderboard_row_from_before_cards_shows_its_account_and_gets_its_card() {
-    let dir = tempfile::tempdir().unwrap();
-    let limits = RateLimits::parse(LIMITS).unwrap();
-    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let (server, _dir) = embedded().await;
     let elder = person(&server, "elder").await;
-    let suffix = unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let suffix = name_suffix();
     name(&server, &elder, &format!("elder{}", &suffix[..suffix.len().min(12)]), "Old Timer").await;
     let first = person(&server, "first").await;
     assert_eq!(follow(&server, &first, &elder.id).await.status, 200);
@@ -425,13 +433,11 @@ async fn a_leaderboard_row_from_before_cards_shows_its_account_and_gets_its_card
 /// profile and its place on the boards come back then, not before.
 #[tokio::test]
 async fn a_suspension_that_ran_out_ends_at_the_next_sign_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let limits = RateLimits::parse(LIMITS).unwrap();
-    let server = TestServer::start_in(dir.path(), |config| config.rate_limits = limits).await;
+    let (server, _dir) = embedded().await;
     let tag = format!("lapsed-{}", unique_suffix());
     let (token, id) = sign_up(&server, &tag).await;
     let lapsed = Person { token, id };
-    let username = format!("lapsed{}", unique_suffix().replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+    let username = format!("lapsed{}", name_suffix());
     name(&server, &lapsed, &username, "Back Again").await;
     let fan = person(&server, "fan").await;
     assert_eq!(follow(&server, &fan, &lapsed.id).await.status, 200);
