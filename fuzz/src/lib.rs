@@ -149,6 +149,26 @@ pub mod bodies {
         one::<whatif_history::update::UpdateBody>(&req);
         one::<whatif_history::bulk::BulkBody>(&req);
         one::<whatif_users::profile::ProfileBody>(&req);
+        one::<whatif_auth::forgot_password::ForgotBody>(&req);
+        one::<whatif_auth::logout::LogoutBody>(&req);
+        one::<whatif_auth::oauth::OauthBody>(&req);
+        one::<whatif_auth::refresh::RefreshBody>(&req);
+        one::<whatif_auth::reset_password::ResetBody>(&req);
+        one::<whatif_auth::verify_email::VerifyBody>(&req);
+        one::<whatif_users::avatar::AvatarUploadBody>(&req);
+        one::<whatif_users::change_email::ChangeEmailBody>(&req);
+        one::<whatif_users::change_password::ChangePasswordBody>(&req);
+        one::<whatif_users::delete_account::DeleteAccountBody>(&req);
+        one::<whatif_media::video_generate::VideoBody>(&req);
+        one::<whatif_media::tts_generate::TtsBody>(&req);
+        one::<whatif_social::comments_create::CommentBody>(&req);
+        one::<whatif_social::comments_update::CommentEditBody>(&req);
+        one::<whatif_social::posts_create::NewPostBody>(&req);
+        one::<whatif_social::posts_update::PostEditBody>(&req);
+        one::<whatif_admin::reports_update::ResolveBody>(&req);
+        one::<whatif_admin::users_update::UpdateBody>(&req);
+        one::<whatif_profiles::read::ReadBody>(&req);
+        one::<whatif_billing::checkout::CheckoutBody>(&req);
         // Any other content type is a 415, whatever the body.
         let err = post("text/plain", data).json::<whatif_sharing::report::ReportBody>().unwrap_err();
         assert_eq!(err.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
