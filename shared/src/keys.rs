@@ -34,6 +34,16 @@ pub fn account_status(user_id: &UserId) -> Key {
     Key::new(user_partition(user_id), "STATUS")
 }
 
+/// A suspension with an end: `SUSPENSIONS` / `<until, 12 digits>#<userId>`,
+/// put and deleted with the account's status (`roles::apply`). Access: the
+/// hourly sweep reads the ones whose time ran out in one query, oldest first.
+pub fn suspension(until: i64, user_id: &UserId) -> Key {
+    Key::new(SUSPENSIONS, format!("{:012}#{user_id}", until.max(0)))
+}
+
+/// The partition of every [`suspension`].
+pub const SUSPENSIONS: &str = "SUSPENSIONS";
+
 /// An account: `USER#<id>` / `PROFILE`. Access: get by id.
 pub fn user_profile(user_id: &UserId) -> Key {
     Key::new(user_partition(user_id), "PROFILE")

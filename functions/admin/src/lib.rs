@@ -15,7 +15,7 @@ pub mod users_update;
 use whatif_shared::auth::AuthLevel;
 use whatif_shared::handler;
 use whatif_shared::routes::{self, Access, Param, QueryDoc, Route, RouteDoc};
-use whatif_shared::service::Service;
+use whatif_shared::service::{Service, Trigger, Worker, WorkerRun};
 
 const READ: &[Access] = &[Access::TableRead];
 /// Moderation may remove a scenario for good, its exported and media files with it.
@@ -118,5 +118,25 @@ pub const AUDIT: Route = row(Route::get("admin-audit", "/api/admin/audit", handl
 /// This service's rows of the route table.
 pub const ROUTES: &[Route] = &[USERS, USER_UPDATE, REPORTS, REPORT_UPDATE, AUDIT];
 
+/// The hourly end of suspensions whose time ran out (an account that signs
+/// in again ends its own sooner): their names come back to their content,
+/// search and the leaderboards.
+pub const SUSPENSIONS: Worker = Worker {
+    function: "admin-suspensions",
+    trigger: Trigger::Schedule { expression: "rate(1 hour)" },
+    memory_mb: 256,
+    timeout_seconds: 300,
+    ephemeral_storage_mb: 512,
+    access: WRITE,
+    ffmpeg: false,
+    description: "Ends suspensions whose time ran out",
+    run: WorkerRun::Scheduled(|ctx| {
+        Box::pin(async move {
+            let ended = whatif_shared::accounts::roles::end_run_out_suspensions(&ctx).await?;
+            Ok(format!("ended {ended} suspensions whose time ran out"))
+        })
+    }),
+};
+
 /// The admin service.
-pub const SERVICE: Service = Service { routes: ROUTES, ..Service::new("admin") };
+pub const SERVICE: Service = Service { routes: ROUTES, workers: &[SUSPENSIONS], ..Service::new("admin") };

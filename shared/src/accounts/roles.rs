@@ -13,7 +13,7 @@
 //!   item is read on every request, and tokens issued before it stop
 //!   working) and closes every session, so nothing refreshes afterwards.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::accounts::sessions;
 use crate::accounts::store;
@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::keys;
 use crate::ports::StoreError;
-use crate::ports::table::{Cond, Index, Item, PK, Query, SK, TxOp, Update, query_all};
+use crate::ports::table::{Cond, Index, Item, Key, PK, Query, SK, SortKey, TxOp, Update, query_all};
 use crate::social::authors;
 use crate::stats;
 
@@ -42,6 +42,60 @@ const ACTIVE: &str = "active";
 /// Whether `user` counts as an active admin at `now`.
 fn is_active_admin(user: &User, now: i64) -> bool {
     user.role == Role::Admin && user.status_at(now) == AccountStatus::Active
+}
+
+/// The suspension with an end that `user` is under, if any.
+fn suspension_of(user: &User) -> Option<Key> {
+    let until = user.suspended_until.filter(|_| user.status == AccountStatus::Suspended)?;
+    Some(keys::suspension(until, &UserId::from_trusted(user.id.clone())))
+}
+
+/// The operations that keep the sweep's list of suspensions
+/// (`keys::suspension`) in step with a change from `before` to `after`.
+fn suspension_ops(before: &User, after: &User) -> Vec<TxOp> {
+    let (old, new) = (suspension_of(before), suspension_of(after));
+    if old == new {
+        return Vec::new();
+    }
+    let mut ops: Vec<TxOp> = old.into_iter().map(|key| TxOp::Delete { key, cond: None }).collect();
+    if let (Some(key), Some(until)) = (new, after.suspended_until) {
+        let mut item = Item::new();
+        item.insert(PK.into(), json!(key.pk));
+        item.insert(SK.into(), json!(key.sk));
+        item.insert("userId".into(), json!(after.id));
+        item.insert("until".into(), json!(until));
+        ops.push(TxOp::Put { item, cond: None });
+    }
+    ops
+}
+
+/// Ends every suspension whose time has run out (the hourly
+/// `admin-suspensions` worker), as [`end_run_out_suspension`] does at a
+/// sign-in; drops listed suspensions the account is no longer under.
+/// Returns how many it ended.
+pub async fn end_run_out_suspensions(ctx: &AppContext) -> ApiResult<usize> {
+    let now = ctx.clock.epoch_seconds();
+    let due = keys::suspension(now, &UserId::from_trusted("~"));
+    let query = Query::partition(Index::Primary, keys::SUSPENSIONS).sk(SortKey::Le(due.sk));
+    let mut ended = 0;
+    for listed in query_all(ctx.table.as_ref(), query, 10_000).await? {
+        let Some(key) = Key::of(&listed) else { continue };
+        let user = match listed.get("userId").and_then(Value::as_str) {
+            Some(id) => store::get_user(ctx, id).await?,
+            None => None,
+        };
+        match user {
+            Some(user) if suspension_of(&user).as_ref() == Some(&key) => {
+                end_run_out_suspension(ctx, &user).await?;
+                ended += 1;
+            }
+            // Lifted, changed or closed meanwhile by a path that did not list it.
+            _ => {
+                ctx.table.delete(&key, None).await?;
+            }
+        }
+    }
+    Ok(ended)
 }
 
 /// Ends `user`'s suspension when its time has run out, as a moderator
@@ -127,6 +181,7 @@ pub async fn apply(
             ops.push(TxOp::Update { key: keys::admin_count(), update: Update::new().add(ACTIVE, admin_delta), cond });
         }
         ops.extend(authors::ops(Some(&before), Some(&after)));
+        ops.extend(suspension_ops(&before, &after));
         // The platform's counts of accounts by role and by status move with it.
         let mut moves: Vec<(String, i64)> = Vec::new();
         if before.role != after.role {

@@ -15,7 +15,7 @@ use whatif_shared::accounts::roles::{self, Change};
 use whatif_shared::accounts::user::AccountStatus;
 use whatif_shared::audit::Actor;
 use whatif_shared::keys;
-use whatif_shared::ports::table::Update;
+use whatif_shared::ports::table::{Index, Item, PK, Query, SK, Update};
 use whatif_shared::ratelimit::RateLimits;
 use whatif_shared::social::notify::{self, Kind, Notice};
 use whatif_shared::social::stats::{Board, CARD};
@@ -458,4 +458,40 @@ async fn a_suspension_that_ran_out_ends_at_the_next_sign_in() {
     assert_eq!(board_entry(&server, &lapsed.id).await.expect("back on the board")["user"]["name"], "Back Again");
     let me = get(&server, "/api/users/profile", Some(login.data()["accessToken"].as_str().unwrap())).await;
     assert_eq!(me.status, 200, "the new session works: {me:?}");
+}
+
+/// The hourly sweep ends the suspensions whose time ran out (for accounts
+/// that do not sign in again), leaves the others, and drops a listed
+/// suspension its account is no longer under.
+#[tokio::test]
+async fn the_hourly_sweep_ends_the_suspensions_whose_time_ran_out() {
+    let (server, _dir) = embedded().await;
+    let fan = person(&server, "fan").await;
+    let mut people = Vec::new();
+    for tag in ["done", "serving"] {
+        let who = person(&server, tag).await;
+        name(&server, &who, &format!("{tag}{}", name_suffix()), tag).await;
+        assert_eq!(follow(&server, &fan, &who.id).await.status, 200);
+        people.push(who);
+    }
+    let (done, serving) = (&people[0], &people[1]);
+    let now = server.ctx.clock.epoch_seconds();
+    set_status(&server, &done.id, AccountStatus::Suspended, Some(now + 3600)).await;
+    set_status(&server, &done.id, AccountStatus::Suspended, Some(now - 1)).await;
+    set_status(&server, &serving.id, AccountStatus::Suspended, Some(now + 3600)).await;
+    let stray = keys::suspension(now - 5, &UserId::from_trusted(&fan.id));
+    let mut item = Item::new();
+    item.insert(PK.into(), json!(stray.pk));
+    item.insert(SK.into(), json!(stray.sk));
+    item.insert("userId".into(), json!(fan.id));
+    server.ctx.table.put(item, None).await.unwrap();
+    assert_eq!(board_entry(&server, &done.id).await, None);
+
+    assert_eq!(roles::end_run_out_suspensions(&server.ctx).await.unwrap(), 1);
+    assert_eq!(board_entry(&server, &done.id).await.expect("back on the board")["user"]["name"], "done");
+    assert_eq!(board_entry(&server, &serving.id).await, None, "still suspended");
+    let listed = server.ctx.table.query(&Query::partition(Index::Primary, keys::SUSPENSIONS)).await.unwrap();
+    let users: Vec<&str> = listed.items.iter().filter_map(|i| i["userId"].as_str()).collect();
+    assert_eq!(users, [serving.id.as_str()], "only the suspension still running is listed");
+    assert_eq!(roles::end_run_out_suspensions(&server.ctx).await.unwrap(), 0, "nothing more to end");
 }
