@@ -91,10 +91,11 @@ pub async fn from_shown(ctx: &AppContext, id: &str, shown: &Value) -> ApiResult<
 /// rows when what it shows changed (a purge removes the rows with the rest).
 pub fn ops(before: Option<&User>, after: Option<&User>) -> Vec<TxOp> {
     let mut ops = search::index_ops(before, after);
-    if let Some(after) = after
-        && before.map(shown) != Some(shown(after))
-    {
-        ops.extend(stats::card_ops(&UserId::from_trusted(after.id.clone()), shown(after)));
+    if let Some(after) = after {
+        let now = shown(after);
+        if before.map(shown).as_ref() != Some(&now) {
+            ops.extend(stats::card_ops(&UserId::from_trusted(after.id.clone()), now));
+        }
     }
     ops
 }
